@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libiopgt-host: load page-table format plugins and make page tables.
+ *
+ * One context (struct iopgt_host) owns everything: plugin dirs, the
+ * manifest, the plugin records, the format registry, the simulated physical
+ * memory and the log function.  Every call takes it first.  There is no
+ * global state, so a program may hold several hosts.
+ *
+ * Errors: negative errno everywhere except the manifest edge, which speaks
+ * GError (IOPGT_MANIFEST_ERROR) because it needs "file:line" text.
+ *
+ * Threads: every iopgt_host_* and iopgt_plugin_* call is thread-safe.
+ * Operations on one page table may run concurrently on disjoint iova ranges
+ * (the io-pgtable rule); overlapping ranges are the caller's to serialise.
+ */
+#ifndef IOPGT_HOST_H
+#define IOPGT_HOST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include <iopgt/pgtable.h>
+#include <iopgt/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct iopgt_host;
+struct iopgt_plugin;
+
+/* ---- context ------------------------------------------------------------- */
+
+/* The initial refcount is 1.  Returns NULL only on out-of-memory. */
+struct iopgt_host *iopgt_host_new(void);
+struct iopgt_host *iopgt_host_ref(struct iopgt_host *host);
+/* Returns NULL once freed.  Live tables each hold a host reference. */
+struct iopgt_host *iopgt_host_unref(struct iopgt_host *host);
+
+typedef void (*iopgt_log_fn)(void *data, int priority, const char *file,
+			     int line, const char *fn, const char *format,
+			     va_list args);
+/* Default: stderr, priority IOPGT_LOG_WARNING, IOPGT_LOG=err|warning|info|debug
+ * (or a number) overrides it at iopgt_host_new(). */
+void iopgt_host_set_log_fn(struct iopgt_host *host, iopgt_log_fn fn,
+			   void *data);
+int iopgt_host_get_log_priority(const struct iopgt_host *host);
+void iopgt_host_set_log_priority(struct iopgt_host *host, int priority);
+void iopgt_host_set_userdata(struct iopgt_host *host, void *userdata);
+void *iopgt_host_get_userdata(const struct iopgt_host *host);
+
+/*
+ * Simulated physical memory size in bytes (default 16 GiB, of which
+ * [2 GiB, 4 GiB) is the DMA32 zone).  Only before the first table.
+ * Returns: 0 on success or a negative errno (-EBUSY once memory is in use,
+ * -EINVAL for a size below 64 KiB).
+ */
+int iopgt_host_set_mem_size(struct iopgt_host *host, uint64_t bytes);
+/* Refuse table memory beyond this many bytes in use (0 = no limit). */
+void iopgt_host_set_mem_limit(struct iopgt_host *host, uint64_t bytes);
+
+struct iopgt_mem_stats {
+	uint64_t table_bytes;		/* page-table memory outstanding */
+	uint64_t table_allocs;		/* blocks outstanding */
+	uint64_t peak_table_bytes;
+	uint64_t state_bytes;		/* format state (zalloc) outstanding */
+	uint64_t syncs;			/* dma_sync calls */
+};
+/* Whole-host memory figures. */
+void iopgt_host_get_mem_stats(struct iopgt_host *host,
+			      struct iopgt_mem_stats *stats);
+
+/* ---- discovery, manifest, loading ---------------------------------------- */
+
+/*
+ * Add a directory to scan for *.so plugins.  Directories are searched in
+ * the order added, then IOPGT_PLUGIN_PATH (colon-separated).  A plugin name
+ * found in an earlier directory shadows later ones.
+ * Returns: 0 on success or a negative errno.
+ */
+int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir);
+
+#define IOPGT_MANIFEST_ERROR (iopgt_manifest_error_quark())
+GQuark iopgt_manifest_error_quark(void);
+enum iopgt_manifest_error {
+	IOPGT_MANIFEST_ERROR_IO,	/* cannot read the file */
+	IOPGT_MANIFEST_ERROR_PARSE,	/* "FILE:LINE: message" */
+};
+/*
+ * Parse a modprobe.d-style manifest (softdep/blacklist lines) and merge it
+ * into the host's.  Bad lines are reported one by one through the log and
+ * in *error (the first one); good lines still count.
+ * Returns: TRUE if every line was good.
+ */
+gboolean iopgt_host_load_manifest(struct iopgt_host *host, const char *path,
+				  GError **error);
+
+/*
+ * Scan the plugin directories: every regular *.so becomes a plugin record
+ * in state DISCOVERED (name = file name without .so).  Nothing is opened.
+ * Returns: the number of plugins discovered or a negative errno.
+ */
+int iopgt_host_scan(struct iopgt_host *host);
+
+/*
+ * Load every discovered plugin in manifest order (stable topological order
+ * over sorted names; pre: before, post: after).  Blacklisted plugins and
+ * plugins on a softdep cycle are not loaded.  A plugin that fails is
+ * recorded as FAILED with its reason and the rest still load.
+ * Returns: the number of plugins loaded or a negative errno.
+ */
+int iopgt_host_load_all(struct iopgt_host *host);
+
+/*
+ * Load one plugin by name (its pre: softdeps first, post: after, both
+ * best-effort).  Loading an already-loaded plugin returns 0.
+ * Returns: 0 on success or a negative errno: -ENOENT (no such plugin),
+ * -EPERM (blacklisted), -ELOOP (on a softdep cycle), -EPROTO (bad
+ * descriptor), -ENOEXEC (dlopen failed), -EEXIST (format name taken) or
+ * what register_fn returned.
+ */
+int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
+			   struct iopgt_plugin **out);
+
+/* Load one file directly (no manifest, name from the descriptor). */
+int iopgt_host_load_plugin_file(struct iopgt_host *host, const char *path,
+				struct iopgt_plugin **out);
+
+/*
+ * Register a plugin linked into the program (no dlopen): the same
+ * descriptor checks and registration as for a file.  This is how a
+ * "built-in" format coexists with modular ones.
+ */
+int iopgt_host_register_builtin(struct iopgt_host *host,
+				const struct iopgt_plugin_desc *desc,
+				struct iopgt_plugin **out);
+
+/*
+ * Unload a plugin: refuse with -EBUSY while tables hold it (the log says
+ * how many and which), otherwise drop its formats, call unregister_fn and
+ * dlclose; a library that stays mapped afterwards is reported RESIDENT.
+ * Returns: 0 on success or a negative errno (-ENOENT, -EBUSY, -EINVAL if
+ * not loaded).
+ */
+int iopgt_host_unload_plugin(struct iopgt_host *host, const char *name);
+
+/* Unload everything that can be unloaded, in reverse load order. */
+void iopgt_host_unload_all(struct iopgt_host *host);
+
+/* Borrowed pointer, valid for the host's lifetime, or NULL. */
+struct iopgt_plugin *iopgt_host_find_plugin(struct iopgt_host *host,
+					    const char *name);
+/* The plugin providing a format (name or alias), or NULL. */
+struct iopgt_plugin *iopgt_host_find_format(struct iopgt_host *host,
+					    const char *format);
+
+typedef void (*iopgt_plugin_fn)(struct iopgt_plugin *plugin, void *data);
+/* Every known plugin: loaded ones in load order, then the rest by name. */
+void iopgt_host_foreach_plugin(struct iopgt_host *host, iopgt_plugin_fn fn,
+			       void *data);
+
+/* ---- plugin records ------------------------------------------------------ */
+
+enum iopgt_plugin_state {
+	IOPGT_PLUGIN_DISCOVERED,	/* found on disk, never opened */
+	IOPGT_PLUGIN_LOADED,
+	IOPGT_PLUGIN_FAILED,		/* see iopgt_plugin_get_error() */
+	IOPGT_PLUGIN_BLACKLISTED,
+	IOPGT_PLUGIN_GOING,		/* unloading: no new tables */
+	IOPGT_PLUGIN_UNLOADED,
+	IOPGT_PLUGIN_RESIDENT,		/* dlclosed but still mapped */
+};
+const char *iopgt_plugin_state_to_string(enum iopgt_plugin_state state);
+
+const char *iopgt_plugin_get_name(const struct iopgt_plugin *plugin);
+const char *iopgt_plugin_get_path(const struct iopgt_plugin *plugin);
+const char *iopgt_plugin_get_version(const struct iopgt_plugin *plugin);
+const char *iopgt_plugin_get_description(const struct iopgt_plugin *plugin);
+const char *iopgt_plugin_get_license(const struct iopgt_plugin *plugin);
+enum iopgt_plugin_state iopgt_plugin_get_state(const struct iopgt_plugin *plugin);
+/* Why it failed, was blacklisted or stayed resident; NULL otherwise. */
+const char *iopgt_plugin_get_error(const struct iopgt_plugin *plugin);
+/* Live tables holding the plugin. */
+int iopgt_plugin_get_refcount(const struct iopgt_plugin *plugin);
+/* 0-based position in load order, -1 if never loaded. */
+int iopgt_plugin_get_load_index(const struct iopgt_plugin *plugin);
+bool iopgt_plugin_is_builtin(const struct iopgt_plugin *plugin);
+/*
+ * The names of the formats it registered (while loaded), NULL-terminated;
+ * free with g_strfreev().
+ */
+char **iopgt_plugin_dup_formats(const struct iopgt_plugin *plugin);
+
+/* ---- page tables ---------------------------------------------------------- */
+
+/*
+ * Make a table of a format (name or Linux alias): alloc_io_pgtable_ops.
+ * cfg is in/out as in Linux.  The table holds a reference on its plugin
+ * (taken before the format's alloc runs) and on the host.
+ * Returns: 0 on success or a negative errno: -ENOENT (no loaded plugin
+ * provides the format), -ESHUTDOWN (its plugin is unloading), or what the
+ * format's alloc returned (-EINVAL bad cfg, -ENOMEM).
+ */
+int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
+		      struct iopgt_cfg *cfg, void *cookie,
+		      struct iopgt_pgtable **out);
+/*
+ * free_io_pgtable_ops: tlb_flush_all once, the format's free, then the
+ * plugin reference is dropped (after the plugin code has returned).
+ */
+void iopgt_pgtable_free(struct iopgt_host *host, struct iopgt_pgtable *pgt);
+
+/* The ops, as Linux's map/unmap callers use them (returns as in pgtable.h) */
+int iopgt_pgtable_map_pages(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			    unsigned long iova, uint64_t paddr, size_t pgsize,
+			    size_t pgcount, int prot, size_t *mapped);
+size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
+				 struct iopgt_pgtable *pgt, unsigned long iova,
+				 size_t pgsize, size_t pgcount,
+				 struct iopgt_iotlb_gather *gather);
+uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
+				    struct iopgt_pgtable *pgt,
+				    unsigned long iova);
+/* Returns: 0, -EOPNOTSUPP if the format has no dirty tracking, or its errno */
+int iopgt_pgtable_read_and_clear_dirty(struct iopgt_host *host,
+				       struct iopgt_pgtable *pgt,
+				       unsigned long iova, size_t size,
+				       unsigned long flags,
+				       struct iopgt_dirty_bitmap *dirty);
+
+/*
+ * iommu_map(): split [iova, iova + size) into the largest page sizes that
+ * alignment and pgsize_bitmap allow, loop on partial progress.  On failure
+ * what was mapped by this call is unmapped again.
+ * Returns: 0 on success or a negative errno (-EINVAL for a size or
+ * alignment no page size fits, -EOVERFLOW for iova + size wrapping).
+ */
+int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		      unsigned long iova, uint64_t paddr, size_t size,
+		      int prot);
+/* iommu_unmap(): Returns: the bytes unmapped (stops at the first 0). */
+size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			   unsigned long iova, size_t size,
+			   struct iopgt_iotlb_gather *gather);
+
+/* Walk every table and entry (see struct iopgt_walk_ops). */
+int iopgt_pgtable_walk(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		       const struct iopgt_walk_ops *visit, void *data);
+/* Emit the register outputs as (Linux name, value) pairs. */
+void iopgt_pgtable_describe_regs(struct iopgt_host *host,
+				 struct iopgt_pgtable *pgt, iopgt_reg_fn fn,
+				 void *data);
+/* This table's memory figures. */
+void iopgt_pgtable_get_mem_stats(struct iopgt_host *host,
+				 struct iopgt_pgtable *pgt,
+				 struct iopgt_mem_stats *stats);
+/* The plugin that made the table (borrowed). */
+struct iopgt_plugin *iopgt_pgtable_get_plugin(struct iopgt_host *host,
+					      struct iopgt_pgtable *pgt);
+
+/* Number of live tables in the host. */
+int iopgt_host_get_table_count(struct iopgt_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOPGT_HOST_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private structures and helpers of libiopgt-host.  Nothing here is
+ * exported (see libiopgt-host.sym); the tests link the static build.
+ */
+#ifndef IOPGT_INTERNAL_H
+#define IOPGT_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include <iopgt/host.h>
+
+#define _must_check_ __attribute__((warn_unused_result))
+#define _nonnull_(...) __attribute__((nonnull(__VA_ARGS__)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- logging (host.c) ---------------------------------------------------- */
+
+void iopgt_log(struct iopgt_host *host, int priority, const char *file,
+	       int line, const char *fn, const char *format, ...) _printf_(6, 7);
+
+#define iopgt_log_cond(host, prio, ...)                                      \
+	do {                                                                 \
+		if (iopgt_host_get_log_priority(host) >= (prio))             \
+			iopgt_log(host, prio, __FILE__, __LINE__, __func__,  \
+				  __VA_ARGS__);                              \
+	} while (0)
+
+#define DBG(host, ...)	iopgt_log_cond(host, IOPGT_LOG_DEBUG, __VA_ARGS__)
+#define INFO(host, ...)	iopgt_log_cond(host, IOPGT_LOG_INFO, __VA_ARGS__)
+#define WARN(host, ...)	iopgt_log_cond(host, IOPGT_LOG_WARNING, __VA_ARGS__)
+#define ERR(host, ...)	iopgt_log_cond(host, IOPGT_LOG_ERR, __VA_ARGS__)
+
+/* ---- names ---------------------------------------------------------------- */
+
+/*
+ * A plugin or manifest name: [A-Za-z0-9_.-]+, no leading '.', no "..",
+ * at most IOPGT_NAME_MAX bytes.  Never a path.
+ */
+bool iopgt_name_is_valid(const char *name);
+/* The comparable form: '_' folded to '-' (kmod's underscores()). */
+char *iopgt_name_canonical(const char *name);
+
+/* ---- simulated physical memory (physmem.c) -------------------------------- */
+
+/*
+ * A buddy allocator over one linear, lazily-backed virtual mapping whose
+ * physical addresses start at IOPGT_PHYS_BASE.  Two zones: DMA32 below
+ * 4 GiB and NORMAL above; NORMAL requests fall back to DMA32.
+ * Deterministic: the same request sequence gives the same addresses.
+ * Thread-safe.
+ */
+#define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
+#define IOPGT_PHYS_PAGE		4096ULL
+
+struct iopgt_physmem;
+
+int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out);
+void iopgt_physmem_free(struct iopgt_physmem *pm);
+/* Zeroed block of (pages rounded up to a power of two) * 4 KiB, aligned to
+ * its size; NULL when no block fits or the limit is reached. */
+void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
+			  unsigned int flags, uint64_t *pa);
+void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size);
+uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm);
+void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes);
+uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm);
+uint64_t iopgt_physmem_size(const struct iopgt_physmem *pm);
+/* Rounded size actually taken for a request of size bytes. */
+size_t iopgt_physmem_block_size(size_t size);
+
+/* ---- per-table memory accounts and the services table (mem.c) ------------ */
+
+struct iopgt_mem {
+	struct iopgt_host *host;
+	struct iopgt_physmem *pm;
+	/* atomics: several threads may map into one table */
+	_Atomic int64_t table_bytes;
+	_Atomic int64_t table_allocs;
+	_Atomic int64_t peak_table_bytes;
+	_Atomic int64_t state_bytes;
+	_Atomic int64_t syncs;
+};
+
+extern const struct iopgt_host_services iopgt_host_services;
+
+void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,
+		    struct iopgt_physmem *pm);
+void iopgt_mem_get_stats(const struct iopgt_mem *mem,
+			 struct iopgt_mem_stats *stats);
+/* Folds a finished table's counters into the host's totals. */
+void iopgt_mem_retire(struct iopgt_mem *mem);
+
+/* ---- manifest (manifest.c) ------------------------------------------------ */
+
+/*
+ * modprobe.d-style manifest:
+ *   softdep NAME [pre: A B ...] [post: C D ...]    (pre:/post: any order,
+ *                                                   repeatable; lines merge)
+ *   blacklist NAME
+ *   # comment, blank lines, "\" at end of line continues it.
+ * Names are canonicalised with iopgt_name_canonical().
+ */
+struct iopgt_manifest;
+
+struct iopgt_manifest *iopgt_manifest_new(void);
+void iopgt_manifest_free(struct iopgt_manifest *m);
+
+/*
+ * Parse and merge.  Every bad line is appended to diagnostics (a GPtrArray
+ * of g_malloc'd "FILE:LINE: message" strings, may be NULL) and the first one
+ * is also set in *error (IOPGT_MANIFEST_ERROR_PARSE); good lines still count.
+ * filename is what messages print.
+ * Returns: TRUE if every line was good.
+ */
+gboolean iopgt_manifest_parse_data(struct iopgt_manifest *m,
+				   const char *filename, const char *data,
+				   gsize len, GPtrArray *diagnostics,
+				   GError **error);
+/* Reads the file (IOPGT_MANIFEST_ERROR_IO if it can't) then parse_data. */
+gboolean iopgt_manifest_parse_file(struct iopgt_manifest *m, const char *path,
+				   GPtrArray *diagnostics, GError **error);
+
+bool iopgt_manifest_is_blacklisted(const struct iopgt_manifest *m,
+				   const char *name);
+/* "FILE:LINE" of the blacklist line, or NULL. */
+const char *iopgt_manifest_blacklist_origin(const struct iopgt_manifest *m,
+					    const char *name);
+/* Canonical names in declaration order (merged over all lines), never NULL;
+ * the array is owned by the manifest. */
+const GPtrArray *iopgt_manifest_get_pre(const struct iopgt_manifest *m,
+					const char *name);
+const GPtrArray *iopgt_manifest_get_post(const struct iopgt_manifest *m,
+					 const char *name);
+
+enum iopgt_plan_action {
+	IOPGT_PLAN_LOAD,
+	IOPGT_PLAN_BLACKLISTED,
+	IOPGT_PLAN_CYCLE,		/* on a softdep cycle: not loaded */
+};
+
+struct iopgt_plan_entry {
+	char *name;			/* canonical */
+	enum iopgt_plan_action action;
+	char *reason;			/* NULL for LOAD */
+};
+
+struct iopgt_plan_edge {
+	char *before;
+	char *after;
+	char *reason;			/* "softdep B pre: A (FILE:LINE)" */
+};
+
+struct iopgt_plan {
+	/* LOAD entries in load order, then BLACKLISTED and CYCLE entries
+	 * sorted by name */
+	GPtrArray *entries;		/* struct iopgt_plan_entry * */
+	GPtrArray *edges;		/* struct iopgt_plan_edge *, only between
+					 * available plugins, sorted */
+	GPtrArray *warnings;		/* char *: missing softdep targets */
+	GPtrArray *errors;		/* char *: "softdep cycle: a -> b -> a" */
+};
+
+/*
+ * Order the available plugins (canonical names, any order, no duplicates):
+ * a stable topological order over sorted names, so it never depends on
+ * discovery order.  A missing softdep target is a warning.  Every cycle is
+ * one error naming it; its members are not loaded, everything else is.
+ */
+struct iopgt_plan *iopgt_manifest_plan(const struct iopgt_manifest *m,
+				       const char *const *available,
+				       size_t n_available);
+void iopgt_plan_free(struct iopgt_plan *plan);
+
+/* Names of plugins on a cycle through name (for load_plugin), or NULL. */
+char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
+				const char *name);
+
+#endif /* IOPGT_INTERNAL_H */

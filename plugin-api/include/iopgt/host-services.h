@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the host gives a format instead of kernel APIs: page-table memory
+ * from a simulated physical memory, phys<->virt translation, the DMA-sync
+ * hook for non-coherent walkers, small-object memory and logging.
+ *
+ * A plugin links against nothing from the host: it reaches all of this
+ * through the function table below, handed to it at registration and at
+ * every table allocation (struct iopgt_env).
+ */
+#ifndef IOPGT_HOST_SERVICES_H
+#define IOPGT_HOST_SERVICES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One table's memory account in the host (opaque). */
+struct iopgt_mem;
+
+/* Log priorities: syslog numbers, as libkmod uses. */
+#define IOPGT_LOG_ERR		3
+#define IOPGT_LOG_WARNING	4
+#define IOPGT_LOG_INFO		6
+#define IOPGT_LOG_DEBUG		7
+
+/* alloc_pages flags */
+#define IOPGT_MEM_DMA32		(1U << 0)	/* whole block below 4 GiB PA */
+
+struct iopgt_host_services {
+	uint32_t struct_size;	/* sizeof(struct iopgt_host_services) */
+	uint32_t reserved0;
+
+	/*
+	 * Zeroed page-table memory.  size is rounded up to a power-of-two
+	 * number of 4 KiB pages and the block is aligned to that rounded
+	 * size, physically and virtually.  Returns NULL when the simulated
+	 * memory (or its limit) refuses: the format returns -ENOMEM.
+	 */
+	void *(*alloc_pages)(struct iopgt_mem *mem, size_t size,
+			     unsigned int flags);
+	/* Give back a block from alloc_pages, with the size asked for. */
+	void (*free_pages)(struct iopgt_mem *mem, void *va, size_t size);
+
+	/* Zeroed small-object memory for format state (not table memory). */
+	void *(*zalloc)(struct iopgt_mem *mem, size_t size);
+	void (*free)(struct iopgt_mem *mem, void *ptr);
+
+	/*
+	 * Make [va, va + size) of table memory visible to a non-coherent
+	 * walker (dma_sync_single_for_device).  Formats call it after every
+	 * table write when cfg.coherent_walk is false, before the entry can
+	 * be reached by the walker.
+	 */
+	void (*dma_sync)(struct iopgt_mem *mem, const void *va, size_t size);
+
+	/* printf-style log into the host's log function. */
+	void (*log)(void *log_ctx, int prio, const char *file, int line,
+		    const char *fn, const char *format, ...)
+		__attribute__((format(printf, 6, 7)));
+
+	void *reserved[8];
+};
+
+/*
+ * The environment of one table, owned by the host, valid from alloc until
+ * free returns.  Table memory is mapped linearly: va = pa + pa_to_va, so
+ * formats translate with the inline helpers below on their hot paths.
+ */
+struct iopgt_env {
+	const struct iopgt_host_services *svc;
+	struct iopgt_mem *mem;
+	void *log_ctx;
+	uint64_t pa_to_va;
+};
+
+static inline void *iopgt_phys_to_virt(const struct iopgt_env *env,
+				       uint64_t pa)
+{
+	return (void *)(uintptr_t)(pa + env->pa_to_va);
+}
+
+static inline uint64_t iopgt_virt_to_phys(const struct iopgt_env *env,
+					  const void *va)
+{
+	return (uint64_t)(uintptr_t)va - env->pa_to_va;
+}
+
+#ifndef pr_fmt
+#define pr_fmt(fmt) fmt
+#endif
+
+#define iopgt_env_log(env, prio, ...)                                         \
+	(env)->svc->log((env)->log_ctx, (prio), __FILE__, __LINE__, __func__, \
+			__VA_ARGS__)
+#define iopgt_env_err(env, fmt, ...) \
+	iopgt_env_log(env, IOPGT_LOG_ERR, pr_fmt(fmt), ##__VA_ARGS__)
+#define iopgt_env_warn(env, fmt, ...) \
+	iopgt_env_log(env, IOPGT_LOG_WARNING, pr_fmt(fmt), ##__VA_ARGS__)
+#define iopgt_env_dbg(env, fmt, ...) \
+	iopgt_env_log(env, IOPGT_LOG_DEBUG, pr_fmt(fmt), ##__VA_ARGS__)
+
+/*
+ * WARN_ON for formats: logs the condition (as a warning: the caller gets an
+ * error code, the process never aborts) and evaluates to it.
+ */
+#define IOPGT_WARN_ON(env, cond)                                              \
+	({                                                                    \
+		int __c = !!(cond);                                           \
+		if (__c)                                                      \
+			iopgt_env_warn(env, "WARN_ON(%s)", #cond);            \
+		__c;                                                          \
+	})
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOPGT_HOST_SERVICES_H */

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-table contract: the shapes of Linux io_pgtable_cfg, io_pgtable_ops,
+ * iommu_flush_ops and iommu_iotlb_gather, written for a userspace host.
+ *
+ * Someone porting a Linux format finds the same fields under the same names:
+ * quirk bits and IOMMU_* prot bits keep Linux's values, the per-format
+ * register outputs keep Linux's field names, and every op keeps Linux's
+ * return convention (written once, below, next to the op).
+ *
+ * Formats are registered by name, never by a central enum, so a third-party
+ * format needs no host change.
+ */
+#ifndef IOPGT_PGTABLE_H
+#define IOPGT_PGTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct iopgt_env;
+struct iopgt_format;
+
+/* ---- protection flags (include/linux/iommu.h values) -------------------- */
+#define IOMMU_READ		(1 << 0)
+#define IOMMU_WRITE		(1 << 1)
+#define IOMMU_CACHE		(1 << 2)	/* DMA cache coherency */
+#define IOMMU_NOEXEC		(1 << 3)
+#define IOMMU_MMIO		(1 << 4)	/* e.g. MSI doorbells */
+#define IOMMU_PRIV		(1 << 5)	/* privileged accesses only */
+
+/* ---- quirks (io_pgtable_cfg.quirks bit numbers, Linux v6.19) ------------- */
+#define IO_PGTABLE_QUIRK_ARM_NS			(1UL << 0)
+#define IO_PGTABLE_QUIRK_NO_PERMS		(1UL << 1)
+#define IO_PGTABLE_QUIRK_ARM_MTK_EXT		(1UL << 3)
+#define IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT	(1UL << 4)
+#define IO_PGTABLE_QUIRK_ARM_TTBR1		(1UL << 5)
+#define IO_PGTABLE_QUIRK_ARM_OUTER_WBWA		(1UL << 6)
+#define IO_PGTABLE_QUIRK_ARM_HD			(1UL << 7)
+#define IO_PGTABLE_QUIRK_ARM_S2FWB		(1UL << 8)
+#define IO_PGTABLE_QUIRK_NO_WARN		(1UL << 9)
+
+/* read_and_clear_dirty() flags */
+#define IOMMU_DIRTY_NO_CLEAR	(1UL << 0)
+
+/* ---- TLB maintenance (iommu_flush_ops / iommu_iotlb_gather) -------------- */
+
+/*
+ * A batch of pending leaf invalidations.  end is inclusive.  When queued is
+ * true a later flush_all covers everything and formats skip tlb_add_page.
+ */
+struct iopgt_iotlb_gather {
+	unsigned long start;
+	unsigned long end;
+	size_t pgsize;
+	bool queued;
+};
+
+/*
+ * Caller-supplied TLB callbacks.  The table and every member may be NULL.
+ * They run on the mapping thread and must not call back into the same table.
+ */
+struct iopgt_flush_ops {
+	/* Invalidate the whole context; called once by iopgt_pgtable_free(). */
+	void (*tlb_flush_all)(void *cookie);
+	/* Invalidate walk caches for [iova, iova + size) when a table goes. */
+	void (*tlb_flush_walk)(unsigned long iova, size_t size, size_t granule,
+			       void *cookie);
+	/* Queue one leaf invalidation into the gather. */
+	void (*tlb_add_page)(struct iopgt_iotlb_gather *gather,
+			     unsigned long iova, size_t granule, void *cookie);
+};
+
+/* Dirty-range sink for read_and_clear_dirty (iommu_dirty_bitmap). */
+struct iopgt_dirty_bitmap {
+	void (*record)(struct iopgt_dirty_bitmap *dirty, unsigned long iova,
+		       size_t size);
+	struct iopgt_iotlb_gather *gather;
+	void *data;
+};
+
+/* ---- configuration (io_pgtable_cfg); in/out ------------------------------ */
+
+/*
+ * The caller fills quirks, pgsize_bitmap, ias, oas, coherent_walk and tlb.
+ * The format's alloc narrows pgsize_bitmap/ias/oas and writes the register
+ * union; unknown quirks make alloc fail with -EINVAL.
+ */
+struct iopgt_cfg {
+	unsigned long quirks;
+	unsigned long pgsize_bitmap;
+	unsigned int ias;
+	unsigned int oas;
+	bool coherent_walk;
+	const struct iopgt_flush_ops *tlb;
+
+	/* Register outputs, by their Linux names.  Decoded fields, not images. */
+	union {
+		struct {
+			uint64_t ttbr;
+			struct {
+				uint32_t ips:3;
+				uint32_t tg:2;
+				uint32_t sh:2;
+				uint32_t orgn:2;
+				uint32_t irgn:2;
+				uint32_t tsz:6;
+			} tcr;
+			uint64_t mair;
+		} arm_lpae_s1_cfg;
+
+		struct {
+			uint64_t vttbr;
+			struct {
+				uint32_t ps:3;
+				uint32_t tg:2;
+				uint32_t sh:2;
+				uint32_t orgn:2;
+				uint32_t irgn:2;
+				uint32_t sl:2;
+				uint32_t tsz:6;
+			} vtcr;
+		} arm_lpae_s2_cfg;
+
+		struct {
+			uint32_t ttbr;
+			uint32_t tcr;
+			uint32_t nmrr;
+			uint32_t prrr;
+		} arm_v7s_cfg;
+
+		struct {
+			uint64_t transtab;
+			uint64_t memattr;
+		} arm_mali_lpae_cfg;
+
+		/* Room for third-party formats' registers. */
+		uint64_t regs[8];
+	};
+};
+
+/* ---- walking a table (dump, statistics) ---------------------------------- */
+
+enum iopgt_entry_kind {
+	IOPGT_ENTRY_LEAF = 1,
+	IOPGT_ENTRY_TABLE = 2,
+};
+
+/* One valid entry, as the hardware walker would interpret it. */
+struct iopgt_walk_entry {
+	int level;			/* format's own level number */
+	unsigned int index;		/* slot within its table */
+	unsigned long iova;		/* first iova the entry covers */
+	size_t size;			/* bytes of iova it covers */
+	uint64_t raw;			/* descriptor value, host order */
+	uint64_t oa;			/* output address: PA or next table */
+	enum iopgt_entry_kind kind;
+};
+
+/*
+ * Visitor for ops.walk.  table() is called for every table reachable from
+ * the root, before its entries; entry() for each non-empty entry in slot
+ * order; a TABLE entry is followed by the walk of that table.  A non-zero
+ * return stops the walk and is returned by walk().  Members may be NULL.
+ */
+struct iopgt_walk_ops {
+	int (*table)(void *data, uint64_t pa, const void *va, size_t size,
+		     int level);
+	int (*entry)(void *data, const struct iopgt_walk_entry *entry);
+	int (*table_end)(void *data, uint64_t pa, int level);
+};
+
+/* Register outputs as (Linux name, value) pairs, e.g. ("tcr.tsz", 16). */
+typedef void (*iopgt_reg_fn)(void *data, const char *name, uint64_t value);
+
+/* ---- the ops table (io_pgtable_ops) -------------------------------------- */
+
+struct iopgt_ops {
+	/*
+	 * Map pgcount physically contiguous pages of exactly pgsize.
+	 * *mapped is incremented (+=) by the bytes mapped; a format may map
+	 * fewer than pgcount and still return 0 (LPAE stops at a table end):
+	 * the caller loops.  Returns: 0 on success or a negative errno.
+	 */
+	int (*map_pages)(struct iopgt_ops *ops, unsigned long iova,
+			 uint64_t paddr, size_t pgsize, size_t pgcount,
+			 int prot, size_t *mapped);
+	/*
+	 * Returns: the bytes unmapped (0 on error or nothing; no errno).
+	 * gather may be NULL.
+	 */
+	size_t (*unmap_pages)(struct iopgt_ops *ops, unsigned long iova,
+			      size_t pgsize, size_t pgcount,
+			      struct iopgt_iotlb_gather *gather);
+	/* Returns: the PA including the offset, or 0 when not mapped. */
+	uint64_t (*iova_to_phys)(struct iopgt_ops *ops, unsigned long iova);
+	/* Optional.  Returns: 0 on success or a negative errno. */
+	int (*read_and_clear_dirty)(struct iopgt_ops *ops, unsigned long iova,
+				    size_t size, unsigned long flags,
+				    struct iopgt_dirty_bitmap *dirty);
+	/* Visit every table and entry.  Returns: 0 or the visitor's stop. */
+	int (*walk)(struct iopgt_ops *ops, const struct iopgt_walk_ops *visit,
+		    void *data);
+	/* Emit the register outputs.  Optional. */
+	void (*describe_regs)(struct iopgt_ops *ops, iopgt_reg_fn fn,
+			      void *data);
+};
+
+/*
+ * A live page table (io_pgtable).  Formats embed it in their private state
+ * and find that state with container_of(ops, ..., iop.ops).
+ * The host fills fmt, cookie, cfg and host_priv after alloc returns, so
+ * alloc must use its arguments, not these fields.
+ */
+struct iopgt_pgtable {
+	const struct iopgt_format *fmt;
+	void *cookie;
+	struct iopgt_cfg cfg;
+	struct iopgt_ops ops;
+	uint64_t root_pa;		/* set by the format's alloc */
+	void *host_priv;		/* host bookkeeping; formats don't touch */
+};
+
+#define iopgt_ops_to_pgtable(x) container_of((x), struct iopgt_pgtable, ops)
+
+/* format capabilities */
+#define IOPGT_FMT_CAP_DIRTY	(1U << 0)	/* read_and_clear_dirty */
+
+/*
+ * One format a plugin provides (io_pgtable_init_fns plus its name).
+ * alloc receives the host environment for this table (memory, sync, log);
+ * it stays valid until free returns.  alloc returns 0 and *out, or a
+ * negative errno: -EINVAL for a cfg the format does not support, -ENOMEM
+ * when the host refuses memory.  free releases everything alloc and the ops
+ * obtained; the host calls tlb_flush_all before it.
+ */
+struct iopgt_format {
+	const char *name;		/* "arm-64-lpae-s1": [a-z0-9-]+ */
+	const char *alias;		/* "ARM_64_LPAE_S1", or NULL */
+	const char *description;
+	unsigned int caps;
+	int (*alloc)(struct iopgt_cfg *cfg, void *cookie,
+		     const struct iopgt_env *env, struct iopgt_pgtable **out);
+	void (*free)(struct iopgt_pgtable *iop);
+	void *reserved[4];
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOPGT_PGTABLE_H */

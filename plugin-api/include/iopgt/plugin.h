@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plugin descriptor: the one symbol a plugin exports.
+ *
+ * The host resolves `iopgt_plugin_desc` (a const data object), checks magic,
+ * struct size, ABI major/minor and every text field before it calls any
+ * plugin function, then calls register_fn with a registrar through which the
+ * plugin registers its formats by name.  Everything the plugin needs from
+ * the host arrives through that registrar, so a plugin links against
+ * nothing from the host.
+ *
+ * ABI rule (gst_plugin_check_version): abi_major == IOPGT_ABI_MAJOR and
+ * abi_minor <= IOPGT_ABI_MINOR.
+ */
+#ifndef IOPGT_PLUGIN_H
+#define IOPGT_PLUGIN_H
+
+#include <stdint.h>
+
+#include <iopgt/bits.h>
+#include <iopgt/host-services.h>
+#include <iopgt/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IOPGT_ABI_MAJOR		1
+#define IOPGT_ABI_MINOR		0
+#define IOPGT_PLUGIN_MAGIC	0x696f7067u	/* "iopg" */
+#define IOPGT_PLUGIN_SYMBOL	"iopgt_plugin_desc"
+#define IOPGT_NAME_MAX		64		/* plugin and format names */
+
+/*
+ * Handed to register_fn.  register_format() copies nothing: the format
+ * struct must live as long as the plugin is loaded (static const).
+ * It returns 0, -EEXIST when another plugin (or this one) already
+ * registered the name or alias, or -EINVAL for a malformed format.
+ */
+struct iopgt_registrar {
+	const struct iopgt_host_services *svc;
+	void *log_ctx;
+	int (*register_format)(struct iopgt_registrar *reg,
+			       const struct iopgt_format *fmt);
+	void *host_priv;
+	void *reserved[4];
+};
+
+struct iopgt_plugin_desc {
+	uint32_t magic;			/* IOPGT_PLUGIN_MAGIC */
+	uint32_t struct_size;		/* sizeof(struct iopgt_plugin_desc) */
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t reserved0;
+	const char *name;		/* must equal the file name without .so */
+	const char *version;
+	const char *description;
+	const char *license;
+	/* Register formats.  Returns: 0 on success or a negative errno;
+	 * on failure the host drops whatever it registered. */
+	int (*register_fn)(struct iopgt_registrar *reg);
+	/* Optional: called before dlclose, never after a failed register. */
+	void (*unregister_fn)(void);
+	void *reserved[8];
+};
+
+#if defined(IOPGT_BUILTIN)
+#define IOPGT_PLUGIN_EXPORT
+#else
+#define IOPGT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/*
+ * IOPGT_PLUGIN_DEFINE(name, version, description, license, register_fn,
+ *                     unregister_fn)
+ * emits the exported descriptor, e.g.
+ *   IOPGT_PLUGIN_DEFINE("io-pgtable-arm", "1.0", "ARM LPAE", "MIT",
+ *                       lpae_register, NULL);
+ */
+#define IOPGT_PLUGIN_DEFINE(name_, version_, desc_, license_, reg_, unreg_) \
+	IOPGT_PLUGIN_EXPORT const struct iopgt_plugin_desc iopgt_plugin_desc = { \
+		.magic = IOPGT_PLUGIN_MAGIC,                                 \
+		.struct_size = sizeof(struct iopgt_plugin_desc),             \
+		.abi_major = IOPGT_ABI_MAJOR,                                \
+		.abi_minor = IOPGT_ABI_MINOR,                                \
+		.name = (name_),                                             \
+		.version = (version_),                                       \
+		.description = (desc_),                                      \
+		.license = (license_),                                       \
+		.register_fn = (reg_),                                       \
+		.unregister_fn = (unreg_),                                   \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOPGT_PLUGIN_H */
