@@ -94,8 +94,6 @@ void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,
 		    struct iopgt_physmem *pm);
 void iopgt_mem_get_stats(const struct iopgt_mem *mem,
 			 struct iopgt_mem_stats *stats);
-/* Folds a finished table's counters into the host's totals. */
-void iopgt_mem_retire(struct iopgt_mem *mem);
 
 /* ---- manifest (manifest.c) ------------------------------------------------ */
 
@@ -181,5 +179,114 @@ void iopgt_plan_free(struct iopgt_plan *plan);
 /* Names of plugins on a cycle through name (for load_plugin), or NULL. */
 char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
 				const char *name);
+
+/* ---- host context (host.c) ----------------------------------------------- */
+
+struct iopgt_format_entry {
+	const struct iopgt_format *fmt;
+	struct iopgt_plugin *plugin;
+};
+
+struct iopgt_host {
+	_Atomic int refcount;
+	/* Recursive: register_fn runs under it and calls back in. */
+	GRecMutex lock;
+	iopgt_log_fn log_fn;
+	void *log_data;
+	_Atomic int log_priority;
+	void *userdata;
+
+	GPtrArray *plugin_dirs;		/* char *, in search order */
+	struct iopgt_manifest *manifest;
+	GPtrArray *plugins;		/* struct iopgt_plugin *, by creation */
+	GHashTable *plugins_by_name;	/* canonical name -> plugin */
+	GHashTable *formats;		/* name and alias -> format_entry */
+	int next_load_index;
+
+	struct iopgt_physmem *pm;
+	uint64_t mem_size;
+	uint64_t mem_limit;
+	_Atomic int tables;
+	_Atomic uint64_t table_serial;
+	/* counters of tables already freed, for host-wide stats */
+	_Atomic int64_t retired_syncs;
+};
+
+/* Creates the simulated memory on first use.  Called with the lock held. */
+int iopgt_host_get_physmem(struct iopgt_host *host,
+			   struct iopgt_physmem **out);
+
+/* ---- plugin records and the format registry (registry.c) ---------------- */
+
+struct iopgt_table_priv;
+
+struct iopgt_plugin {
+	struct iopgt_host *host;
+	char *name;			/* canonical */
+	char *path;			/* NULL for built-ins */
+	char *version;			/* copied: they outlive dlclose */
+	char *description;
+	char *license;
+	enum iopgt_plugin_state state;
+	char *error;
+	int load_index;
+	bool builtin;
+	const struct iopgt_plugin_desc *builtin_desc;
+	void *handle;			/* loader handle while loaded */
+	const struct iopgt_plugin_desc *desc;
+	GPtrArray *formats;		/* const struct iopgt_format *, while
+					 * loaded */
+	int users;			/* live tables; under host->lock */
+	GHashTable *holders;		/* struct iopgt_table_priv * set */
+};
+
+/* Record for a file found by a scan (state DISCOVERED), or the existing one
+ * of that name.  Lock held. */
+struct iopgt_plugin *iopgt_plugin_new_discovered(struct iopgt_host *host,
+						 const char *name,
+						 const char *path);
+void iopgt_plugin_destroy(struct iopgt_plugin *plugin);
+/* Run descriptor checks and register_fn; lock held. */
+int iopgt_plugin_activate(struct iopgt_plugin *plugin,
+			  const struct iopgt_plugin_desc *desc);
+void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, int err,
+			     const char *fmt, ...) _printf_(3, 4);
+/*
+ * Check a descriptor field by field before any plugin code runs.  expect
+ * is the name the file name gives, or NULL for built-ins.  On failure,
+ * *reason names the field.  Returns: 0 or -EPROTO.
+ */
+int iopgt_desc_check(const struct iopgt_plugin_desc *desc, const char *expect,
+		     char **reason);
+/* Lookup with the lock held. */
+struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
+						 const char *format);
+void iopgt_registry_drop_plugin(struct iopgt_host *host,
+				struct iopgt_plugin *plugin);
+
+/* ---- the dynamic loader (loader.c, the only <dlfcn.h> user) ------------- */
+
+/* dlopen(RTLD_NOW | RTLD_LOCAL).  Returns: 0 or -ENOEXEC with *error set. */
+int iopgt_loader_open(const char *path, void **handle, char **error);
+/* Resolve IOPGT_PLUGIN_SYMBOL and check it is a data object.
+ * Returns: 0, -ENOENT (no symbol) or -EPROTO (wrong kind), *error set. */
+int iopgt_loader_find_desc(void *handle,
+			   const struct iopgt_plugin_desc **desc,
+			   char **error);
+/* dlclose, then check with RTLD_NOLOAD whether path stayed mapped.
+ * Returns: 0 when unmapped, 1 when still resident, -errno on failure. */
+int iopgt_loader_close(void *handle, const char *path, char **error);
+
+/* ---- page tables (pgtable.c) ---------------------------------------------- */
+
+struct iopgt_table_priv {
+	struct iopgt_pgtable *pgt;
+	struct iopgt_plugin *plugin;
+	const struct iopgt_format *fmt;
+	struct iopgt_mem mem;
+	struct iopgt_env env;
+	uint64_t serial;
+	char *label;
+};
 
 #endif /* IOPGT_INTERNAL_H */

@@ -159,6 +159,13 @@ struct iopgt_plugin *iopgt_host_find_plugin(struct iopgt_host *host,
 struct iopgt_plugin *iopgt_host_find_format(struct iopgt_host *host,
 					    const char *format);
 
+/*
+ * Fill ias, oas and pgsize_bitmap of cfg from the format's declared
+ * defaults where cfg has 0.  Returns: 0 or -ENOENT (format not loaded).
+ */
+int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
+				   struct iopgt_cfg *cfg);
+
 typedef void (*iopgt_plugin_fn)(struct iopgt_plugin *plugin, void *data);
 /* Every known plugin: loaded ones in load order, then the rest by name. */
 void iopgt_host_foreach_plugin(struct iopgt_host *host, iopgt_plugin_fn fn,
@@ -195,6 +202,12 @@ bool iopgt_plugin_is_builtin(const struct iopgt_plugin *plugin);
  * free with g_strfreev().
  */
 char **iopgt_plugin_dup_formats(const struct iopgt_plugin *plugin);
+
+/*
+ * The tables holding the plugin, as "LABEL (FORMAT)" strings sorted by
+ * creation, NULL-terminated; free with g_strfreev().
+ */
+char **iopgt_plugin_dup_holders(const struct iopgt_plugin *plugin);
 
 /* ---- page tables ---------------------------------------------------------- */
 
@@ -259,6 +272,11 @@ void iopgt_pgtable_describe_regs(struct iopgt_host *host,
 void iopgt_pgtable_get_mem_stats(struct iopgt_host *host,
 				 struct iopgt_pgtable *pgt,
 				 struct iopgt_mem_stats *stats);
+/* Name the table in messages (e.g. the CLI's id); copied. */
+void iopgt_pgtable_set_label(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			     const char *label);
+const char *iopgt_pgtable_get_label(struct iopgt_host *host,
+				    struct iopgt_pgtable *pgt);
 /* The plugin that made the table (borrowed). */
 struct iopgt_plugin *iopgt_pgtable_get_plugin(struct iopgt_host *host,
 					      struct iopgt_pgtable *pgt);

@@ -246,6 +246,13 @@ struct iopgt_format {
 	int (*alloc)(struct iopgt_cfg *cfg, void *cookie,
 		     const struct iopgt_env *env, struct iopgt_pgtable **out);
 	void (*free)(struct iopgt_pgtable *iop);
+	/*
+	 * A typical configuration, used by tools (the CLI's alloc) for the
+	 * cfg fields a user leaves out.  Zero means "no default".
+	 */
+	unsigned int default_ias;
+	unsigned int default_oas;
+	unsigned long default_pgsize_bitmap;
 	void *reserved[4];
 };
 

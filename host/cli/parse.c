@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Parsing the words of the CLI and of scripts.  Every failure names the
+ * word and the reason, so a script line's error says exactly what is wrong.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+G_DEFINE_QUARK(iopgt-cli-error-quark, iopgt_cli_error)
+
+static gboolean syntax_error(GError **error, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+
+static gboolean syntax_error(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_SYNTAX,
+			    msg);
+	g_free(msg);
+	return FALSE;
+}
+
+/* Decimal or 0x hex, with an optional binary K/M/G/T suffix. */
+gboolean cli_parse_u64(const char *s, uint64_t *out, GError **error)
+{
+	static const char suffixes[] = "KMGT";
+	const char *p = s;
+	guint64 v = 0, mult = 1;
+	unsigned int base = 10;
+	const char *suf;
+	char *end;
+
+	if (!s || !*s)
+		return syntax_error(error, "missing number");
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!g_ascii_isxdigit(*p) || (base == 10 && !g_ascii_isdigit(*p)))
+		return syntax_error(error, "'%s' is not a number", s);
+	errno = 0;
+	v = g_ascii_strtoull(p, &end, base);
+	if (errno == ERANGE)
+		return syntax_error(error, "'%s' does not fit in 64 bits", s);
+	if (*end) {
+		suf = strchr(suffixes, g_ascii_toupper(*end));
+		if (!suf || end[1])
+			return syntax_error(error, "'%s' is not a number "
+					    "(bad suffix '%s')", s, end);
+		mult = 1ULL << (10 * (suf - suffixes + 1));
+		if (v > G_MAXUINT64 / mult)
+			return syntax_error(error, "'%s' does not fit in 64 "
+					    "bits", s);
+	}
+	*out = v * mult;
+	return TRUE;
+}
+
+gboolean cli_parse_pgsizes(const char *s, unsigned long *out, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit_set(s, ",|", -1);
+	unsigned long bitmap = 0;
+
+	for (char **p = parts; *p; p++) {
+		uint64_t v;
+
+		if (!cli_parse_u64(*p, &v, error))
+			return FALSE;
+		if (!v || (v & (v - 1)))
+			return syntax_error(error, "page size '%s' is not a "
+					    "power of two", *p);
+		bitmap |= v;
+	}
+	if (!bitmap)
+		return syntax_error(error, "no page size in '%s'", s);
+	*out = bitmap;
+	return TRUE;
+}
+
+gboolean cli_parse_prot(const char *s, int *out, GError **error)
+{
+	int prot = 0;
+
+	for (const char *c = s; *c; c++) {
+		switch (*c) {
+		case 'r': prot |= IOMMU_READ; break;
+		case 'w': prot |= IOMMU_WRITE; break;
+		case 'c': prot |= IOMMU_CACHE; break;
+		case 'n': prot |= IOMMU_NOEXEC; break;
+		case 'm': prot |= IOMMU_MMIO; break;
+		case 'p': prot |= IOMMU_PRIV; break;
+		case '-': break;
+		default:
+			return syntax_error(error, "unknown prot letter '%c' in "
+					    "'%s' (r w c n m p)", *c, s);
+		}
+	}
+	*out = prot;
+	return TRUE;
+}
+
+static const struct {
+	const char *name;
+	unsigned long bit;
+} quirk_names[] = {
+	{ "ns", IO_PGTABLE_QUIRK_ARM_NS },
+	{ "no-perms", IO_PGTABLE_QUIRK_NO_PERMS },
+	{ "mtk-ext", IO_PGTABLE_QUIRK_ARM_MTK_EXT },
+	{ "mtk-ttbr-ext", IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT },
+	{ "ttbr1", IO_PGTABLE_QUIRK_ARM_TTBR1 },
+	{ "outer-wbwa", IO_PGTABLE_QUIRK_ARM_OUTER_WBWA },
+	{ "hd", IO_PGTABLE_QUIRK_ARM_HD },
+	{ "s2fwb", IO_PGTABLE_QUIRK_ARM_S2FWB },
+	{ "no-warn", IO_PGTABLE_QUIRK_NO_WARN },
+};
+
+gboolean cli_parse_quirks(const char *s, unsigned long *out, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+	unsigned long q = 0;
+
+	for (char **p = parts; *p; p++) {
+		g_autofree char *name = g_ascii_strdown(*p, -1);
+		size_t i;
+
+		g_strdelimit(name, "_", '-');
+		if (!*name)
+			continue;
+		for (i = 0; i < G_N_ELEMENTS(quirk_names); i++)
+			if (!strcmp(name, quirk_names[i].name))
+				break;
+		if (i == G_N_ELEMENTS(quirk_names))
+			return syntax_error(error, "unknown quirk '%s' (ns, "
+					    "no-perms, mtk-ext, mtk-ttbr-ext, "
+					    "ttbr1, outer-wbwa, hd, s2fwb, "
+					    "no-warn)", *p);
+		q |= quirk_names[i].bit;
+	}
+	*out = q;
+	return TRUE;
+}
+
+char *cli_format_size(uint64_t size)
+{
+	static const char units[] = "KMGT";
+
+	for (int i = 4; i >= 1; i--) {
+		uint64_t u = 1ULL << (10 * i);
+
+		if (size >= u && !(size & (u - 1)))
+			return g_strdup_printf("%" G_GUINT64_FORMAT "%c",
+					       size / u, units[i - 1]);
+	}
+	return g_strdup_printf("0x%" G_GINT64_MODIFIER "x", size);
+}
+
+char *cli_format_pgsizes(unsigned long bitmap)
+{
+	GString *s = g_string_new(NULL);
+
+	for (unsigned int b = 0; b < 64; b++) {
+		if (!(bitmap & (1UL << b)))
+			continue;
+		g_autofree char *one = cli_format_size(1ULL << b);
+
+		if (s->len)
+			g_string_append_c(s, '|');
+		g_string_append(s, one);
+	}
+	return g_string_free(s, FALSE);
+}

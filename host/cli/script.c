@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `iopgt-host run FILE`: a script of page-table operations, one per line.
+ *
+ *   load [NAME]            unload NAME            list
+ *   alloc ID FORMAT [ias=N] [oas=N] [pgsizes=4K,2M] [quirks=ns,...] [coherent=0|1]
+ *   map ID IOVA PADDR SIZE [PROT] [pgsize=SZ]
+ *   unmap ID IOVA SIZE [pgsize=SZ]
+ *   iova ID IOVA           dump ID [tree|json|dot]   free ID
+ *
+ * A leading '!' asserts that the command fails.  The first unexpected
+ * result stops the script with "FILE:LINE: error: message"; whatever is
+ * left (tables, plugins) is then freed and unloaded in order, so a script
+ * never leaks, whatever its lines say.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct script_table {
+	char *id;
+	struct iopgt_pgtable *pgt;
+	/* TLB callbacks seen, for -v */
+	unsigned int flush_all;
+	unsigned int flush_walk;
+	unsigned int add_page;
+};
+
+struct script {
+	struct cli *cli;
+	const char *file;
+	unsigned int line;
+	GHashTable *tables;		/* id -> struct script_table * */
+	GPtrArray *order;		/* struct script_table *, by alloc */
+};
+
+typedef gboolean (*cmd_fn)(struct script *s, int argc, char **argv,
+			   GError **error);
+
+/* ---- TLB callbacks: counted, so -v can show them -------------------------- */
+
+static void tlb_flush_all(void *cookie)
+{
+	((struct script_table *)cookie)->flush_all++;
+}
+
+static void tlb_flush_walk(unsigned long iova, size_t size, size_t granule,
+			   void *cookie)
+{
+	(void)iova;
+	(void)size;
+	(void)granule;
+	((struct script_table *)cookie)->flush_walk++;
+}
+
+static void tlb_add_page(struct iopgt_iotlb_gather *gather,
+			 unsigned long iova, size_t granule, void *cookie)
+{
+	(void)gather;
+	(void)iova;
+	(void)granule;
+	((struct script_table *)cookie)->add_page++;
+}
+
+static const struct iopgt_flush_ops script_tlb = {
+	.tlb_flush_all = tlb_flush_all,
+	.tlb_flush_walk = tlb_flush_walk,
+	.tlb_add_page = tlb_add_page,
+};
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static gboolean fail(struct script *s, GError **error, int err,
+		     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/*
+ * "WHAT: what the host said [strerror]", or "WHAT: strerror" when the host
+ * said nothing: the host's messages name the file, format or table.
+ */
+static gboolean fail(struct script *s, GError **error, int err,
+		     const char *fmt, ...)
+{
+	g_autofree char *what = NULL;
+	g_autofree char *said = cli_take_host_errors(s->cli);
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (said && *said)
+		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
+			    "%s: %s [%s]", what, said, g_strerror(err));
+	else
+		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
+			    "%s: %s", what, g_strerror(err));
+	return FALSE;
+}
+
+static gboolean syntax(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean syntax(GError **error, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_SYNTAX, msg);
+	return FALSE;
+}
+
+static struct script_table *find_table(struct script *s, const char *id,
+				       GError **error)
+{
+	struct script_table *t = g_hash_table_lookup(s->tables, id);
+
+	if (!t)
+		syntax(error, "unknown table id '%s'", id);
+	return t;
+}
+
+/* "word" or "word: detail", for number errors in a named argument */
+static gboolean parse_arg(const char *what, const char *word, uint64_t *out,
+			  GError **error)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (cli_parse_u64(word, out, &e))
+		return TRUE;
+	return syntax(error, "%s: %s", what, e->message);
+}
+
+/* Split "key=value" optional words; positional words are left in place. */
+static const char *opt_value(const char *word, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(word, key, n) && word[n] == '=' ? word + n + 1 : NULL;
+}
+
+/* Print the plugins this command loaded, in load order. */
+struct loaded_diff {
+	GHashTable *before;
+	GPtrArray *now;
+};
+
+static void collect_loaded(struct iopgt_plugin *p, void *data)
+{
+	struct loaded_diff *d = data;
+
+	if (iopgt_plugin_get_state(p) != IOPGT_PLUGIN_LOADED)
+		return;
+	if (d->now)
+		g_ptr_array_add(d->now, p);
+	else
+		g_hash_table_add(d->before, (gpointer)iopgt_plugin_get_name(p));
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+static gboolean cmd_load(struct script *s, int argc, char **argv,
+			 GError **error)
+{
+	struct loaded_diff d = {
+		.before = g_hash_table_new(g_str_hash, g_str_equal),
+	};
+	gboolean ok = TRUE;
+	int ret;
+
+	iopgt_host_foreach_plugin(s->cli->host, collect_loaded, &d);
+	if (argc == 1) {
+		iopgt_host_scan(s->cli->host);
+		ret = iopgt_host_load_all(s->cli->host);
+		if (ret < 0)
+			ok = fail(s, error, -ret, "load");
+	} else {
+		ret = iopgt_host_load_plugin(s->cli->host, argv[1], NULL);
+		if (ret < 0)
+			ok = fail(s, error, -ret, "load %s", argv[1]);
+	}
+	d.now = g_ptr_array_new();
+	iopgt_host_foreach_plugin(s->cli->host, collect_loaded, &d);
+	for (guint i = 0; i < d.now->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(d.now, i);
+
+		if (!g_hash_table_contains(d.before, iopgt_plugin_get_name(p)))
+			fprintf(s->cli->out, "loaded %s\n",
+				iopgt_plugin_get_name(p));
+	}
+	g_ptr_array_unref(d.now);
+	g_hash_table_unref(d.before);
+	return ok;
+}
+
+static gboolean cmd_unload(struct script *s, int argc, char **argv,
+			   GError **error)
+{
+	struct iopgt_plugin *p;
+	int ret;
+
+	(void)argc;
+	ret = iopgt_host_unload_plugin(s->cli->host, argv[1]);
+	if (ret < 0)
+		return fail(s, error, -ret, "unload %s", argv[1]);
+	p = iopgt_host_find_plugin(s->cli->host, argv[1]);
+	if (iopgt_plugin_get_state(p) == IOPGT_PLUGIN_RESIDENT)
+		fprintf(s->cli->out, "%s stayed resident: %s\n", argv[1],
+			iopgt_plugin_get_error(p));
+	else
+		fprintf(s->cli->out, "unloaded %s\n", argv[1]);
+	return TRUE;
+}
+
+static gboolean cmd_list(struct script *s, int argc, char **argv,
+			 GError **error)
+{
+	(void)argc;
+	(void)argv;
+	(void)error;
+	cli_print_list(s->cli);
+	return TRUE;
+}
+
+static gboolean id_is_valid(const char *id)
+{
+	if (!*id || strlen(id) > 32)
+		return FALSE;
+	for (const char *c = id; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean parse_alloc_opts(int argc, char **argv, struct iopgt_cfg *cfg,
+				 GError **error)
+{
+	for (int i = 3; i < argc; i++) {
+		const char *v;
+		uint64_t n;
+
+		if ((v = opt_value(argv[i], "ias")) ||
+		    (v = opt_value(argv[i], "oas"))) {
+			if (!parse_arg(argv[i], v, &n, error))
+				return FALSE;
+			if (n < 1 || n > 64)
+				return syntax(error, "%s: address size must be "
+					      "1..64 bits", argv[i]);
+			*(argv[i][0] == 'i' ? &cfg->ias : &cfg->oas) =
+				(unsigned int)n;
+		} else if ((v = opt_value(argv[i], "pgsizes"))) {
+			if (!cli_parse_pgsizes(v, &cfg->pgsize_bitmap, error))
+				return FALSE;
+		} else if ((v = opt_value(argv[i], "quirks"))) {
+			if (!cli_parse_quirks(v, &cfg->quirks, error))
+				return FALSE;
+		} else if ((v = opt_value(argv[i], "coherent"))) {
+			if (strcmp(v, "0") && strcmp(v, "1"))
+				return syntax(error, "coherent=%s: expected 0 "
+					      "or 1", v);
+			cfg->coherent_walk = v[0] == '1';
+		} else {
+			return syntax(error, "unknown alloc option '%s' (ias= "
+				      "oas= pgsizes= quirks= coherent=)",
+				      argv[i]);
+		}
+	}
+	return TRUE;
+}
+
+/* Sizes a user most likely means when saying nothing. */
+#define FALLBACK_PGSIZES	(SZ_4K | SZ_64K | SZ_1M | SZ_2M | SZ_16M | SZ_1G)
+
+static gboolean cmd_alloc(struct script *s, int argc, char **argv,
+			  GError **error)
+{
+	struct iopgt_cfg cfg = { .coherent_walk = true, .tlb = &script_tlb };
+	struct script_table *t;
+	g_autofree char *pgsizes = NULL;
+	int ret;
+
+	if (!id_is_valid(argv[1]))
+		return syntax(error, "table id '%s' must be 1-32 letters, "
+			      "digits, '-' or '_'", argv[1]);
+	if (g_hash_table_contains(s->tables, argv[1]))
+		return syntax(error, "table id '%s' is already in use", argv[1]);
+	if (!parse_alloc_opts(argc, argv, &cfg, error))
+		return FALSE;
+	if (iopgt_host_get_format_defaults(s->cli->host, argv[2], &cfg) < 0)
+		return fail(s, error, ENOENT, "alloc %s %s", argv[1], argv[2]);
+	if (!cfg.ias)
+		cfg.ias = 32;
+	if (!cfg.oas)
+		cfg.oas = 32;
+	if (!cfg.pgsize_bitmap)
+		cfg.pgsize_bitmap = FALLBACK_PGSIZES;
+
+	t = g_new0(struct script_table, 1);
+	t->id = g_strdup(argv[1]);
+	ret = iopgt_pgtable_new(s->cli->host, argv[2], &cfg, t, &t->pgt);
+	if (ret < 0) {
+		g_free(t->id);
+		g_free(t);
+		return fail(s, error, -ret, "alloc %s %s", argv[1], argv[2]);
+	}
+	iopgt_pgtable_set_label(s->cli->host, t->pgt, t->id);
+	g_hash_table_insert(s->tables, t->id, t);
+	g_ptr_array_add(s->order, t);
+	pgsizes = cli_format_pgsizes(t->pgt->cfg.pgsize_bitmap);
+	fprintf(s->cli->out, "%s: %s ias=%u oas=%u pgsizes=%s root=0x%"
+		G_GINT64_MODIFIER "x\n", t->id, t->pgt->fmt->name,
+		t->pgt->cfg.ias, t->pgt->cfg.oas, pgsizes, t->pgt->root_pa);
+	return TRUE;
+}
+
+static gboolean parse_pgsize_opt(const char *word, uint64_t *pgsize,
+				 GError **error)
+{
+	const char *v = opt_value(word, "pgsize");
+
+	if (!v)
+		return syntax(error, "unexpected word '%s'", word);
+	if (!parse_arg("pgsize", v, pgsize, error))
+		return FALSE;
+	if (!*pgsize || (*pgsize & (*pgsize - 1)))
+		return syntax(error, "pgsize=%s is not a power of two", v);
+	return TRUE;
+}
+
+/* map_pages in a loop, as a caller must when a format stops early */
+static int map_with_pgsize(struct script *s, struct script_table *t,
+			   uint64_t iova, uint64_t paddr, uint64_t size,
+			   uint64_t pgsize, int prot)
+{
+	uint64_t done = 0;
+
+	while (done < size) {
+		size_t mapped = 0;
+		int ret = iopgt_pgtable_map_pages(s->cli->host, t->pgt,
+						  iova + done, paddr + done,
+						  pgsize, (size - done) / pgsize,
+						  prot, &mapped);
+
+		done += mapped;
+		if (ret)
+			return ret;
+		if (!mapped)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+static gboolean cmd_map(struct script *s, int argc, char **argv,
+			GError **error)
+{
+	uint64_t iova, paddr, size, pgsize = 0;
+	int prot = IOMMU_READ | IOMMU_WRITE;
+	struct script_table *t = find_table(s, argv[1], error);
+	int ret;
+
+	if (!t || !parse_arg("IOVA", argv[2], &iova, error) ||
+	    !parse_arg("PADDR", argv[3], &paddr, error) ||
+	    !parse_arg("SIZE", argv[4], &size, error))
+		return FALSE;
+	for (int i = 5; i < argc; i++) {
+		if (strchr(argv[i], '=')) {
+			if (!parse_pgsize_opt(argv[i], &pgsize, error))
+				return FALSE;
+		} else if (i == 5) {
+			if (!cli_parse_prot(argv[i], &prot, error))
+				return FALSE;
+		} else {
+			return syntax(error, "unexpected word '%s'", argv[i]);
+		}
+	}
+	if (iova > G_MAXULONG)
+		return syntax(error, "IOVA 0x%" G_GINT64_MODIFIER "x does not "
+			      "fit an unsigned long", iova);
+	if (pgsize) {
+		if (!size || size % pgsize)
+			return syntax(error, "SIZE 0x%" G_GINT64_MODIFIER "x is "
+				      "not a multiple of pgsize=0x%"
+				      G_GINT64_MODIFIER "x", size, pgsize);
+		ret = map_with_pgsize(s, t, iova, paddr, size, pgsize, prot);
+	} else {
+		ret = iopgt_pgtable_map(s->cli->host, t->pgt, iova, paddr,
+					size, prot);
+	}
+	if (ret < 0)
+		return fail(s, error, -ret, "map %s 0x%" G_GINT64_MODIFIER "x "
+			    "-> 0x%" G_GINT64_MODIFIER "x size 0x%"
+			    G_GINT64_MODIFIER "x", t->id, iova, paddr, size);
+	return TRUE;
+}
+
+static gboolean cmd_unmap(struct script *s, int argc, char **argv,
+			  GError **error)
+{
+	struct script_table *t = find_table(s, argv[1], error);
+	struct iopgt_iotlb_gather gather = { 0 };
+	uint64_t iova, size, pgsize = 0, done = 0;
+
+	if (!t || !parse_arg("IOVA", argv[2], &iova, error) ||
+	    !parse_arg("SIZE", argv[3], &size, error))
+		return FALSE;
+	if (argc == 5 && !parse_pgsize_opt(argv[4], &pgsize, error))
+		return FALSE;
+	if (pgsize) {
+		if (!size || size % pgsize)
+			return syntax(error, "SIZE is not a multiple of pgsize");
+		while (done < size) {
+			size_t n = iopgt_pgtable_unmap_pages(
+				s->cli->host, t->pgt, iova + done, pgsize,
+				(size - done) / pgsize, &gather);
+
+			if (!n)
+				break;
+			done += n;
+		}
+	} else {
+		done = iopgt_pgtable_unmap(s->cli->host, t->pgt, iova, size,
+					   &gather);
+	}
+	fprintf(s->cli->out, "0x%" G_GINT64_MODIFIER "x\n", done);
+	if (done != size)
+		return fail(s, error, EINVAL, "unmap %s 0x%" G_GINT64_MODIFIER
+			    "x: unmapped 0x%" G_GINT64_MODIFIER "x of 0x%"
+			    G_GINT64_MODIFIER "x bytes", t->id, iova, done,
+			    size);
+	return TRUE;
+}
+
+static gboolean cmd_iova(struct script *s, int argc, char **argv,
+			 GError **error)
+{
+	struct script_table *t = find_table(s, argv[1], error);
+	uint64_t iova, pa;
+
+	(void)argc;
+	if (!t || !parse_arg("IOVA", argv[2], &iova, error))
+		return FALSE;
+	pa = iopgt_pgtable_iova_to_phys(s->cli->host, t->pgt, iova);
+	if (pa)
+		fprintf(s->cli->out, "0x%" G_GINT64_MODIFIER "x\n", pa);
+	else
+		fprintf(s->cli->out, "none\n");
+	return TRUE;
+}
+
+static gboolean cmd_dump(struct script *s, int argc, char **argv,
+			 GError **error)
+{
+	struct script_table *t = find_table(s, argv[1], error);
+	enum dump_style style = DUMP_TREE;
+
+	if (!t)
+		return FALSE;
+	if (argc == 3) {
+		if (!strcmp(argv[2], "json"))
+			style = DUMP_JSON;
+		else if (!strcmp(argv[2], "dot"))
+			style = DUMP_DOT;
+		else if (strcmp(argv[2], "tree"))
+			return syntax(error, "unknown dump style '%s' (tree, "
+				      "json, dot)", argv[2]);
+	}
+	return cli_dump(s->cli, t->pgt, t->id, style, error);
+}
+
+static void table_free(struct script *s, struct script_table *t)
+{
+	iopgt_pgtable_free(s->cli->host, t->pgt);
+	if (s->cli->verbose)
+		fprintf(s->cli->out, "%s: freed (tlb: %u flush_all, %u "
+			"flush_walk, %u add_page)\n", t->id, t->flush_all,
+			t->flush_walk, t->add_page);
+	g_ptr_array_remove(s->order, t);
+	g_hash_table_remove(s->tables, t->id);
+	g_free(t->id);
+	g_free(t);
+}
+
+static gboolean cmd_free(struct script *s, int argc, char **argv,
+			 GError **error)
+{
+	struct script_table *t = find_table(s, argv[1], error);
+
+	(void)argc;
+	if (!t)
+		return FALSE;
+	table_free(s, t);
+	return TRUE;
+}
+
+static const struct command {
+	const char *name;
+	int min_args;		/* words after the command */
+	int max_args;
+	const char *usage;
+	cmd_fn fn;
+} commands[] = {
+	{ "load", 0, 1, "load [NAME]", cmd_load },
+	{ "unload", 1, 1, "unload NAME", cmd_unload },
+	{ "list", 0, 0, "list", cmd_list },
+	{ "alloc", 2, 7, "alloc ID FORMAT [ias=N] [oas=N] [pgsizes=..] "
+	  "[quirks=..] [coherent=0|1]", cmd_alloc },
+	{ "map", 4, 6, "map ID IOVA PADDR SIZE [PROT] [pgsize=SZ]", cmd_map },
+	{ "unmap", 3, 4, "unmap ID IOVA SIZE [pgsize=SZ]", cmd_unmap },
+	{ "iova", 2, 2, "iova ID IOVA", cmd_iova },
+	{ "dump", 1, 2, "dump ID [tree|json|dot]", cmd_dump },
+	{ "free", 1, 1, "free ID", cmd_free },
+};
+
+/* ---- the runner ------------------------------------------------------------------ */
+
+static gboolean run_line(struct script *s, char *text, GError **error)
+{
+	g_auto(GStrv) words = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	const struct command *cmd = NULL;
+	gboolean expect_fail = FALSE;
+	g_autoptr(GError) e = NULL;
+	char *hash = strchr(text, '#');
+	gboolean ok;
+	int argc;
+
+	if (hash)
+		*hash = 0;
+	words = g_strsplit_set(g_strstrip(text), " \t", -1);
+	for (char **w = words; *w; w++)
+		if (**w)
+			g_ptr_array_add(argv, *w);
+	if (!argv->len)
+		return TRUE;
+	if (((char *)argv->pdata[0])[0] == '!') {
+		expect_fail = TRUE;
+		if (((char *)argv->pdata[0])[1])
+			argv->pdata[0] = (char *)argv->pdata[0] + 1;
+		else
+			g_ptr_array_remove_index(argv, 0);
+		if (!argv->len)
+			return syntax(error, "'!' without a command");
+	}
+	argc = (int)argv->len;
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		if (!strcmp(commands[i].name, argv->pdata[0]))
+			cmd = &commands[i];
+	if (!cmd)
+		return syntax(error, "unknown command '%s'",
+			      (char *)argv->pdata[0]);
+	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args)
+		return syntax(error, "usage: %s", cmd->usage);
+
+	g_free(cli_take_host_errors(s->cli));
+	s->cli->capture = true;
+	ok = cmd->fn(s, argc, (char **)argv->pdata, &e);
+	s->cli->capture = false;
+	if (!ok && e->code == IOPGT_CLI_ERROR_SYNTAX) {
+		/* a malformed line is an error even after '!' */
+		g_propagate_error(error, g_steal_pointer(&e));
+		return FALSE;
+	}
+	if (expect_fail && ok)
+		return syntax(error, "'%s' succeeded but the line expects it "
+			      "to fail", cmd->name);
+	if (expect_fail) {
+		fprintf(s->cli->out, "expected failure: %s\n", e->message);
+		return TRUE;
+	}
+	if (!ok)
+		g_propagate_error(error, g_steal_pointer(&e));
+	return ok;
+}
+
+static void script_cleanup(struct script *s)
+{
+	while (s->order->len)
+		table_free(s, g_ptr_array_index(s->order, s->order->len - 1));
+	iopgt_host_unload_all(s->cli->host);
+	g_hash_table_unref(s->tables);
+	g_ptr_array_unref(s->order);
+}
+
+int cli_run_script(struct cli *cli, const char *file)
+{
+	struct script s = {
+		.cli = cli,
+		.tables = g_hash_table_new(g_str_hash, g_str_equal),
+		.order = g_ptr_array_new(),
+	};
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) lines = NULL;
+	gsize len = 0;
+	int status = EXIT_OK;
+
+	if (!file || !strcmp(file, "-")) {
+		GString *in = g_string_new(NULL);
+		char buf[4096];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+			g_string_append_len(in, buf, n);
+		len = in->len;
+		text = g_string_free(in, FALSE);
+		s.file = "<stdin>";
+	} else if (!g_file_get_contents(file, &text, &len, &error)) {
+		fprintf(stderr, "%s: error: %s\n", file, error->message);
+		script_cleanup(&s);
+		return EXIT_FAILED;
+	} else {
+		s.file = file;
+	}
+	if (memchr(text, 0, len)) {
+		fprintf(stderr, "%s: error: the script contains a NUL byte\n",
+			s.file);
+		script_cleanup(&s);
+		return EXIT_FAILED;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		s.line++;
+		if (cli->verbose)
+			fprintf(cli->out, "> %s\n", *l);
+		if (!run_line(&s, *l, &error)) {
+			fprintf(stderr, "%s:%u: error: %s\n", s.file, s.line,
+				error->message);
+			status = EXIT_FAILED;
+			break;
+		}
+	}
+	script_cleanup(&s);
+	return status;
+}

@@ -1,0 +1,1300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io-pgtable-arm: the ARM LPAE long-descriptor formats, bit-exact with
+ * Linux drivers/iommu/io-pgtable-arm.c (v6.19/7.0 behaviour), written from
+ * the architecture and the behaviour digest, not from Linux code.
+ *
+ * Supported:
+ *  - ARM_64_LPAE_S1, ARM_64_LPAE_S2, ARM_32_LPAE_S1, ARM_32_LPAE_S2 and
+ *    ARM_MALI_LPAE, registered as arm-64-lpae-s1, arm-64-lpae-s2,
+ *    arm-32-lpae-s1, arm-32-lpae-s2 and arm-mali-lpae.
+ *  - 4K, 16K and 64K granules; ias/oas up to 48 bits, 52 with 64K; every
+ *    start level; stage-2 pgd concatenation exactly when Arm DDI0487 K.a
+ *    makes it mandatory (Linux's rule since 2025).
+ *  - Quirks: ARM_NS, ARM_TTBR1, ARM_OUTER_WBWA, ARM_HD, NO_WARN (stage 1);
+ *    ARM_S2FWB, NO_WARN (stage 2); none on Mali.
+ *  - map_pages batching up to the end of the current table, unmap_pages
+ *    with Linux's stop-at-hole/stop-at-table-end rules, iova_to_phys,
+ *    read_and_clear_dirty (ARM_64_LPAE_S1 with HD), a dump walk and the
+ *    register outputs by their Linux names.
+ *  - Non-coherent walkers: every table write is synced through the host
+ *    before it is reachable, with SW_SYNC (bit 55) in table descriptors.
+ *  - Concurrent map/unmap on disjoint ranges: tables are installed with a
+ *    compare-and-swap and the loser frees its table.
+ *
+ * Not supported:
+ *  - the contiguous hint (bit 52), never used by Linux either;
+ *  - splitting a block on a partial unmap (Linux removed it in v6.13: a
+ *    partial unmap returns 0 and leaves the block alone);
+ *  - custom allocators: table memory always comes from the host.
+ *
+ * Deliberate differences from Linux (each one where Linux would write a
+ * corrupt entry or wander off its tables):
+ *  - map_pages rejects an iova or paddr not aligned to pgsize, pgcount 0
+ *    and a pgsize with more than one bit set with -EINVAL, and a batch
+ *    whose last byte lies beyond oas with -ERANGE;
+ *  - unmap_pages returns 0 for a misaligned iova;
+ *  - a pgsize whose level lies above the start level is refused up front
+ *    (Linux allocates tables on the way down, then fails with -EINVAL);
+ *  - a batch at the start level never runs past the end of a pgd smaller
+ *    than one granule (Linux's limit is the granule-sized table);
+ *  - a bitmap that leaves no usable granule, or an ias no larger than the
+ *    granule shift, fails alloc instead of producing a broken geometry.
+ */
+#define pr_fmt(fmt) "lpae: " fmt
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iopgt/bits.h>
+#include <iopgt/host-services.h>
+#include <iopgt/pgtable.h>
+#include <iopgt/plugin.h>
+
+#include "lpae-regs.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* The CPU page size Linux's granule choice prefers; the host's is 4K. */
+#define LPAE_HOST_PAGE_SIZE	SZ_4K
+
+/*
+ * Shared table entries are read with acquire loads: another thread may
+ * have just installed the table (release CAS) and we are about to read
+ * the zeroed memory behind it.  Leaf slots inside a caller's own range are
+ * touched by that caller alone (the disjoint-range rule), so the batch
+ * loops use plain accesses the compiler may unroll.
+ */
+#define lpae_read_pte(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define lpae_write_pte(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+enum lpae_stage {
+	LPAE_STAGE1,
+	LPAE_STAGE2,
+	LPAE_MALI,
+};
+
+enum lpae_fmt_id {
+	LPAE_FMT_64_S1,
+	LPAE_FMT_64_S2,
+	LPAE_FMT_32_S1,
+	LPAE_FMT_32_S2,
+	LPAE_FMT_MALI,
+};
+
+/* What each of the five Linux allocators accepts. */
+struct lpae_fmt_info {
+	enum lpae_stage stage;
+	unsigned long quirks;		/* accepted quirks */
+	unsigned int max_ias;		/* 0: only LPAE_MAX_ADDR_BITS */
+	unsigned int max_oas;
+	bool small_pages;		/* bitmap &= 4K|2M|1G first */
+	bool dirty;			/* read_and_clear_dirty allowed */
+};
+
+#define LPAE_S1_QUIRKS	(IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_ARM_TTBR1 | \
+			 IO_PGTABLE_QUIRK_ARM_OUTER_WBWA |                  \
+			 IO_PGTABLE_QUIRK_ARM_HD | IO_PGTABLE_QUIRK_NO_WARN)
+#define LPAE_S2_QUIRKS	(IO_PGTABLE_QUIRK_ARM_S2FWB | IO_PGTABLE_QUIRK_NO_WARN)
+
+static const struct lpae_fmt_info lpae_fmt_info[] = {
+	[LPAE_FMT_64_S1] = { LPAE_STAGE1, LPAE_S1_QUIRKS, 0, 0, false, true },
+	[LPAE_FMT_64_S2] = { LPAE_STAGE2, LPAE_S2_QUIRKS, 0, 0, false, false },
+	[LPAE_FMT_32_S1] = { LPAE_STAGE1, LPAE_S1_QUIRKS, 32, 40, true, false },
+	[LPAE_FMT_32_S2] = { LPAE_STAGE2, LPAE_S2_QUIRKS, 40, 40, true, false },
+	[LPAE_FMT_MALI]  = { LPAE_MALI, 0, 48, 40, true, false },
+};
+
+/*
+ * Per-table state.  The geometry is precomputed per level at alloc so the
+ * hot paths are shifts, masks and table lookups: no divisions, no
+ * per-level calls, no re-derivation of prot bits.
+ */
+struct lpae_pgtable {
+	struct iopgt_pgtable iop;
+
+	/* hot: read by every map/unmap/iova_to_phys */
+	lpae_pte_t *pgd;
+	uint64_t pa_to_va;		/* env->pa_to_va, one load less */
+	unsigned long pgsize_bitmap;
+	unsigned int ias;
+	unsigned int oas;
+	long iaext_xor;			/* ~0 with TTBR1: iova sign-extended */
+	int start_level;
+	bool coherent;
+	bool oa_hi;			/* oas > 48: PA[51:48] live in PTE[15:12] */
+	unsigned long quirks;
+	uint64_t oa_mask;		/* decoded output-address bits */
+	uint8_t lvl_shift[LPAE_MAX_LEVELS];	/* LVL_SHIFT(l) */
+	uint8_t leaf_type[LPAE_MAX_LEVELS];	/* type bits of a leaf at l */
+	uint32_t lvl_entries[LPAE_MAX_LEVELS];	/* batch limit at l */
+	unsigned long lvl_mask[LPAE_MAX_LEVELS];	/* LVL_IDX mask at l */
+	int8_t size_lvl[64];		/* log2(pgsize) -> level, or -1 */
+	lpae_pte_t table_attr;		/* TYPE_TABLE, plus NSTABLE with NS */
+	lpae_pte_t prot_pte[64];	/* IOMMU_* prot -> leaf attributes */
+
+	/* cold */
+	const struct iopgt_flush_ops *tlb;
+	void *cookie;
+	struct iopgt_env env;
+	enum lpae_fmt_id id;
+	enum lpae_stage stage;
+	int pgd_bits;
+	int bits_per_level;
+	size_t pgd_size;		/* PGD_SIZE: 8 << pgd_bits */
+	size_t pgd_alloc;		/* what was asked of the host */
+	int warned_partial;		/* WARN_ONCE for partial unmaps */
+};
+
+/* ---- geometry (Linux's macros, once each) ------------------------------- */
+
+/* Bits of iova translated below level l: (4 - l) * bpl + log2(8). */
+#define LPAE_LVL_SHIFT(l, bpl)	((LPAE_MAX_LEVELS - (l)) * (bpl) + 3)
+/* Bytes one entry at level l maps. */
+#define LPAE_BLOCK_SIZE(d, l)	(1UL << (d)->lvl_shift[l])
+/* Bytes of one granule-sized table: 8 bytes per entry, 2^bpl entries. */
+#define LPAE_GRANULE(d)		(8UL << (d)->bits_per_level)
+/* Entries in one granule-sized table. */
+#define LPAE_PTES_PER_TABLE(d)	(1UL << (d)->bits_per_level)
+/* Index of addr at level l (the pgd index may span several tables). */
+#define LPAE_LVL_IDX(d, a, l)	(((a) >> (d)->lvl_shift[l]) & (d)->lvl_mask[l])
+
+static inline struct lpae_pgtable *ops_to_data(struct iopgt_ops *ops)
+{
+	return container_of(ops, struct lpae_pgtable, iop.ops);
+}
+
+/*
+ * The output address in a descriptor: PA[47:12] in place, and with a 64K
+ * granule PA[51:48] folded into PTE[15:12] (the 52-bit PA encoding).
+ */
+static inline lpae_pte_t paddr_to_pte(uint64_t pa)
+{
+	return (pa | pa >> 36) & LPAE_PTE_ADDR_MASK;
+}
+
+/* Inverse of paddr_to_pte; oa_mask selects the 64K unfolding. */
+static inline uint64_t pte_to_paddr(const struct lpae_pgtable *d,
+				    lpae_pte_t pte)
+{
+	uint64_t x = pte & LPAE_PTE_ADDR_MASK;
+
+	return (x | x << 36) & d->oa_mask;
+}
+
+/*
+ * Next-level table of a table descriptor.  Tables come from the host's
+ * simulated memory, which lies far below 2^48 (checked at allocation), and
+ * are granule aligned, so their address is PTE[47:12] as is.
+ */
+static inline lpae_pte_t *pte_to_table(const struct lpae_pgtable *d,
+				       lpae_pte_t pte)
+{
+	return (lpae_pte_t *)(uintptr_t)((pte & LPAE_PTE_ADDR_MASK) +
+					 d->pa_to_va);
+}
+
+static inline bool pte_is_leaf(const struct lpae_pgtable *d, lpae_pte_t pte,
+			       int lvl)
+{
+	return (pte & LPAE_PTE_TYPE_MASK) == d->leaf_type[lvl];
+}
+
+static inline bool pte_is_table(lpae_pte_t pte, int lvl)
+{
+	return lvl < LPAE_MAX_LEVELS - 1 &&
+	       (pte & LPAE_PTE_TYPE_MASK) == LPAE_PTE_TYPE_TABLE;
+}
+
+/* Entries of the table at level l, pgd included. */
+static inline size_t lpae_table_entries(const struct lpae_pgtable *d, int lvl)
+{
+	return lvl == d->start_level ? (size_t)1 << d->pgd_bits :
+				       LPAE_PTES_PER_TABLE(d);
+}
+
+/*
+ * How many entries from idx a batch may cover: up to the end of the
+ * granule-sized (sub-)table, which keeps a batch inside one table of a
+ * concatenated pgd (arm_lpae_max_entries).
+ */
+static inline size_t lpae_max_entries(const struct lpae_pgtable *d,
+				      unsigned long idx, int lvl)
+{
+	unsigned long n = d->lvl_entries[lvl];
+
+	return n - (idx & (n - 1));
+}
+
+static inline bool lpae_iova_in_range(const struct lpae_pgtable *d,
+				      unsigned long iova)
+{
+	return !(((long)iova >> d->ias) ^ d->iaext_xor);
+}
+
+static inline void lpae_sync(const struct lpae_pgtable *d, const void *va,
+			     size_t bytes)
+{
+	d->env.svc->dma_sync(d->env.mem, va, bytes);
+}
+
+static inline bool lpae_no_warn(const struct lpae_pgtable *d)
+{
+	return d->quirks & IO_PGTABLE_QUIRK_NO_WARN;
+}
+
+static void lpae_tlb_flush_walk(const struct lpae_pgtable *d,
+				unsigned long iova, size_t size)
+{
+	if (d->tlb && d->tlb->tlb_flush_walk)
+		d->tlb->tlb_flush_walk(iova, size, LPAE_GRANULE(d), d->cookie);
+}
+
+/* ---- table memory -------------------------------------------------------- */
+
+/*
+ * A zeroed, naturally aligned table.  For a non-coherent walker the zeroes
+ * are synced too (Linux's dma_map_single at allocation), so the table is
+ * clean before anything points at it.
+ */
+static lpae_pte_t *lpae_alloc_table(struct lpae_pgtable *d, size_t size)
+{
+	void *va = d->env.svc->alloc_pages(d->env.mem, size, 0);
+	uint64_t pa;
+
+	if (!va)
+		return NULL;
+	pa = iopgt_virt_to_phys(&d->env, va);
+	/* pte_to_table() relies on both; a host breaking them is a bug */
+	if (unlikely(pa >> 48 || (pa & (size - 1)))) {
+		iopgt_env_err(&d->env, "table at PA 0x%llx unusable (size %zu)",
+			      (unsigned long long)pa, size);
+		d->env.svc->free_pages(d->env.mem, va, size);
+		return NULL;
+	}
+	if (!d->coherent)
+		lpae_sync(d, va, size);
+	return va;
+}
+
+static void lpae_free_table(struct lpae_pgtable *d, lpae_pte_t *table,
+			    size_t size)
+{
+	d->env.svc->free_pages(d->env.mem, table, size);
+}
+
+/* Free a table and every table below it (leaves need no freeing). */
+static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
+			      int lvl)
+{
+	size_t n = lpae_table_entries(d, lvl);
+
+	if (lvl < LPAE_MAX_LEVELS - 1) {
+		for (size_t i = 0; i < n; i++) {
+			lpae_pte_t pte = table[i];
+
+			if (pte_is_table(pte, lvl))
+				lpae_free_subtree(d, pte_to_table(d, pte),
+						  lvl + 1);
+		}
+	}
+	if (lvl == d->start_level)
+		lpae_free_table(d, table, d->pgd_alloc);
+	else
+		lpae_free_table(d, table, LPAE_GRANULE(d));
+}
+
+/*
+ * Install a fresh table in an empty slot (arm_lpae_install_table).
+ * Returns the entry now in the slot: ours, or the winner's when another
+ * thread got there first (then our table goes back), or 0 on -ENOMEM.
+ */
+static lpae_pte_t lpae_install_table(struct lpae_pgtable *d, lpae_pte_t *ptep)
+{
+	lpae_pte_t *table = lpae_alloc_table(d, LPAE_GRANULE(d));
+	lpae_pte_t old = 0, new;
+	bool won;
+
+	if (!table)
+		return 0;
+	new = paddr_to_pte(iopgt_virt_to_phys(&d->env, table)) | d->table_attr;
+	/* release: the zeroed table is visible before the pointer to it */
+	won = __atomic_compare_exchange_n(ptep, &old, new, false,
+					  __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
+	if (!d->coherent && (won || !(old & LPAE_PTE_SW_SYNC))) {
+		lpae_sync(d, ptep, sizeof(*ptep));
+		if (won) {
+			new |= LPAE_PTE_SW_SYNC;
+			lpae_write_pte(ptep, new);
+		}
+	}
+	if (won)
+		return new;
+	lpae_free_table(d, table, LPAE_GRANULE(d));
+	return old;
+}
+
+/*
+ * Remove the table behind *ptep (a block-sized unmap over it, or a block
+ * map over it): clear, sync, flush the walk cache, free the subtree.
+ */
+static void lpae_remove_table(struct lpae_pgtable *d, lpae_pte_t *ptep,
+			      unsigned long iova, int lvl)
+{
+	lpae_pte_t pte = *ptep;
+
+	lpae_write_pte(ptep, 0);
+	if (!d->coherent)
+		lpae_sync(d, ptep, sizeof(*ptep));
+	lpae_tlb_flush_walk(d, iova, LPAE_BLOCK_SIZE(d, lvl));
+	lpae_free_subtree(d, pte_to_table(d, pte), lvl + 1);
+}
+
+/* ---- prot -> descriptor (arm_lpae_prot_to_pte) ----------------------------- */
+
+static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
+{
+	lpae_pte_t pte;
+
+	if (d->stage == LPAE_STAGE1) {
+		pte = LPAE_PTE_nG;
+		/* write-only cannot be expressed: it becomes read/write */
+		if (!(prot & IOMMU_WRITE) && (prot & IOMMU_READ))
+			pte |= LPAE_PTE_AP_RDONLY;
+		else if (d->quirks & IO_PGTABLE_QUIRK_ARM_HD)
+			pte |= LPAE_PTE_DBM;	/* writeable-dirty from birth */
+		if (!(prot & IOMMU_PRIV))
+			pte |= LPAE_PTE_AP_UNPRIV;
+	} else {
+		/* stage 2, and Mali, which has stage-2 style permissions */
+		pte = 0;
+		if (prot & IOMMU_READ)
+			pte |= LPAE_PTE_HAP_READ;
+		if (prot & IOMMU_WRITE)
+			pte |= LPAE_PTE_HAP_WRITE;
+	}
+
+	if (d->stage == LPAE_STAGE2) {
+		if (prot & IOMMU_MMIO)
+			pte |= LPAE_PTE_MEMATTR_DEV;
+		else if (prot & IOMMU_CACHE)
+			pte |= d->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
+				       LPAE_PTE_MEMATTR_FWB_WB :
+				       LPAE_PTE_MEMATTR_OIWB;
+		else
+			pte |= LPAE_PTE_MEMATTR_NC;
+	} else {
+		/* stage 1, and Mali, which has stage-1 style attributes */
+		if (prot & IOMMU_MMIO)
+			pte |= FIELD_PREP(LPAE_PTE_ATTRINDX,
+					  LPAE_MAIR_ATTR_IDX_DEV);
+		else if (prot & IOMMU_CACHE)
+			pte |= FIELD_PREP(LPAE_PTE_ATTRINDX,
+					  LPAE_MAIR_ATTR_IDX_CACHE);
+	}
+
+	/* Mali's inner domain is the GPU itself: always outer shareable */
+	if ((prot & IOMMU_CACHE) && d->stage != LPAE_MALI)
+		pte |= LPAE_PTE_SH_IS;
+	else
+		pte |= LPAE_PTE_SH_OS;
+
+	if (prot & IOMMU_NOEXEC)
+		pte |= LPAE_PTE_XN;
+	if (d->quirks & IO_PGTABLE_QUIRK_ARM_NS)
+		pte |= LPAE_PTE_NS;
+	/* Mali has no access flag: its bit 10 means something else */
+	if (d->stage != LPAE_MALI)
+		pte |= LPAE_PTE_AF;
+	return pte;
+}
+
+/* ---- map ------------------------------------------------------------------- */
+
+/*
+ * Write n leaves at ptep (arm_lpae_init_pte).  Every slot is checked
+ * before anything is written: a leaf anywhere in the batch is -EEXIST
+ * with the table untouched; leftover tables are removed first.
+ */
+static int lpae_init_ptes(struct lpae_pgtable *d, unsigned long iova,
+			  uint64_t paddr, size_t size, size_t n,
+			  lpae_pte_t attr, int lvl, lpae_pte_t *ptep)
+{
+	lpae_pte_t any = 0, pte;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		any |= ptep[i];
+	if (unlikely(any)) {
+		for (i = 0; i < n; i++) {
+			if (pte_is_leaf(d, ptep[i], lvl)) {
+				if (!lpae_no_warn(d))
+					iopgt_env_warn(&d->env,
+						       "map: iova 0x%lx is already mapped (pte 0x%016llx)",
+						       iova + i * size,
+						       (unsigned long long)ptep[i]);
+				return -EEXIST;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			if (!pte_is_table(ptep[i], lvl))
+				continue;
+			lpae_remove_table(d, &ptep[i], iova + i * size, lvl);
+			/* Linux clears it again on the way out of its unmap */
+			if (!d->coherent)
+				lpae_sync(d, &ptep[i], sizeof(*ptep));
+		}
+	}
+
+	pte = attr | paddr_to_pte(paddr);
+	if (likely(!d->oa_hi)) {
+		/* the PA field is in place: step it by adding the size */
+		for (i = 0; i < n; i++, pte += size)
+			ptep[i] = pte;
+	} else {
+		for (i = 0; i < n; i++)
+			ptep[i] = attr | paddr_to_pte(paddr + i * size);
+	}
+	if (!d->coherent)
+		lpae_sync(d, ptep, n * sizeof(*ptep));
+	return 0;
+}
+
+static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
+			  uint64_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, size_t *mapped)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	lpae_pte_t *ptep = d->pgd;
+	unsigned long idx;
+	int lvl, target;
+	size_t n;
+	int ret;
+
+	if (unlikely(!pgsize || (pgsize & d->pgsize_bitmap) != pgsize ||
+		     (pgsize & (pgsize - 1)))) {
+		iopgt_env_warn(&d->env, "map: page size 0x%zx not in pgsize_bitmap 0x%lx",
+			       pgsize, d->pgsize_bitmap);
+		return -EINVAL;
+	}
+	if (unlikely(!lpae_iova_in_range(d, iova) || paddr >> d->oas)) {
+		iopgt_env_warn(&d->env, "map: iova 0x%lx or paddr 0x%llx out of range (ias %u, oas %u)",
+			       iova, (unsigned long long)paddr, d->ias, d->oas);
+		return -ERANGE;
+	}
+	if (unlikely(!(prot & (IOMMU_READ | IOMMU_WRITE))))
+		return -EINVAL;
+
+	target = d->size_lvl[__builtin_ctzl(pgsize)];
+	if (unlikely(((iova | paddr) & (pgsize - 1)) || !pgcount ||
+		     target < 0)) {
+		iopgt_env_warn(&d->env, "map: bad request: iova 0x%lx paddr 0x%llx size 0x%zx count %zu",
+			       iova, (unsigned long long)paddr, pgsize,
+			       pgcount);
+		return -EINVAL;
+	}
+
+	idx = LPAE_LVL_IDX(d, iova, target);
+	n = lpae_max_entries(d, idx, target);
+	if (pgcount < n)
+		n = pgcount;
+	if (unlikely((paddr + n * pgsize - 1) >> d->oas)) {
+		iopgt_env_warn(&d->env, "map: paddr 0x%llx + 0x%zx beyond oas %u",
+			       (unsigned long long)paddr, n * pgsize, d->oas);
+		return -ERANGE;
+	}
+
+	for (lvl = d->start_level; lvl < target; lvl++) {
+		lpae_pte_t pte;
+
+		ptep += LPAE_LVL_IDX(d, iova, lvl);
+		pte = lpae_read_pte(ptep);
+		if (unlikely(!pte)) {
+			pte = lpae_install_table(d, ptep);
+			if (!pte)
+				return -ENOMEM;
+		} else if (unlikely(!d->coherent) &&
+			   !(pte & LPAE_PTE_SW_SYNC)) {
+			/* written by a walker that has not synced it yet */
+			lpae_sync(d, ptep, sizeof(*ptep));
+		}
+		/* lvl < target <= 3: anything but a table is a leaf */
+		if (unlikely((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE)) {
+			if (!lpae_no_warn(d))
+				iopgt_env_warn(&d->env,
+					       "map: iova 0x%lx is inside a block (level %d pte 0x%016llx)",
+					       iova, lvl,
+					       (unsigned long long)pte);
+			return -EEXIST;
+		}
+		ptep = pte_to_table(d, pte);
+	}
+
+	ret = lpae_init_ptes(d, iova, paddr, pgsize, n,
+			     d->prot_pte[prot & 63] | d->leaf_type[target],
+			     target, ptep + idx);
+	if (likely(!ret))
+		*mapped += n * pgsize;
+	return ret;
+}
+
+/* ---- unmap ----------------------------------------------------------------- */
+
+/*
+ * Clear up to n entries from ptep at level lvl, stopping at a hole.
+ * Tables among them go with their subtrees.  Returns the bytes unmapped.
+ */
+static size_t lpae_clear_ptes(struct lpae_pgtable *d, unsigned long iova,
+			      size_t size, size_t n, int lvl, lpae_pte_t *ptep,
+			      struct iopgt_iotlb_gather *gather)
+{
+	size_t i;
+
+	if (lvl == LPAE_MAX_LEVELS - 1) {
+		/* only leaves live at the last level: one pass */
+		for (i = 0; i < n && ptep[i]; i++)
+			ptep[i] = 0;
+	} else {
+		for (i = 0; i < n; i++) {
+			lpae_pte_t pte = ptep[i];
+
+			if (!pte)
+				break;
+			if (!pte_is_leaf(d, pte, lvl))
+				lpae_remove_table(d, &ptep[i], iova + i * size,
+						  lvl);
+			else
+				ptep[i] = 0;
+		}
+	}
+	if (unlikely(i < n) && !lpae_no_warn(d))
+		iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
+			       iova + i * size);
+	if (!d->coherent && i)
+		lpae_sync(d, ptep, i * sizeof(*ptep));
+
+	if (gather && !gather->queued && d->tlb && d->tlb->tlb_add_page) {
+		for (size_t j = 0; j < i; j++)
+			d->tlb->tlb_add_page(gather, iova + j * size, size,
+					     d->cookie);
+	}
+	return i * size;
+}
+
+static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iopgt_iotlb_gather *gather)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	lpae_pte_t *ptep = d->pgd;
+	unsigned long idx;
+	int lvl, target;
+	size_t n;
+
+	if (unlikely(!pgsize || (pgsize & d->pgsize_bitmap) != pgsize ||
+		     (pgsize & (pgsize - 1)) || !pgcount)) {
+		iopgt_env_warn(&d->env, "unmap: page size 0x%zx (bitmap 0x%lx) or count %zu invalid",
+			       pgsize, d->pgsize_bitmap, pgcount);
+		return 0;
+	}
+	target = d->size_lvl[__builtin_ctzl(pgsize)];
+	if (unlikely(!lpae_iova_in_range(d, iova) || (iova & (pgsize - 1)) ||
+		     target < 0)) {
+		iopgt_env_warn(&d->env, "unmap: iova 0x%lx out of range or not aligned to 0x%zx",
+			       iova, pgsize);
+		return 0;
+	}
+
+	for (lvl = d->start_level;; lvl++) {
+		lpae_pte_t pte;
+
+		idx = LPAE_LVL_IDX(d, iova, lvl);
+		ptep += idx;
+		pte = lpae_read_pte(ptep);
+		if (unlikely(!pte)) {
+			if (!lpae_no_warn(d))
+				iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
+					       iova);
+			return 0;
+		}
+		if (lvl == target)
+			break;
+		if (unlikely(pte_is_leaf(d, pte, lvl))) {
+			/* WARN_ONCE in Linux, and NO_WARN does not hush it */
+			if (!__atomic_exchange_n(&d->warned_partial, 1,
+						 __ATOMIC_RELAXED))
+				iopgt_env_warn(&d->env,
+					       "Unmap of a partial large IOPTE is not allowed");
+			return 0;
+		}
+		ptep = pte_to_table(d, pte);
+	}
+
+	n = lpae_max_entries(d, idx, target);
+	if (pgcount < n)
+		n = pgcount;
+	return lpae_clear_ptes(d, iova, pgsize, n, target, ptep, gather);
+}
+
+/* ---- lookups --------------------------------------------------------------- */
+
+static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	const lpae_pte_t *table = d->pgd;
+	int lvl = d->start_level;
+
+	/* no range check, as Linux: bits above ias are simply not indexed */
+	for (;;) {
+		lpae_pte_t pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
+		unsigned int type = pte & LPAE_PTE_TYPE_MASK;
+
+		if (type == d->leaf_type[lvl])
+			return pte_to_paddr(d, pte) |
+			       (iova & (LPAE_BLOCK_SIZE(d, lvl) - 1));
+		if (type != LPAE_PTE_TYPE_TABLE || lvl == LPAE_MAX_LEVELS - 1)
+			return 0;
+		table = pte_to_table(d, pte);
+		lvl++;
+	}
+}
+
+/*
+ * Dirty tracking walks like Linux's generic walker: addr starts at iova
+ * and advances by each leaf's size, so the visited leaves, the recorded
+ * ranges and the -EINVAL at a hole come out the same.
+ */
+struct lpae_dirty_walk {
+	unsigned long addr;
+	unsigned long end;
+	unsigned long flags;
+	struct iopgt_dirty_bitmap *dirty;
+};
+
+static int lpae_dirty_table(struct lpae_pgtable *d, struct lpae_dirty_walk *w,
+			    lpae_pte_t *table, int lvl);
+
+static int lpae_dirty_visit(struct lpae_pgtable *d, struct lpae_dirty_walk *w,
+			    lpae_pte_t *ptep, int lvl)
+{
+	lpae_pte_t pte = lpae_read_pte(ptep);
+	size_t size = LPAE_BLOCK_SIZE(d, lvl);
+
+	if (pte_is_leaf(d, pte, lvl)) {
+		if ((pte & LPAE_PTE_AP_WR_CLEAN_MASK) == LPAE_PTE_DBM) {
+			struct iopgt_dirty_bitmap *dirty = w->dirty;
+
+			if (dirty->record)
+				dirty->record(dirty, w->addr, size);
+			if (dirty->gather) {
+				struct iopgt_iotlb_gather *g = dirty->gather;
+
+				if (g->start > w->addr)
+					g->start = w->addr;
+				if (g->end < w->addr + size - 1)
+					g->end = w->addr + size - 1;
+			}
+			/* writeable-clean: the walker clears AP[2] on a write */
+			if (!(w->flags & IOMMU_DIRTY_NO_CLEAR))
+				__atomic_fetch_or(ptep, LPAE_PTE_AP_RDONLY,
+						  __ATOMIC_RELAXED);
+		}
+		w->addr += size;
+		return 0;
+	}
+	if (!pte_is_table(pte, lvl))
+		return -EINVAL;
+	return lpae_dirty_table(d, w, pte_to_table(d, pte), lvl + 1);
+}
+
+static int lpae_dirty_table(struct lpae_pgtable *d, struct lpae_dirty_walk *w,
+			    lpae_pte_t *table, int lvl)
+{
+	size_t max = lpae_table_entries(d, lvl);
+
+	for (size_t idx = LPAE_LVL_IDX(d, w->addr, lvl);
+	     idx < max && w->addr < w->end; idx++) {
+		int ret = lpae_dirty_visit(d, w, table + idx, lvl);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int lpae_read_and_clear_dirty(struct iopgt_ops *ops, unsigned long iova,
+				     size_t size, unsigned long flags,
+				     struct iopgt_dirty_bitmap *dirty)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	struct lpae_dirty_walk w = {
+		.addr = iova,
+		.end = iova + size,
+		.flags = flags,
+		.dirty = dirty,
+	};
+
+	if (IOPGT_WARN_ON(&d->env, !size))
+		return -EINVAL;
+	/* As Linux: a sign-extended TTBR1 iova fails this check too. */
+	if (IOPGT_WARN_ON(&d->env, (iova + size - 1) & ~(BIT(d->ias) - 1)))
+		return -EINVAL;
+	if (!lpae_fmt_info[d->id].dirty || !dirty)
+		return -EINVAL;
+	return lpae_dirty_table(d, &w, d->pgd, d->start_level);
+}
+
+/* ---- dump walk and registers -------------------------------------------- */
+
+static int lpae_walk_table(struct lpae_pgtable *d,
+			   const struct iopgt_walk_ops *visit, void *data,
+			   lpae_pte_t *table, int lvl, unsigned long base)
+{
+	size_t n = lpae_table_entries(d, lvl);
+	uint64_t pa = iopgt_virt_to_phys(&d->env, table);
+	int ret;
+
+	if (visit->table) {
+		ret = visit->table(data, pa, table, n * sizeof(*table), lvl);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		lpae_pte_t pte = lpae_read_pte(&table[i]);
+		struct iopgt_walk_entry e = {
+			.level = lvl,
+			.index = (unsigned int)i,
+			.iova = base + (i << d->lvl_shift[lvl]),
+			.size = LPAE_BLOCK_SIZE(d, lvl),
+			.raw = pte,
+			.oa = pte_to_paddr(d, pte),
+		};
+
+		if (pte_is_table(pte, lvl))
+			e.kind = IOPGT_ENTRY_TABLE;
+		else if (pte_is_leaf(d, pte, lvl))
+			e.kind = IOPGT_ENTRY_LEAF;
+		else
+			continue;	/* empty */
+		if (visit->entry) {
+			ret = visit->entry(data, &e);
+			if (ret)
+				return ret;
+		}
+		if (e.kind == IOPGT_ENTRY_TABLE) {
+			ret = lpae_walk_table(d, visit, data,
+					      pte_to_table(d, pte), lvl + 1,
+					      e.iova);
+			if (ret)
+				return ret;
+		}
+	}
+	return visit->table_end ? visit->table_end(data, pa, lvl) : 0;
+}
+
+static int lpae_walk(struct iopgt_ops *ops, const struct iopgt_walk_ops *visit,
+		     void *data)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	/* a TTBR1 table translates the top of the address space */
+	unsigned long base = d->iaext_xor ? ~0UL << d->ias : 0;
+
+	if (!visit)
+		return -EINVAL;
+	return lpae_walk_table(d, visit, data, d->pgd, d->start_level, base);
+}
+
+static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
+			       void *data)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	const struct iopgt_cfg *cfg = &d->iop.cfg;
+
+	switch (d->stage) {
+	case LPAE_STAGE1:
+		fn(data, "ttbr", cfg->arm_lpae_s1_cfg.ttbr);
+		fn(data, "tcr.ips", cfg->arm_lpae_s1_cfg.tcr.ips);
+		fn(data, "tcr.tg", cfg->arm_lpae_s1_cfg.tcr.tg);
+		fn(data, "tcr.sh", cfg->arm_lpae_s1_cfg.tcr.sh);
+		fn(data, "tcr.orgn", cfg->arm_lpae_s1_cfg.tcr.orgn);
+		fn(data, "tcr.irgn", cfg->arm_lpae_s1_cfg.tcr.irgn);
+		fn(data, "tcr.tsz", cfg->arm_lpae_s1_cfg.tcr.tsz);
+		fn(data, "mair", cfg->arm_lpae_s1_cfg.mair);
+		break;
+	case LPAE_STAGE2:
+		fn(data, "vttbr", cfg->arm_lpae_s2_cfg.vttbr);
+		fn(data, "vtcr.ps", cfg->arm_lpae_s2_cfg.vtcr.ps);
+		fn(data, "vtcr.tg", cfg->arm_lpae_s2_cfg.vtcr.tg);
+		fn(data, "vtcr.sh", cfg->arm_lpae_s2_cfg.vtcr.sh);
+		fn(data, "vtcr.orgn", cfg->arm_lpae_s2_cfg.vtcr.orgn);
+		fn(data, "vtcr.irgn", cfg->arm_lpae_s2_cfg.vtcr.irgn);
+		fn(data, "vtcr.sl", cfg->arm_lpae_s2_cfg.vtcr.sl);
+		fn(data, "vtcr.tsz", cfg->arm_lpae_s2_cfg.vtcr.tsz);
+		break;
+	case LPAE_MALI:
+		fn(data, "transtab", cfg->arm_mali_lpae_cfg.transtab);
+		fn(data, "memattr", cfg->arm_mali_lpae_cfg.memattr);
+		break;
+	}
+}
+
+static const struct iopgt_ops lpae_ops = {
+	.map_pages = lpae_map_pages,
+	.unmap_pages = lpae_unmap_pages,
+	.iova_to_phys = lpae_iova_to_phys,
+	.read_and_clear_dirty = lpae_read_and_clear_dirty,
+	.walk = lpae_walk,
+	.describe_regs = lpae_describe_regs,
+};
+
+/* ---- allocation -------------------------------------------------------------- */
+
+/*
+ * arm_lpae_restrict_pgsizes: pick the granule (the host page size if
+ * offered, else the largest smaller size, else the smallest larger one),
+ * keep only the block sizes that granule can express, clamp ias/oas.
+ */
+static void lpae_restrict_pgsizes(struct iopgt_cfg *cfg)
+{
+	unsigned long granule, page_sizes;
+	unsigned long below = cfg->pgsize_bitmap & (LPAE_HOST_PAGE_SIZE - 1);
+	unsigned long above = cfg->pgsize_bitmap & ~(LPAE_HOST_PAGE_SIZE - 1);
+	unsigned int max_addr_bits = 48;
+
+	if (cfg->pgsize_bitmap & LPAE_HOST_PAGE_SIZE)
+		granule = LPAE_HOST_PAGE_SIZE;
+	else if (below)
+		granule = 1UL << (63 - __builtin_clzl(below));
+	else if (above)
+		granule = 1UL << __builtin_ctzl(above);
+	else
+		granule = 0;
+
+	switch (granule) {
+	case SZ_4K:
+		page_sizes = SZ_4K | SZ_2M | SZ_1G;
+		break;
+	case SZ_16K:
+		page_sizes = SZ_16K | SZ_32M;
+		break;
+	case SZ_64K:
+		max_addr_bits = 52;
+		page_sizes = SZ_64K | SZ_512M;
+		if (cfg->oas > 48)
+			page_sizes |= 1UL << 42;	/* 4T level-1 blocks */
+		break;
+	default:
+		page_sizes = 0;
+	}
+
+	cfg->pgsize_bitmap &= page_sizes;
+	if (cfg->ias > max_addr_bits)
+		cfg->ias = max_addr_bits;
+	if (cfg->oas > max_addr_bits)
+		cfg->oas = max_addr_bits;
+}
+
+/* TCR.IPS / VTCR.PS: only the architected sizes exist. */
+static int lpae_ps_bits(unsigned int oas)
+{
+	switch (oas) {
+	case 32:
+		return LPAE_TCR_PS_32_BIT;
+	case 36:
+		return LPAE_TCR_PS_36_BIT;
+	case 40:
+		return LPAE_TCR_PS_40_BIT;
+	case 42:
+		return LPAE_TCR_PS_42_BIT;
+	case 44:
+		return LPAE_TCR_PS_44_BIT;
+	case 48:
+		return LPAE_TCR_PS_48_BIT;
+	case 52:
+		return LPAE_TCR_PS_52_BIT;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * arm_lpae_concat_mandatory: Arm DDI0487 K.a R_DXBSH/R_SRKBC make a
+ * stage-2 start at a lower level with concatenated tables mandatory in
+ * exactly these cases.
+ */
+static bool lpae_concat_mandatory(const struct lpae_pgtable *d,
+				  const struct iopgt_cfg *cfg)
+{
+	unsigned long granule = LPAE_GRANULE(d);
+
+	if (granule == SZ_16K && d->start_level == 0)
+		return cfg->oas == 48 || cfg->ias == 48;
+	if (granule == SZ_4K && d->start_level == 0)
+		return cfg->oas == 40 || cfg->oas == 42;
+	if (granule == SZ_16K && d->start_level == 1)
+		return cfg->oas == 40;
+	return false;
+}
+
+static int lpae_setup_s1(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
+{
+	typeof(&cfg->arm_lpae_s1_cfg.tcr) tcr = &cfg->arm_lpae_s1_cfg.tcr;
+	bool ttbr1 = cfg->quirks & IO_PGTABLE_QUIRK_ARM_TTBR1;
+	int ips;
+
+	if (cfg->coherent_walk) {
+		/* outer WBWA is the non-coherent walker's option only */
+		if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_OUTER_WBWA)
+			return -EINVAL;
+		tcr->sh = LPAE_TCR_SH_IS;
+		tcr->irgn = LPAE_TCR_RGN_WBWA;
+		tcr->orgn = LPAE_TCR_RGN_WBWA;
+	} else {
+		tcr->sh = LPAE_TCR_SH_OS;
+		tcr->irgn = LPAE_TCR_RGN_NC;
+		tcr->orgn = cfg->quirks & IO_PGTABLE_QUIRK_ARM_OUTER_WBWA ?
+				    LPAE_TCR_RGN_WBWA : LPAE_TCR_RGN_NC;
+	}
+
+	switch (LPAE_GRANULE(d)) {
+	case SZ_4K:
+		tcr->tg = ttbr1 ? LPAE_TCR_TG1_4K : LPAE_TCR_TG0_4K;
+		break;
+	case SZ_16K:
+		tcr->tg = ttbr1 ? LPAE_TCR_TG1_16K : LPAE_TCR_TG0_16K;
+		break;
+	case SZ_64K:
+		tcr->tg = ttbr1 ? LPAE_TCR_TG1_64K : LPAE_TCR_TG0_64K;
+		break;
+	}
+
+	ips = lpae_ps_bits(cfg->oas);
+	if (ips < 0)
+		return ips;
+	tcr->ips = ips;
+	tcr->tsz = 64 - cfg->ias;
+
+	cfg->arm_lpae_s1_cfg.mair =
+		(LPAE_MAIR_ATTR_NC <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_NC)) |
+		(LPAE_MAIR_ATTR_WBRWA <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_CACHE)) |
+		(LPAE_MAIR_ATTR_DEVICE <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_DEV)) |
+		(LPAE_MAIR_ATTR_INC_OWBRWA <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_INC_OCACHE));
+	return 0;
+}
+
+static int lpae_setup_s2(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
+{
+	typeof(&cfg->arm_lpae_s2_cfg.vtcr) vtcr = &cfg->arm_lpae_s2_cfg.vtcr;
+	unsigned int sl;
+	int ps;
+
+	if (lpae_concat_mandatory(d, cfg)) {
+		if ((1UL << d->pgd_bits) > LPAE_S2_MAX_CONCAT_PAGES) {
+			iopgt_env_warn(&d->env, "stage 2: %lu concatenated tables needed, at most %d allowed",
+				       1UL << d->pgd_bits,
+				       LPAE_S2_MAX_CONCAT_PAGES);
+			return -EINVAL;
+		}
+		d->pgd_bits += d->bits_per_level;
+		d->start_level++;
+	}
+
+	if (cfg->coherent_walk) {
+		vtcr->sh = LPAE_TCR_SH_IS;
+		vtcr->irgn = LPAE_TCR_RGN_WBWA;
+		vtcr->orgn = LPAE_TCR_RGN_WBWA;
+	} else {
+		vtcr->sh = LPAE_TCR_SH_OS;
+		vtcr->irgn = LPAE_TCR_RGN_NC;
+		vtcr->orgn = LPAE_TCR_RGN_NC;
+	}
+
+	sl = d->start_level;
+	switch (LPAE_GRANULE(d)) {
+	case SZ_4K:
+		vtcr->tg = LPAE_TCR_TG0_4K;
+		sl++;	/* SL0 counts from level -1 with a 4K granule */
+		break;
+	case SZ_16K:
+		vtcr->tg = LPAE_TCR_TG0_16K;
+		break;
+	case SZ_64K:
+		vtcr->tg = LPAE_TCR_TG0_64K;
+		break;
+	}
+
+	ps = lpae_ps_bits(cfg->oas);
+	if (ps < 0)
+		return ps;
+	vtcr->ps = ps;
+	vtcr->tsz = 64 - cfg->ias;
+	vtcr->sl = ~sl & LPAE_VTCR_SL0_MASK;
+	return 0;
+}
+
+static void lpae_setup_mali(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
+{
+	/* Mali walks all four levels whatever the ias */
+	if (d->start_level > 0) {
+		d->start_level = 0;
+		d->pgd_bits = 0;
+	}
+	cfg->arm_mali_lpae_cfg.memattr =
+		(MALI_LPAE_MEMATTR_IMP_DEF <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_NC)) |
+		(MALI_LPAE_MEMATTR_WRITE_ALLOC <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_CACHE)) |
+		(MALI_LPAE_MEMATTR_IMP_DEF <<
+		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_DEV));
+}
+
+/* Fill the per-level tables the hot paths use, once the geometry is final. */
+static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg)
+{
+	int bpl = d->bits_per_level;
+
+	for (int i = 0; i < 64; i++)
+		d->size_lvl[i] = -1;
+	for (int l = 0; l < LPAE_MAX_LEVELS; l++) {
+		int bits = l == d->start_level ? d->pgd_bits : bpl;
+
+		d->lvl_shift[l] = LPAE_LVL_SHIFT(l, bpl);
+		d->lvl_mask[l] = (1UL << bits) - 1;
+		d->lvl_entries[l] = 1U << (bits < bpl ? bits : bpl);
+		d->leaf_type[l] = LPAE_PTE_TYPE_BLOCK;
+		if (l >= d->start_level && d->lvl_shift[l] < 64)
+			d->size_lvl[d->lvl_shift[l]] = l;
+	}
+	if (d->stage != LPAE_MALI)
+		d->leaf_type[LPAE_MAX_LEVELS - 1] = LPAE_PTE_TYPE_PAGE;
+
+	d->oa_mask = bpl == 13 ? GENMASK_ULL(51, 16) : GENMASK_ULL(47, 12);
+	d->oa_hi = cfg->oas > 48;
+	d->table_attr = LPAE_PTE_TYPE_TABLE;
+	if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_NS)
+		d->table_attr |= LPAE_PTE_NSTABLE;
+	for (int prot = 0; prot < 64; prot++)
+		d->prot_pte[prot] = lpae_prot_to_pte(d, prot);
+}
+
+static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
+		      const struct iopgt_env *env, struct iopgt_pgtable **out)
+{
+	const struct lpae_fmt_info *fi = &lpae_fmt_info[id];
+	struct lpae_pgtable *d;
+	unsigned int pg_shift, va_bits, levels;
+	uint64_t pgd_pa;
+	int ret;
+
+	if (cfg->quirks & ~fi->quirks) {
+		iopgt_env_dbg(env, "quirks 0x%lx not supported", cfg->quirks);
+		return -EINVAL;
+	}
+	if (fi->max_ias && (cfg->ias > fi->max_ias || cfg->oas > fi->max_oas)) {
+		iopgt_env_dbg(env, "ias %u/oas %u beyond %u/%u", cfg->ias,
+			      cfg->oas, fi->max_ias, fi->max_oas);
+		return -EINVAL;
+	}
+	if (fi->small_pages)
+		cfg->pgsize_bitmap &= SZ_4K | SZ_2M | SZ_1G;
+	if (!(cfg->pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K)) ||
+	    cfg->ias > LPAE_MAX_ADDR_BITS || cfg->oas > LPAE_MAX_ADDR_BITS) {
+		iopgt_env_dbg(env, "no granule in 0x%lx, or ias %u/oas %u too big",
+			      cfg->pgsize_bitmap, cfg->ias, cfg->oas);
+		return -EINVAL;
+	}
+
+	lpae_restrict_pgsizes(cfg);
+	if (!(cfg->pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K)))
+		return -EINVAL;
+	pg_shift = __builtin_ctzl(cfg->pgsize_bitmap);
+	if (cfg->ias <= pg_shift)
+		return -EINVAL;
+
+	d = env->svc->zalloc(env->mem, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->env = *env;
+	d->pa_to_va = env->pa_to_va;
+	d->id = id;
+	d->stage = fi->stage;
+	d->quirks = cfg->quirks;
+	d->coherent = cfg->coherent_walk;
+	d->tlb = cfg->tlb;
+	d->cookie = cookie;
+
+	d->bits_per_level = pg_shift - 3;
+	va_bits = cfg->ias - pg_shift;
+	levels = (va_bits + d->bits_per_level - 1) / d->bits_per_level;
+	d->start_level = LPAE_MAX_LEVELS - levels;
+	/* the pgd's own size, before any concatenation */
+	d->pgd_bits = va_bits - d->bits_per_level * (levels - 1);
+
+	switch (d->stage) {
+	case LPAE_STAGE1:
+		ret = lpae_setup_s1(d, cfg);
+		break;
+	case LPAE_STAGE2:
+		ret = lpae_setup_s2(d, cfg);
+		break;
+	default:
+		lpae_setup_mali(d, cfg);
+		ret = 0;
+		break;
+	}
+	if (ret)
+		goto out_free_data;
+
+	d->pgsize_bitmap = cfg->pgsize_bitmap;
+	d->ias = cfg->ias;
+	d->oas = cfg->oas;
+	d->iaext_xor = cfg->quirks & IO_PGTABLE_QUIRK_ARM_TTBR1 ? ~0L : 0;
+	lpae_init_lookup(d, cfg);
+
+	/* the hardware wants at least 64-byte alignment even for a tiny pgd */
+	d->pgd_size = 8UL << d->pgd_bits;
+	d->pgd_alloc = d->pgd_size < 64 ? 64 : d->pgd_size;
+	d->pgd = lpae_alloc_table(d, d->pgd_alloc);
+	if (!d->pgd) {
+		ret = -ENOMEM;
+		goto out_free_data;
+	}
+	pgd_pa = iopgt_virt_to_phys(env, d->pgd);
+
+	switch (d->stage) {
+	case LPAE_STAGE1:
+		cfg->arm_lpae_s1_cfg.ttbr = pgd_pa;
+		break;
+	case LPAE_STAGE2:
+		cfg->arm_lpae_s2_cfg.vttbr = pgd_pa;
+		break;
+	case LPAE_MALI:
+		cfg->arm_mali_lpae_cfg.transtab = pgd_pa |
+			MALI_LPAE_TTBR_READ_INNER |
+			MALI_LPAE_TTBR_ADRMODE_TABLE;
+		if (cfg->coherent_walk)
+			cfg->arm_mali_lpae_cfg.transtab |=
+				MALI_LPAE_TTBR_SHARE_OUTER;
+		break;
+	}
+
+	d->iop.cookie = cookie;
+	d->iop.cfg = *cfg;
+	d->iop.ops = lpae_ops;
+	d->iop.root_pa = pgd_pa;
+	*out = &d->iop;
+	return 0;
+
+out_free_data:
+	env->svc->free(env->mem, d);
+	return ret;
+}
+
+static void lpae_free(struct iopgt_pgtable *iop)
+{
+	struct lpae_pgtable *d = container_of(iop, struct lpae_pgtable, iop);
+
+	lpae_free_subtree(d, d->pgd, d->start_level);
+	d->env.svc->free(d->env.mem, d);
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+#define LPAE_ALLOC_FN(fn, id)                                                 \
+	static int fn(struct iopgt_cfg *cfg, void *cookie,                    \
+		      const struct iopgt_env *env, struct iopgt_pgtable **out) \
+	{                                                                     \
+		return lpae_alloc(id, cfg, cookie, env, out);                 \
+	}
+
+LPAE_ALLOC_FN(lpae_alloc_64_s1, LPAE_FMT_64_S1)
+LPAE_ALLOC_FN(lpae_alloc_64_s2, LPAE_FMT_64_S2)
+LPAE_ALLOC_FN(lpae_alloc_32_s1, LPAE_FMT_32_S1)
+LPAE_ALLOC_FN(lpae_alloc_32_s2, LPAE_FMT_32_S2)
+LPAE_ALLOC_FN(lpae_alloc_mali, LPAE_FMT_MALI)
+
+static const struct iopgt_format lpae_fmt_64_s1 = {
+	.name = "arm-64-lpae-s1",
+	.alias = "ARM_64_LPAE_S1",
+	.description = "ARM LPAE stage 1 (AArch64 TTBR, HD dirty tracking)",
+	.caps = IOPGT_FMT_CAP_DIRTY,
+	.alloc = lpae_alloc_64_s1,
+	.free = lpae_free,
+	.default_ias = 48,
+	.default_oas = 48,
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+static const struct iopgt_format lpae_fmt_64_s2 = {
+	.name = "arm-64-lpae-s2",
+	.alias = "ARM_64_LPAE_S2",
+	.description = "ARM LPAE stage 2 (AArch64 VTTBR)",
+	.alloc = lpae_alloc_64_s2,
+	.free = lpae_free,
+	.default_ias = 48,
+	.default_oas = 48,
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+static const struct iopgt_format lpae_fmt_32_s1 = {
+	.name = "arm-32-lpae-s1",
+	.alias = "ARM_32_LPAE_S1",
+	.description = "ARM LPAE stage 1 (AArch32: ias <= 32, oas <= 40)",
+	.alloc = lpae_alloc_32_s1,
+	.free = lpae_free,
+	.default_ias = 32,
+	.default_oas = 40,
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+static const struct iopgt_format lpae_fmt_32_s2 = {
+	.name = "arm-32-lpae-s2",
+	.alias = "ARM_32_LPAE_S2",
+	.description = "ARM LPAE stage 2 (AArch32: ias, oas <= 40)",
+	.alloc = lpae_alloc_32_s2,
+	.free = lpae_free,
+	.default_ias = 40,
+	.default_oas = 40,
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+static const struct iopgt_format lpae_fmt_mali = {
+	.name = "arm-mali-lpae",
+	.alias = "ARM_MALI_LPAE",
+	.description = "Arm Mali GPU LPAE (4 levels, ias <= 48, oas <= 40)",
+	.alloc = lpae_alloc_mali,
+	.free = lpae_free,
+	.default_ias = 48,
+	.default_oas = 40,
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+static const struct iopgt_format *const lpae_formats[] = {
+	&lpae_fmt_64_s1,
+	&lpae_fmt_64_s2,
+	&lpae_fmt_32_s1,
+	&lpae_fmt_32_s2,
+	&lpae_fmt_mali,
+};
+
+static int lpae_register(struct iopgt_registrar *reg)
+{
+	for (size_t i = 0; i < IOPGT_ARRAY_SIZE(lpae_formats); i++) {
+		int ret = reg->register_format(reg, lpae_formats[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+IOPGT_PLUGIN_DEFINE("io-pgtable-arm", "1.0.0",
+		    "ARM LPAE stage 1/2 (64- and 32-bit) and Mali page tables",
+		    "MIT", lpae_register, NULL);

@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CPU-agnostic ARM page tables: the ARMv7 short-descriptor format as an
+ * IOMMU uses it, bit-exact with Linux's io-pgtable-arm-v7s (v6.13 and
+ * later), written for iopgt from the architecture's facts.
+ *
+ * Supported:
+ * - two levels: a 16 KiB level-1 table (4096 entries for ias 32) and 1 KiB
+ *   level-2 tables packed four to a page (v7s-l2-cache.c)
+ * - 4 KiB small pages, 64 KiB large pages, 1 MiB sections and 16 MiB
+ *   supersections (the last only if the caller's pgsize_bitmap has 16M)
+ * - simplified access permissions (AP[2:1] model, AP[0] as access flag)
+ * - TEX remap, with the PRRR/NMRR values the attribute indices need
+ * - quirks ARM_NS, NO_PERMS, ARM_MTK_EXT (PA bits 32-34 in descriptor bits
+ *   9/4/5, ias 34, oas 35) and ARM_MTK_TTBR_EXT (tables above 4 GiB)
+ * - non-coherent walkers: every table write is followed by a dma_sync
+ * - map and unmap on disjoint ranges from several threads
+ *
+ * Not supported:
+ * - legacy access permissions (AP[2:0] model), domains, PXN
+ * - splitting a large page, section or supersection on a partial unmap:
+ *   it returns 0 and leaves the mapping, as Linux does since v6.13
+ * - dirty tracking, custom allocators, the NO_WARN quirk
+ *
+ * Where iopgt refuses what Linux accepts (page sizes outside the bitmap,
+ * misaligned addresses, ranges running past ias/oas) and why:
+ * docs/formats/v7s.md.
+ */
+#define pr_fmt(fmt) "arm-v7s: " fmt
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <iopgt/bits.h>
+#include <iopgt/host-services.h>
+#include <iopgt/pgtable.h>
+#include <iopgt/plugin.h>
+
+#include "v7s-l2-cache.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+typedef uint32_t v7s_pte_t;
+
+/* ---- geometry ------------------------------------------------------------ */
+
+/* Address bits without the MediaTek extension (ias and oas). */
+#define V7S_ADDR_BITS		32
+/* With ARM_MTK_EXT: 14 bits resolved at level 1, and a 35-bit PA. */
+#define V7S_MTK_IAS_MAX		34
+#define V7S_MTK_OAS_MAX		35
+/* The level-1 index starts at bit 20, so ias can't be smaller. */
+#define V7S_IAS_MIN		20
+
+/* Lowest iova bit a level resolves: 20 (level 1) or 12 (level 2). */
+#define V7S_LVL_SHIFT(lvl)	((lvl) == 1 ? 20 : 12)
+/* Bytes one entry of a level maps: 1 MiB or 4 KiB. */
+#define V7S_BLOCK_SIZE(lvl)	(1UL << V7S_LVL_SHIFT(lvl))
+/* Entries in a level-1 table: iova[ias-1:20]. */
+#define V7S_L1_ENTRIES(ias)	(1UL << ((ias) - V7S_LVL_SHIFT(1)))
+/* Entries in a level-2 table: iova[19:12]. */
+#define V7S_L2_ENTRIES		(V7S_L2_TABLE_SIZE / sizeof(v7s_pte_t))
+/* Level-2 index of an iova. */
+#define V7S_L2_IDX(iova)	(((iova) >> V7S_LVL_SHIFT(2)) & (V7S_L2_ENTRIES - 1))
+/* A supersection or large page is one entry written 16 times. */
+#define V7S_CONT_PAGES		16
+/* Output-address bits of a leaf at a level: [31:20] or [31:12]. */
+#define V7S_LVL_MASK(lvl)	((v7s_pte_t)GENMASK(31, V7S_LVL_SHIFT(lvl)))
+/* ... and of its contiguous form: [31:24] or [31:16]. */
+#define V7S_CONT_MASK(lvl)	((v7s_pte_t)GENMASK(31, V7S_LVL_SHIFT(lvl) + 4))
+
+/* ---- descriptor type and level-specific bits ------------------------------ */
+
+#define V7S_PTE_TYPE		GENMASK(1, 0)	/* 0: invalid */
+#define V7S_PTE_TYPE_TABLE	FIELD_PREP(V7S_PTE_TYPE, 1)	/* level 1 */
+#define V7S_PTE_TYPE_PAGE	FIELD_PREP(V7S_PTE_TYPE, 2)	/* section, small page */
+#define V7S_PTE_TYPE_CONT_PAGE	FIELD_PREP(V7S_PTE_TYPE, 1)	/* large page */
+#define V7S_PTE_TABLE_ADDR	GENMASK(31, 10)	/* level-2 table pointer */
+
+#define V7S_PTE_B		BIT(2)
+#define V7S_PTE_C		BIT(3)
+#define V7S_PTE_NS_TABLE	BIT(3)		/* in a table descriptor */
+/* Execute-never: bit 4 of a section, bit 0 of a small page. */
+#define V7S_PTE_XN(lvl)		BIT(4 * (2 - (lvl)))
+#define V7S_PTE_CONT_SECTION	BIT(18)		/* supersection */
+#define V7S_PTE_NS_SECTION	BIT(19)
+
+/* A large page keeps XN and TEX elsewhere than a small page does. */
+#define V7S_PTE_SMALL_TEX	GENMASK(8, 6)
+#define V7S_PTE_LARGE_TEX	GENMASK(14, 12)
+#define V7S_PTE_LARGE_XN	BIT(15)
+
+/* MediaTek: PA bits 32, 33 and 34 in bits that are free with NO_PERMS. */
+#define V7S_PTE_MTK_PA32	BIT(9)
+#define V7S_PTE_MTK_PA33	BIT(4)
+#define V7S_PTE_MTK_PA34	BIT(5)
+
+/* ---- attribute block --------------------------------------------------------
+ * The same eight bits at [17:10] of a section and [11:4] of a small page.
+ */
+#define V7S_ATTR_SHIFT(lvl)	(16 - (lvl) * 6)
+#define V7S_ATTR_AP0		BIT(0)		/* the access flag */
+#define V7S_ATTR_AP1		BIT(1)		/* unprivileged access */
+#define V7S_ATTR_TEX		GENMASK(4, 2)
+#define V7S_ATTR_AP2		BIT(5)		/* read-only */
+#define V7S_ATTR_S		BIT(6)
+#define V7S_ATTR_NG		BIT(7)
+
+#define V7S_ATTR_AF		V7S_ATTR_AP0
+#define V7S_ATTR_AP_UNPRIV	V7S_ATTR_AP1
+#define V7S_ATTR_AP_RDONLY	V7S_ATTR_AP2
+
+/* ---- TEX remap --------------------------------------------------------------
+ * With TEX remap, TEX[0]:C:B index PRRR/NMRR.  prot_to_pte sets TEX[0]
+ * for memory and B or B|C, so only three indices are ever used.
+ */
+#define V7S_TEXRE_DEVICE	1		/* B: IOMMU_MMIO */
+#define V7S_TEXRE_NORMAL_NC	4		/* TEX[0] */
+#define V7S_TEXRE_NORMAL_WBWA	7		/* TEX[0] C B: IOMMU_CACHE */
+
+#define V7S_PRRR_TYPE_DEVICE	1
+#define V7S_PRRR_TYPE_NORMAL	2
+#define V7S_PRRR_TR(n, type)	((uint32_t)(type) << (2 * (n)))
+#define V7S_PRRR_DS0		BIT(16)
+#define V7S_PRRR_DS1		BIT(17)
+#define V7S_PRRR_NS0		BIT(18)
+#define V7S_PRRR_NS1		BIT(19)
+#define V7S_PRRR_NOS(n)		BIT(24 + (n))
+
+#define V7S_RGN_NC		0
+#define V7S_RGN_WBWA		1
+#define V7S_NMRR_IR(n, rgn)	((uint32_t)(rgn) << (2 * (n)))
+#define V7S_NMRR_OR(n, rgn)	((uint32_t)(rgn) << (2 * (n) + 16))
+
+/* ---- TTBR ------------------------------------------------------------------ */
+
+#define V7S_TTBR_IRGN1		BIT(0)		/* IRGN is split: [1] here */
+#define V7S_TTBR_S		BIT(1)
+#define V7S_TTBR_ORGN		GENMASK(4, 3)
+#define V7S_TTBR_NOS		BIT(5)
+#define V7S_TTBR_IRGN0		BIT(6)		/* ... and [0] here */
+
+#define V7S_QUIRKS		(IO_PGTABLE_QUIRK_ARM_NS |		\
+				 IO_PGTABLE_QUIRK_NO_PERMS |		\
+				 IO_PGTABLE_QUIRK_ARM_MTK_EXT |		\
+				 IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT)
+#define V7S_PGSIZES		(SZ_4K | SZ_64K | SZ_1M | SZ_16M)
+
+struct v7s_pgtable {
+	struct iopgt_pgtable iop;
+
+	/* read on every op */
+	v7s_pte_t *pgd;
+	unsigned long l1_mask;		/* level-1 entries - 1 */
+	uint64_t iova_limit;		/* 1 << ias */
+	uint64_t pa_limit;		/* 1 << oas */
+	unsigned long pgsize_bitmap;
+	unsigned long quirks;
+	bool coherent;
+	bool mtk;			/* ARM_MTK_EXT: PA bits 32-34 */
+	bool mtk_tables;		/* ARM_MTK_TTBR_EXT: tables above 4 GiB */
+	void *cookie;
+	void (*tlb_flush_walk)(unsigned long iova, size_t size,
+			       size_t granule, void *cookie);
+	void (*tlb_add_page)(struct iopgt_iotlb_gather *gather,
+			     unsigned long iova, size_t granule, void *cookie);
+	struct iopgt_env env;		/* the host's, copied: it never changes */
+
+	uint64_t pgd_pa;
+	size_t pgd_size;
+	uint64_t table_pa_limit;	/* tables must lie below it */
+	uint32_t ttbr, tcr, nmrr, prrr;
+	struct v7s_l2_cache l2;
+};
+
+#define ops_to_data(ops) \
+	container_of(iopgt_ops_to_pgtable(ops), struct v7s_pgtable, iop)
+
+/* ---- descriptor helpers ------------------------------------------------------ */
+
+/*
+ * Entries are read and written whole (READ_ONCE/WRITE_ONCE): a walker, or
+ * another thread descending through the same level-1 entry, must never see
+ * half an update.  Level-1 entries are loaded with acquire so that a
+ * level-2 table installed by another thread is seen zeroed.
+ */
+static inline v7s_pte_t v7s_read(const v7s_pte_t *ptep)
+{
+	return __atomic_load_n(ptep, __ATOMIC_RELAXED);
+}
+
+static inline v7s_pte_t v7s_read_l1(const v7s_pte_t *ptep)
+{
+	return __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+}
+
+static inline void v7s_write(v7s_pte_t *ptep, v7s_pte_t pte)
+{
+	__atomic_store_n(ptep, pte, __ATOMIC_RELAXED);
+}
+
+static inline bool v7s_pte_is_valid(v7s_pte_t pte)
+{
+	return pte & V7S_PTE_TYPE;
+}
+
+static inline bool v7s_pte_is_table(v7s_pte_t pte, int lvl)
+{
+	return lvl == 1 && (pte & V7S_PTE_TYPE) == V7S_PTE_TYPE_TABLE;
+}
+
+/* A supersection, or a large page (type 01 at level 2).  pte is valid. */
+static inline bool v7s_pte_is_cont(v7s_pte_t pte, int lvl)
+{
+	if (lvl == 1)
+		return !v7s_pte_is_table(pte, 1) && (pte & V7S_PTE_CONT_SECTION);
+	return !(pte & V7S_PTE_TYPE_PAGE);
+}
+
+static inline unsigned long v7s_l1_idx(const struct v7s_pgtable *data,
+				       unsigned long iova)
+{
+	return (iova >> V7S_LVL_SHIFT(1)) & data->l1_mask;
+}
+
+/*
+ * MediaTek's 35-bit PA: PA bits 32, 33 and 34 go into descriptor bits 9, 4
+ * and 5, which NO_PERMS (required with the quirk) leaves at zero.
+ */
+static inline v7s_pte_t v7s_mtk_pa_to_pte(uint64_t paddr)
+{
+	v7s_pte_t pte = 0;
+
+	if (paddr & BIT_ULL(32))
+		pte |= V7S_PTE_MTK_PA32;
+	if (paddr & BIT_ULL(33))
+		pte |= V7S_PTE_MTK_PA33;
+	if (paddr & BIT_ULL(34))
+		pte |= V7S_PTE_MTK_PA34;
+	return pte;
+}
+
+static inline uint64_t v7s_mtk_pte_to_pa(v7s_pte_t pte)
+{
+	uint64_t paddr = 0;
+
+	if (pte & V7S_PTE_MTK_PA32)
+		paddr |= BIT_ULL(32);
+	if (pte & V7S_PTE_MTK_PA33)
+		paddr |= BIT_ULL(33);
+	if (pte & V7S_PTE_MTK_PA34)
+		paddr |= BIT_ULL(34);
+	return paddr;
+}
+
+static inline v7s_pte_t paddr_to_iopte(const struct v7s_pgtable *data,
+				       uint64_t paddr, int lvl)
+{
+	v7s_pte_t pte = (v7s_pte_t)paddr & V7S_LVL_MASK(lvl);
+
+	if (data->mtk)
+		pte |= v7s_mtk_pa_to_pte(paddr);
+	return pte;
+}
+
+/* mask: V7S_PTE_TABLE_ADDR, V7S_LVL_MASK or V7S_CONT_MASK for the entry. */
+static inline uint64_t iopte_to_paddr(const struct v7s_pgtable *data,
+				      v7s_pte_t pte, v7s_pte_t mask)
+{
+	uint64_t paddr = pte & mask;
+
+	if (data->mtk)
+		paddr |= v7s_mtk_pte_to_pa(pte);
+	return paddr;
+}
+
+static inline v7s_pte_t *v7s_table_va(const struct v7s_pgtable *data,
+				      v7s_pte_t pte)
+{
+	return iopgt_phys_to_virt(&data->env,
+				  iopte_to_paddr(data, pte, V7S_PTE_TABLE_ADDR));
+}
+
+/* The leaf's output mask: contiguous entries map 16 times the block. */
+static inline v7s_pte_t v7s_leaf_mask(v7s_pte_t pte, int lvl)
+{
+	return v7s_pte_is_cont(pte, lvl) ? V7S_CONT_MASK(lvl) :
+					   V7S_LVL_MASK(lvl);
+}
+
+/* The attributes of a leaf at a level, without its output address. */
+static v7s_pte_t v7s_prot_to_pte(int prot, int lvl, unsigned long quirks)
+{
+	bool ap = !(quirks & IO_PGTABLE_QUIRK_NO_PERMS);
+	v7s_pte_t attr = V7S_ATTR_NG | V7S_ATTR_S;
+	v7s_pte_t pte;
+
+	if (!(prot & IOMMU_MMIO))
+		attr |= FIELD_PREP(V7S_ATTR_TEX, 1);
+	if (ap) {
+		attr |= V7S_ATTR_AF;
+		if (!(prot & IOMMU_PRIV))
+			attr |= V7S_ATTR_AP_UNPRIV;
+		if (!(prot & IOMMU_WRITE))
+			attr |= V7S_ATTR_AP_RDONLY;
+	}
+	pte = attr << V7S_ATTR_SHIFT(lvl);
+
+	if ((prot & IOMMU_NOEXEC) && ap)
+		pte |= V7S_PTE_XN(lvl);
+	if (prot & IOMMU_MMIO)
+		pte |= V7S_PTE_B;
+	else if (prot & IOMMU_CACHE)
+		pte |= V7S_PTE_B | V7S_PTE_C;
+
+	pte |= V7S_PTE_TYPE_PAGE;
+	if (lvl == 1 && (quirks & IO_PGTABLE_QUIRK_ARM_NS))
+		pte |= V7S_PTE_NS_SECTION;
+	return pte;
+}
+
+/*
+ * The contiguous form: a supersection is a section with bit 18 set; a
+ * large page moves XN from bit 0 to bit 15 and TEX from [8:6] to [14:12],
+ * and becomes type 01.
+ */
+static v7s_pte_t v7s_pte_to_cont(v7s_pte_t pte, int lvl)
+{
+	v7s_pte_t xn, tex;
+
+	if (lvl == 1)
+		return pte | V7S_PTE_CONT_SECTION;
+
+	xn = FIELD_GET(V7S_PTE_XN(2), pte);
+	tex = FIELD_GET(V7S_PTE_SMALL_TEX, pte);
+	pte &= ~(v7s_pte_t)(V7S_PTE_XN(2) | V7S_PTE_SMALL_TEX | V7S_PTE_TYPE);
+	return pte | FIELD_PREP(V7S_PTE_LARGE_XN, xn) |
+	       FIELD_PREP(V7S_PTE_LARGE_TEX, tex) | V7S_PTE_TYPE_CONT_PAGE;
+}
+
+/* ---- table memory ------------------------------------------------------------ */
+
+/* Make n entries from ptep visible to a non-coherent walker. */
+static inline void v7s_sync(const struct v7s_pgtable *data,
+			    const v7s_pte_t *ptep, size_t n)
+{
+	if (!data->coherent)
+		data->env.svc->dma_sync(data->env.mem, ptep, n * sizeof(*ptep));
+}
+
+/* A new table must be clean for the walker before anything points to it. */
+static void v7s_sync_new_table(const struct v7s_pgtable *data,
+			       const void *table, size_t size)
+{
+	if (!data->coherent)
+		data->env.svc->dma_sync(data->env.mem, table, size);
+}
+
+static v7s_pte_t *v7s_alloc_l2(struct v7s_pgtable *data)
+{
+	v7s_pte_t *table = v7s_l2_cache_alloc(&data->l2);
+
+	if (table)
+		v7s_sync_new_table(data, table, V7S_L2_TABLE_SIZE);
+	return table;
+}
+
+static inline void v7s_free_l2(struct v7s_pgtable *data, v7s_pte_t *table)
+{
+	v7s_l2_cache_free(&data->l2, table);
+}
+
+/*
+ * Point an empty level-1 entry at a new level-2 table.  Threads mapping
+ * disjoint ranges under the same MiB race here: the compare-and-swap picks
+ * one table, and the loser frees its own and uses the winner's.  Release
+ * publishes the zeroed table with its pointer.
+ * Returns: 0 and *l2, -ENOMEM, or -EEXIST when a leaf got there first.
+ */
+static int v7s_install_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
+			  v7s_pte_t **l2)
+{
+	v7s_pte_t *table = v7s_alloc_l2(data);
+	v7s_pte_t old = 0, new;
+	uint64_t pa;
+
+	if (!table)
+		return -ENOMEM;
+
+	pa = iopgt_virt_to_phys(&data->env, table);
+	new = (v7s_pte_t)pa | V7S_PTE_TYPE_TABLE;
+	if (data->mtk_tables)
+		new |= v7s_mtk_pa_to_pte(pa);
+	if (data->quirks & IO_PGTABLE_QUIRK_ARM_NS)
+		new |= V7S_PTE_NS_TABLE;
+
+	if (__atomic_compare_exchange_n(l1p, &old, new, false,
+					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+		v7s_sync(data, l1p, 1);
+		*l2 = table;
+		return 0;
+	}
+	/* Lost the race (Linux syncs the entry either way). */
+	v7s_sync(data, l1p, 1);
+	v7s_free_l2(data, table);
+	if (!v7s_pte_is_table(old, 1))
+		return -EEXIST;
+	*l2 = v7s_table_va(data, old);
+	return 0;
+}
+
+/*
+ * Clear a level-1 entry that points to a level-2 table, then flush the
+ * walk caches for its MiB and free the table, leaves and all.
+ */
+static void v7s_remove_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
+			  v7s_pte_t pte, unsigned long iova)
+{
+	v7s_write(l1p, 0);
+	v7s_sync(data, l1p, 1);
+	if (data->tlb_flush_walk)
+		data->tlb_flush_walk(iova, V7S_BLOCK_SIZE(1), V7S_BLOCK_SIZE(2),
+				     data->cookie);
+	v7s_free_l2(data, v7s_table_va(data, pte));
+}
+
+/* ---- map --------------------------------------------------------------------- */
+
+static int v7s_eexist(const struct v7s_pgtable *data, unsigned long iova)
+{
+	/* Linux WARNs: the caller must unmap first. */
+	iopgt_env_warn(&data->env, "map: iova %#lx is already mapped", iova);
+	return -EEXIST;
+}
+
+/* pgcount small or large pages; tmpl holds everything but the address. */
+static int v7s_map_l2(struct v7s_pgtable *data, unsigned long iova,
+		      uint64_t paddr, size_t pgsize, size_t pgcount,
+		      v7s_pte_t tmpl, size_t *mapped)
+{
+	const unsigned int n = pgsize >> V7S_LVL_SHIFT(2);
+
+	while (pgcount--) {
+		v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
+		v7s_pte_t l1 = v7s_read_l1(l1p);
+		v7s_pte_t *ptep, pte;
+		int ret;
+
+		if (likely(v7s_pte_is_table(l1, 1))) {
+			/* Its installer may not have synced it yet. */
+			v7s_sync(data, l1p, 1);
+			ptep = v7s_table_va(data, l1);
+		} else if (l1) {
+			return v7s_eexist(data, iova);
+		} else {
+			ret = v7s_install_l2(data, l1p, &ptep);
+			if (ret == -EEXIST)
+				return v7s_eexist(data, iova);
+			if (ret)
+				return ret;
+		}
+
+		ptep += V7S_L2_IDX(iova);
+		for (unsigned int i = 0; i < n; i++)
+			if (v7s_read(&ptep[i]))
+				return v7s_eexist(data, iova);
+
+		pte = tmpl | paddr_to_iopte(data, paddr, 2);
+		for (unsigned int i = 0; i < n; i++)
+			v7s_write(&ptep[i], pte);
+		v7s_sync(data, ptep, n);
+
+		iova += pgsize;
+		paddr += pgsize;
+		*mapped += pgsize;
+	}
+	return 0;
+}
+
+/* pgcount sections or supersections. */
+static int v7s_map_l1(struct v7s_pgtable *data, unsigned long iova,
+		      uint64_t paddr, size_t pgsize, size_t pgcount,
+		      v7s_pte_t tmpl, size_t *mapped)
+{
+	const unsigned int n = pgsize >> V7S_LVL_SHIFT(1);
+
+	while (pgcount--) {
+		v7s_pte_t *ptep = &data->pgd[v7s_l1_idx(data, iova)];
+		v7s_pte_t pte;
+
+		/*
+		 * Refuse before touching anything: Linux may free level-2
+		 * tables in front of the entry that makes it fail.
+		 */
+		for (unsigned int i = 0; i < n; i++) {
+			pte = v7s_read_l1(&ptep[i]);
+			if (pte && !v7s_pte_is_table(pte, 1))
+				return v7s_eexist(data, iova);
+		}
+		/* A level-2 table goes, with whatever it still maps. */
+		for (unsigned int i = 0; i < n; i++) {
+			pte = v7s_read_l1(&ptep[i]);
+			if (pte)
+				v7s_remove_l2(data, &ptep[i], pte,
+					      iova + i * V7S_BLOCK_SIZE(1));
+		}
+
+		pte = tmpl | paddr_to_iopte(data, paddr, 1);
+		for (unsigned int i = 0; i < n; i++)
+			v7s_write(&ptep[i], pte);
+		v7s_sync(data, ptep, n);
+
+		iova += pgsize;
+		paddr += pgsize;
+		*mapped += pgsize;
+	}
+	return 0;
+}
+
+/*
+ * pgsize must be one size of the bitmap, and both addresses aligned to it:
+ * Linux writes a malformed entry otherwise.
+ */
+static bool v7s_pgsize_ok(const struct v7s_pgtable *data, size_t pgsize)
+{
+	return pgsize && !(pgsize & (pgsize - 1)) &&
+	       (pgsize & data->pgsize_bitmap);
+}
+
+/* Does [start, start + pgsize * pgcount) stay below limit? */
+static bool v7s_span_ok(uint64_t start, size_t pgsize, size_t pgcount,
+			uint64_t limit)
+{
+	uint64_t size;
+
+	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
+		return false;
+	return size <= limit - start;
+}
+
+static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
+			 uint64_t paddr, size_t pgsize, size_t pgcount,
+			 int prot, size_t *mapped)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	const struct iopgt_env *env = &data->env;
+	int lvl;
+	v7s_pte_t tmpl;
+
+	/* Linux's checks, in Linux's order, with Linux's results. */
+	if (unlikely(iova >= data->iova_limit || paddr >= data->pa_limit)) {
+		iopgt_env_warn(env, "map: iova %#lx or paddr %#llx out of range",
+			       iova, (unsigned long long)paddr);
+		return -ERANGE;
+	}
+	if (unlikely(!(prot & (IOMMU_READ | IOMMU_WRITE))))
+		return -EINVAL;
+	if (unlikely(!pgcount))
+		return -EINVAL;
+
+	/* What Linux leaves to the caller. */
+	if (unlikely(!v7s_pgsize_ok(data, pgsize))) {
+		iopgt_env_warn(env, "map: page size %#zx is not in %#lx",
+			       pgsize, data->pgsize_bitmap);
+		return -EINVAL;
+	}
+	if (unlikely((iova | paddr) & (pgsize - 1))) {
+		iopgt_env_warn(env, "map: iova %#lx or paddr %#llx is not %#zx aligned",
+			       iova, (unsigned long long)paddr, pgsize);
+		return -EINVAL;
+	}
+	if (unlikely(!v7s_span_ok(iova, pgsize, pgcount, data->iova_limit) ||
+		     !v7s_span_ok(paddr, pgsize, pgcount, data->pa_limit))) {
+		iopgt_env_warn(env, "map: %zu x %#zx from iova %#lx, paddr %#llx runs out of range",
+			       pgcount, pgsize, iova, (unsigned long long)paddr);
+		return -ERANGE;
+	}
+
+	lvl = pgsize >= V7S_BLOCK_SIZE(1) ? 1 : 2;
+	tmpl = v7s_prot_to_pte(prot, lvl, data->quirks);
+	if (pgsize != V7S_BLOCK_SIZE(lvl))
+		tmpl = v7s_pte_to_cont(tmpl, lvl);
+
+	/*
+	 * No barrier is needed after the writes: the host walker reads
+	 * memory, and the release in v7s_install_l2() orders table contents
+	 * for other threads.
+	 */
+	if (lvl == 2)
+		return v7s_map_l2(data, iova, paddr, pgsize, pgcount, tmpl,
+				  mapped);
+	return v7s_map_l1(data, iova, paddr, pgsize, pgcount, tmpl, mapped);
+}
+
+/* ---- unmap ------------------------------------------------------------------- */
+
+static inline void v7s_tlb_add_pages(const struct v7s_pgtable *data,
+				     struct iopgt_iotlb_gather *gather,
+				     unsigned long iova, size_t granule,
+				     unsigned int n)
+{
+	if (!data->tlb_add_page || (gather && gather->queued))
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		data->tlb_add_page(gather, iova + i * granule, granule,
+				   data->cookie);
+}
+
+static size_t v7s_unmap_hole(const struct v7s_pgtable *data,
+			     unsigned long iova)
+{
+	iopgt_env_warn(&data->env, "unmap: iova %#lx is not mapped", iova);
+	return 0;
+}
+
+static size_t v7s_unmap_partial(const struct v7s_pgtable *data,
+				unsigned long iova)
+{
+	iopgt_env_warn(&data->env,
+		       "unmap: iova %#lx: unmap of a partial large IOPTE is not allowed",
+		       iova);
+	return 0;
+}
+
+/*
+ * Unmap n entries from ptep at a level, all of which must be valid; leaves
+ * are queued for invalidation, level-2 tables are freed.
+ * Returns: the bytes unmapped, or 0 for a hole or part of a large entry.
+ */
+static size_t v7s_unmap_entries(struct v7s_pgtable *data,
+				struct iopgt_iotlb_gather *gather,
+				unsigned long iova, v7s_pte_t *ptep,
+				unsigned int n, int lvl)
+{
+	v7s_pte_t pte[V7S_CONT_PAGES];
+
+	for (unsigned int i = 0; i < n; i++) {
+		pte[i] = v7s_read(&ptep[i]);
+		if (unlikely(!v7s_pte_is_valid(pte[i])))
+			return v7s_unmap_hole(data, iova);
+	}
+	if (unlikely(n == 1 && v7s_pte_is_cont(pte[0], lvl)))
+		return v7s_unmap_partial(data, iova);
+
+	for (unsigned int i = 0; i < n; i++)
+		v7s_write(&ptep[i], 0);
+	v7s_sync(data, ptep, n);
+
+	if (lvl == 2) {
+		v7s_tlb_add_pages(data, gather, iova, V7S_BLOCK_SIZE(2), n);
+		return n * V7S_BLOCK_SIZE(2);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned long blk = iova + i * V7S_BLOCK_SIZE(1);
+
+		if (v7s_pte_is_table(pte[i], 1)) {
+			/* Also flush any partial walks. */
+			if (data->tlb_flush_walk)
+				data->tlb_flush_walk(blk, V7S_BLOCK_SIZE(1),
+						     V7S_BLOCK_SIZE(2),
+						     data->cookie);
+			v7s_free_l2(data, v7s_table_va(data, pte[i]));
+		} else {
+			v7s_tlb_add_pages(data, gather, blk, V7S_BLOCK_SIZE(1),
+					  1);
+		}
+	}
+	return n * V7S_BLOCK_SIZE(1);
+}
+
+static size_t v7s_unmap_one(struct v7s_pgtable *data,
+			    struct iopgt_iotlb_gather *gather,
+			    unsigned long iova, size_t pgsize)
+{
+	v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
+	v7s_pte_t l1;
+
+	if (pgsize >= V7S_BLOCK_SIZE(1))
+		return v7s_unmap_entries(data, gather, iova, l1p,
+					 pgsize >> V7S_LVL_SHIFT(1), 1);
+
+	l1 = v7s_read_l1(l1p);
+	if (likely(v7s_pte_is_table(l1, 1)))
+		return v7s_unmap_entries(data, gather, iova,
+					 v7s_table_va(data, l1) + V7S_L2_IDX(iova),
+					 pgsize >> V7S_LVL_SHIFT(2), 2);
+	if (!l1)
+		return v7s_unmap_hole(data, iova);
+	return v7s_unmap_partial(data, iova);
+}
+
+static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
+			      size_t pgsize, size_t pgcount,
+			      struct iopgt_iotlb_gather *gather)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	const struct iopgt_env *env = &data->env;
+	size_t unmapped = 0;
+
+	if (unlikely(iova >= data->iova_limit)) {
+		iopgt_env_warn(env, "unmap: iova %#lx out of range", iova);
+		return 0;
+	}
+	if (unlikely(!v7s_pgsize_ok(data, pgsize) || (iova & (pgsize - 1)))) {
+		iopgt_env_warn(env, "unmap: page size %#zx at iova %#lx is not one of %#lx, aligned",
+			       pgsize, iova, data->pgsize_bitmap);
+		return 0;
+	}
+	if (unlikely(!v7s_span_ok(iova, pgsize, pgcount, data->iova_limit))) {
+		iopgt_env_warn(env, "unmap: %zu x %#zx from iova %#lx runs out of range",
+			       pgcount, pgsize, iova);
+		return 0;
+	}
+
+	while (pgcount--) {
+		if (!v7s_unmap_one(data, gather, iova, pgsize))
+			break;
+		unmapped += pgsize;
+		iova += pgsize;
+	}
+	return unmapped;
+}
+
+/* ---- iova_to_phys ------------------------------------------------------------ */
+
+/* Like Linux, bits of iova above ias are not looked at. */
+static uint64_t v7s_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	v7s_pte_t pte = v7s_read_l1(&data->pgd[v7s_l1_idx(data, iova)]);
+	v7s_pte_t mask;
+
+	if (v7s_pte_is_table(pte, 1)) {
+		pte = v7s_read(&v7s_table_va(data, pte)[V7S_L2_IDX(iova)]);
+		mask = (pte & V7S_PTE_TYPE_PAGE) ? V7S_LVL_MASK(2) :
+						   V7S_CONT_MASK(2);
+	} else {
+		mask = (pte & V7S_PTE_CONT_SECTION) ? V7S_CONT_MASK(1) :
+						      V7S_LVL_MASK(1);
+	}
+	if (!v7s_pte_is_valid(pte))
+		return 0;
+	return iopte_to_paddr(data, pte, mask) | (iova & ~mask);
+}
+
+/* ---- walk and registers ------------------------------------------------------- */
+
+/*
+ * Report an entry as the hardware walker reads it: each of the sixteen
+ * copies of a supersection or large page covers the whole 16 MiB / 64 KiB.
+ */
+static int v7s_visit_entry(const struct v7s_pgtable *data,
+			   const struct iopgt_walk_ops *visit, void *priv,
+			   v7s_pte_t pte, int lvl, unsigned int idx,
+			   unsigned long iova)
+{
+	struct iopgt_walk_entry e = {
+		.level = lvl,
+		.index = idx,
+		.iova = iova,
+		.size = V7S_BLOCK_SIZE(lvl),
+		.raw = pte,
+		.kind = IOPGT_ENTRY_LEAF,
+	};
+
+	if (v7s_pte_is_table(pte, lvl)) {
+		e.kind = IOPGT_ENTRY_TABLE;
+		e.oa = iopte_to_paddr(data, pte, V7S_PTE_TABLE_ADDR);
+	} else {
+		if (v7s_pte_is_cont(pte, lvl)) {
+			e.size *= V7S_CONT_PAGES;
+			e.iova &= ~(e.size - 1);
+		}
+		e.oa = iopte_to_paddr(data, pte, v7s_leaf_mask(pte, lvl));
+	}
+	return visit->entry ? visit->entry(priv, &e) : 0;
+}
+
+static int v7s_walk_l2(const struct v7s_pgtable *data,
+		       const struct iopgt_walk_ops *visit, void *priv,
+		       v7s_pte_t l1, unsigned long iova)
+{
+	const v7s_pte_t *table = v7s_table_va(data, l1);
+	uint64_t pa = iopte_to_paddr(data, l1, V7S_PTE_TABLE_ADDR);
+	int ret = 0;
+
+	if (visit->table)
+		ret = visit->table(priv, pa, table, V7S_L2_TABLE_SIZE, 2);
+	for (unsigned int i = 0; !ret && i < V7S_L2_ENTRIES; i++) {
+		v7s_pte_t pte = v7s_read(&table[i]);
+
+		if (v7s_pte_is_valid(pte))
+			ret = v7s_visit_entry(data, visit, priv, pte, 2, i,
+					      iova + i * V7S_BLOCK_SIZE(2));
+	}
+	if (!ret && visit->table_end)
+		ret = visit->table_end(priv, pa, 2);
+	return ret;
+}
+
+static int v7s_walk(struct iopgt_ops *ops, const struct iopgt_walk_ops *visit,
+		    void *priv)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	int ret = 0;
+
+	if (visit->table)
+		ret = visit->table(priv, data->pgd_pa, data->pgd,
+				   data->pgd_size, 1);
+	for (unsigned long i = 0; !ret && i <= data->l1_mask; i++) {
+		v7s_pte_t pte = v7s_read_l1(&data->pgd[i]);
+		unsigned long iova = i << V7S_LVL_SHIFT(1);
+
+		if (!v7s_pte_is_valid(pte))
+			continue;
+		ret = v7s_visit_entry(data, visit, priv, pte, 1, i, iova);
+		if (!ret && v7s_pte_is_table(pte, 1))
+			ret = v7s_walk_l2(data, visit, priv, pte, iova);
+	}
+	if (!ret && visit->table_end)
+		ret = visit->table_end(priv, data->pgd_pa, 1);
+	return ret;
+}
+
+static void v7s_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
+			      void *priv)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+
+	fn(priv, "ttbr", data->ttbr);
+	fn(priv, "tcr", data->tcr);
+	fn(priv, "nmrr", data->nmrr);
+	fn(priv, "prrr", data->prrr);
+}
+
+/* ---- alloc and free ------------------------------------------------------------ */
+
+/* IRGN's two bits sit apart in the TTBR: [0] at bit 6, [1] at bit 0. */
+static uint32_t v7s_ttbr_irgn(unsigned int rgn)
+{
+	return ((rgn & 1) ? V7S_TTBR_IRGN0 : 0) |
+	       ((rgn & 2) ? V7S_TTBR_IRGN1 : 0);
+}
+
+static uint32_t v7s_ttbr(const struct v7s_pgtable *data, uint64_t pa)
+{
+	/* MediaTek puts PA[34:32] of the level-1 table in TTBR[2:0]. */
+	if (data->mtk)
+		return (uint32_t)pa | upper_32_bits(pa);
+	if (data->coherent)
+		return (uint32_t)pa | V7S_TTBR_S | V7S_TTBR_NOS |
+		       v7s_ttbr_irgn(V7S_RGN_WBWA) |
+		       FIELD_PREP(V7S_TTBR_ORGN, V7S_RGN_WBWA);
+	return (uint32_t)pa | V7S_TTBR_S | v7s_ttbr_irgn(V7S_RGN_NC) |
+	       FIELD_PREP(V7S_TTBR_ORGN, V7S_RGN_NC);
+}
+
+/* Linux returns NULL for each of these; the log says which one it was. */
+static int v7s_check_cfg(const struct iopgt_cfg *cfg,
+			 const struct iopgt_env *env)
+{
+	bool mtk = cfg->quirks & IO_PGTABLE_QUIRK_ARM_MTK_EXT;
+	unsigned int ias_max = mtk ? V7S_MTK_IAS_MAX : V7S_ADDR_BITS;
+	unsigned int oas_max = mtk ? V7S_MTK_OAS_MAX : V7S_ADDR_BITS;
+
+	if (cfg->ias > ias_max || cfg->ias < V7S_IAS_MIN) {
+		iopgt_env_dbg(env, "ias %u is not in [%u, %u]", cfg->ias,
+			      V7S_IAS_MIN, ias_max);
+		return -EINVAL;
+	}
+	if (cfg->oas > oas_max) {
+		iopgt_env_dbg(env, "oas %u is above %u", cfg->oas, oas_max);
+		return -EINVAL;
+	}
+	if (cfg->quirks & ~V7S_QUIRKS) {
+		iopgt_env_dbg(env, "unsupported quirks %#lx",
+			      cfg->quirks & ~V7S_QUIRKS);
+		return -EINVAL;
+	}
+	/* The MTK PA bits overlap AP and XN bits. */
+	if (mtk && !(cfg->quirks & IO_PGTABLE_QUIRK_NO_PERMS)) {
+		iopgt_env_dbg(env, "ARM_MTK_EXT needs NO_PERMS");
+		return -EINVAL;
+	}
+	if ((cfg->quirks & IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT) && !mtk) {
+		iopgt_env_dbg(env, "ARM_MTK_TTBR_EXT needs ARM_MTK_EXT");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v7s_alloc_pgd(struct v7s_pgtable *data, unsigned int flags)
+{
+	const struct iopgt_env *env = &data->env;
+
+	data->pgd = env->svc->alloc_pages(env->mem, data->pgd_size, flags);
+	if (!data->pgd)
+		return -ENOMEM;
+	data->pgd_pa = iopgt_virt_to_phys(env, data->pgd);
+	if (data->pgd_pa >= data->table_pa_limit) {
+		iopgt_env_err(env, "page table does not fit in PTE: %#llx",
+			      (unsigned long long)data->pgd_pa);
+		env->svc->free_pages(env->mem, data->pgd, data->pgd_size);
+		data->pgd = NULL;
+		return -ENOMEM;
+	}
+	v7s_sync_new_table(data, data->pgd, data->pgd_size);
+	return 0;
+}
+
+static void v7s_free(struct iopgt_pgtable *iop);
+
+static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
+		     const struct iopgt_env *env, struct iopgt_pgtable **out)
+{
+	struct v7s_pgtable *data;
+	unsigned int flags;
+	int ret;
+
+	ret = v7s_check_cfg(cfg, env);
+	if (ret)
+		return ret;
+
+	data = env->svc->zalloc(env->mem, sizeof(*data));
+	if (!data)
+		return -ENOMEM;
+	data->env = *env;
+	data->quirks = cfg->quirks;
+	data->coherent = cfg->coherent_walk;
+	data->mtk = cfg->quirks & IO_PGTABLE_QUIRK_ARM_MTK_EXT;
+	data->mtk_tables = cfg->quirks & IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT;
+	data->iova_limit = 1ULL << cfg->ias;
+	data->pa_limit = 1ULL << cfg->oas;
+	data->l1_mask = V7S_L1_ENTRIES(cfg->ias) - 1;
+	data->pgd_size = V7S_L1_ENTRIES(cfg->ias) * sizeof(v7s_pte_t);
+	data->cookie = cookie;
+	if (cfg->tlb) {
+		data->tlb_flush_walk = cfg->tlb->tlb_flush_walk;
+		data->tlb_add_page = cfg->tlb->tlb_add_page;
+	}
+
+	/*
+	 * Table pointers are 32 bits, so tables live in DMA32 memory unless
+	 * MediaTek's extension lets them go up to oas.
+	 */
+	if (data->mtk_tables) {
+		flags = 0;
+		data->table_pa_limit = data->pa_limit;
+	} else {
+		flags = IOPGT_MEM_DMA32;
+		data->table_pa_limit = SZ_4G;
+	}
+	ret = v7s_l2_cache_init(&data->l2, &data->env, flags,
+				data->table_pa_limit);
+	if (ret) {
+		env->svc->free(env->mem, data);
+		return ret;
+	}
+
+	/* Supersections only if the caller asked for 16M. */
+	cfg->pgsize_bitmap &= V7S_PGSIZES;
+	data->pgsize_bitmap = cfg->pgsize_bitmap;
+
+	/* TCR: T0SZ = 0, EAE = 0. */
+	cfg->arm_v7s_cfg.tcr = 0;
+	/*
+	 * TEX remap: the indices map to the closest equivalent of the
+	 * non-remapped meaning of their bits.
+	 */
+	cfg->arm_v7s_cfg.prrr =
+		V7S_PRRR_TR(V7S_TEXRE_DEVICE, V7S_PRRR_TYPE_DEVICE) |
+		V7S_PRRR_TR(V7S_TEXRE_NORMAL_NC, V7S_PRRR_TYPE_NORMAL) |
+		V7S_PRRR_TR(V7S_TEXRE_NORMAL_WBWA, V7S_PRRR_TYPE_NORMAL) |
+		V7S_PRRR_DS0 | V7S_PRRR_DS1 | V7S_PRRR_NS1 |
+		V7S_PRRR_NOS(V7S_TEXRE_NORMAL_WBWA);
+	cfg->arm_v7s_cfg.nmrr =
+		V7S_NMRR_IR(V7S_TEXRE_NORMAL_WBWA, V7S_RGN_WBWA) |
+		V7S_NMRR_OR(V7S_TEXRE_NORMAL_WBWA, V7S_RGN_WBWA);
+
+	ret = v7s_alloc_pgd(data, flags);
+	if (ret) {
+		v7s_free(&data->iop);
+		return ret;
+	}
+	cfg->arm_v7s_cfg.ttbr = v7s_ttbr(data, data->pgd_pa);
+
+	data->ttbr = cfg->arm_v7s_cfg.ttbr;
+	data->tcr = cfg->arm_v7s_cfg.tcr;
+	data->nmrr = cfg->arm_v7s_cfg.nmrr;
+	data->prrr = cfg->arm_v7s_cfg.prrr;
+
+	data->iop.cfg = *cfg;
+	data->iop.root_pa = data->pgd_pa;
+	data->iop.ops = (struct iopgt_ops){
+		.map_pages = v7s_map_pages,
+		.unmap_pages = v7s_unmap_pages,
+		.iova_to_phys = v7s_iova_to_phys,
+		.walk = v7s_walk,
+		.describe_regs = v7s_describe_regs,
+	};
+	*out = &data->iop;
+	return 0;
+}
+
+/* Level-2 tables go with the cache that holds them (kmem_cache_destroy). */
+static void v7s_free(struct iopgt_pgtable *iop)
+{
+	struct v7s_pgtable *data = container_of(iop, struct v7s_pgtable, iop);
+	const struct iopgt_env *env = &data->env;
+	struct iopgt_mem *mem = env->mem;
+	const struct iopgt_host_services *svc = env->svc;
+
+	v7s_l2_cache_destroy(&data->l2);
+	if (data->pgd)
+		svc->free_pages(mem, data->pgd, data->pgd_size);
+	svc->free(mem, data);
+}
+
+/* ---- plugin ------------------------------------------------------------------- */
+
+static const struct iopgt_format v7s_format = {
+	.name = "arm-v7s",
+	.alias = "ARM_V7S",
+	.description = "ARM v7 short-descriptor: 4K/64K pages, 1M/16M sections",
+	.alloc = v7s_alloc,
+	.free = v7s_free,
+	.default_ias = V7S_ADDR_BITS,
+	.default_oas = V7S_ADDR_BITS,
+	.default_pgsize_bitmap = V7S_PGSIZES,
+};
+
+static int v7s_register(struct iopgt_registrar *reg)
+{
+	return reg->register_format(reg, &v7s_format);
+}
+
+IOPGT_PLUGIN_DEFINE("io-pgtable-arm-v7s", "1.0",
+		    "ARM v7 short-descriptor IOMMU page tables", "MIT",
+		    v7s_register, NULL);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The level-2 table allocator of the v7s format: Linux's per-table
+ * "io-pgtable_armv7s_l2" kmem_cache, written small.
+ *
+ * A v7s level-2 table is 1 KiB (256 x u32) and must be 1 KiB aligned, but
+ * the host hands out table memory by the 4 KiB page.  The cache packs four
+ * tables into each page it takes, gives a page back as soon as its last
+ * table is freed, and gives every page back when it is destroyed (with the
+ * format's table).  It is thread-safe: threads mapping disjoint ranges of
+ * one table allocate and free level-2 tables concurrently.
+ */
+#ifndef V7S_L2_CACHE_H
+#define V7S_L2_CACHE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <iopgt/host-services.h>
+
+#define V7S_L2_TABLE_SIZE	1024u	/* bytes in one level-2 table */
+#define V7S_L2_PAGE_SIZE	4096u	/* bytes the cache takes from the host */
+#define V7S_L2_PER_PAGE		(V7S_L2_PAGE_SIZE / V7S_L2_TABLE_SIZE)
+
+/* Pages are found by PA on free; 64 chains of a few pages each at most. */
+#define V7S_L2_CACHE_BUCKETS	64
+
+struct v7s_l2_page;
+
+struct v7s_l2_cache {
+	pthread_mutex_t lock;
+	const struct iopgt_env *env;
+	unsigned int flags;		/* alloc_pages flags (IOPGT_MEM_DMA32) */
+	uint64_t pa_limit;		/* a table at or above it can't be pointed to */
+	struct v7s_l2_page *partial;	/* pages with at least one free slot */
+	struct v7s_l2_page *buckets[V7S_L2_CACHE_BUCKETS];
+};
+
+/* Returns: 0 on success or a negative errno (pthread_mutex_init failed). */
+int v7s_l2_cache_init(struct v7s_l2_cache *cache, const struct iopgt_env *env,
+		      unsigned int flags, uint64_t pa_limit);
+/* Gives every page back, whether its tables were freed or not. */
+void v7s_l2_cache_destroy(struct v7s_l2_cache *cache);
+/*
+ * A zeroed, 1 KiB aligned level-2 table below pa_limit, or NULL when the
+ * host refuses memory or the page it gave does not fit (logged).
+ */
+void *v7s_l2_cache_alloc(struct v7s_l2_cache *cache);
+void v7s_l2_cache_free(struct v7s_l2_cache *cache, void *table);
+
+#endif /* V7S_L2_CACHE_H */

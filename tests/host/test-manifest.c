@@ -1,0 +1,1068 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /host/manifest/...: the softdep manifest parser and the load planner.
+ *
+ * Plans are compared as text (plan_dump()), the way modprobe --show-depends
+ * output is compared in kmod's testsuite, so a failure shows the whole
+ * plan and every order is asserted exactly.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "iopgt-internal.h"
+
+struct fixture {
+	struct iopgt_manifest *m;
+	GPtrArray *diag;		/* char *: "FILE:LINE: message" */
+	GError *error;			/* of the last parse */
+	struct iopgt_plan *plan;
+};
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	f->m = iopgt_manifest_new();
+	f->diag = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	iopgt_plan_free(f->plan);
+	g_clear_error(&f->error);
+	g_ptr_array_unref(f->diag);
+	iopgt_manifest_free(f->m);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static gboolean parse_len(struct fixture *f, const char *filename,
+			  const char *data, gsize len)
+{
+	g_clear_error(&f->error);
+	return iopgt_manifest_parse_data(f->m, filename, data, len, f->diag,
+					 &f->error);
+}
+
+static gboolean parse(struct fixture *f, const char *filename,
+		      const char *text)
+{
+	return parse_len(f, filename, text, strlen(text));
+}
+
+static char *fixture_path(const char *conf)
+{
+	return g_test_build_filename(G_TEST_DIST, "fixtures", "conf", conf,
+				     NULL);
+}
+
+/* Parse tests/fixtures/conf/CONF with messages naming just "CONF". */
+static gboolean parse_fixture(struct fixture *f, const char *conf)
+{
+	g_autofree char *path = fixture_path(conf);
+	g_autofree char *data = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize len;
+
+	g_file_get_contents(path, &data, &len, &error);
+	g_assert_no_error(error);
+	return parse_len(f, conf, data, len);
+}
+
+/* avail: NULL-terminated. */
+static void plan(struct fixture *f, const char *const *avail)
+{
+	iopgt_plan_free(f->plan);
+	f->plan = iopgt_manifest_plan(f->m, avail,
+				      g_strv_length((char **)avail));
+	g_assert_nonnull(f->plan);
+}
+
+static const char *action_name(enum iopgt_plan_action action)
+{
+	switch (action) {
+	case IOPGT_PLAN_LOAD:
+		return "load";
+	case IOPGT_PLAN_BLACKLISTED:
+		return "blacklisted";
+	case IOPGT_PLAN_CYCLE:
+		return "cycle";
+	}
+	return "?";
+}
+
+/* "load a\n", "cycle b: on softdep cycle a -> b -> a\n", ... */
+static char *entries_dump(const struct iopgt_plan *p)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < p->entries->len; i++) {
+		const struct iopgt_plan_entry *e = p->entries->pdata[i];
+
+		g_string_append_printf(s, "%s %s", action_name(e->action),
+				       e->name);
+		if (e->action == IOPGT_PLAN_LOAD)
+			g_assert_null(e->reason);
+		else
+			g_string_append_printf(s, ": %s", e->reason);
+		g_string_append_c(s, '\n');
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* "a -> b: softdep b pre: a (x.conf:1)\n" per edge */
+static char *edges_dump(const struct iopgt_plan *p)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < p->edges->len; i++) {
+		const struct iopgt_plan_edge *e = p->edges->pdata[i];
+
+		g_string_append_printf(s, "%s -> %s: %s\n", e->before,
+				       e->after, e->reason);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *lines_dump(const GPtrArray *a)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < a->len; i++)
+		g_string_append_printf(s, "%s\n", (const char *)a->pdata[i]);
+	return g_string_free(s, FALSE);
+}
+
+/* Everything in a plan, for comparing two plans. */
+static char *plan_dump(const struct iopgt_plan *p)
+{
+	g_autofree char *entries = entries_dump(p);
+	g_autofree char *edges = edges_dump(p);
+	g_autofree char *warnings = lines_dump(p->warnings);
+	g_autofree char *errors = lines_dump(p->errors);
+
+	return g_strconcat(entries, "--\n", edges, "--\n", warnings, "--\n",
+			   errors, NULL);
+}
+
+#define assert_entries(f, expected)                                     \
+	do {                                                            \
+		g_autofree char *_s = entries_dump((f)->plan);          \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+#define assert_edges(f, expected)                                       \
+	do {                                                            \
+		g_autofree char *_s = edges_dump((f)->plan);            \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+#define assert_lines(array, expected)                                   \
+	do {                                                            \
+		g_autofree char *_s = lines_dump(array);                \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+/* A pre:/post: list as "a b c". */
+static char *deps_text(const GPtrArray *deps)
+{
+	GString *s = g_string_new(NULL);
+
+	g_assert_nonnull(deps);
+	for (guint i = 0; i < deps->len; i++)
+		g_string_append_printf(s, "%s%s", i ? " " : "",
+				       (const char *)deps->pdata[i]);
+	return g_string_free(s, FALSE);
+}
+
+#define assert_pre(f, name, expected)                                   \
+	do {                                                            \
+		g_autofree char *_s =                                   \
+			deps_text(iopgt_manifest_get_pre((f)->m, name)); \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+#define assert_post(f, name, expected)                                  \
+	do {                                                            \
+		g_autofree char *_s =                                   \
+			deps_text(iopgt_manifest_get_post((f)->m, name)); \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+#define assert_cycle(f, name, expected)                                 \
+	do {                                                            \
+		g_autofree char *_s =                                   \
+			iopgt_manifest_find_cycle((f)->m, name);        \
+		g_assert_cmpstr(_s, ==, expected);                      \
+	} while (0)
+
+static void assert_parse_error(const struct fixture *f, const char *message)
+{
+	g_assert_error(f->error, IOPGT_MANIFEST_ERROR,
+		       IOPGT_MANIFEST_ERROR_PARSE);
+	g_assert_cmpstr(f->error->message, ==, message);
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+static void test_good_file(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = fixture_path("good.conf");
+	const char *const avail[] = {
+		"io-pgtable-apple", "io-pgtable-arm", "io-pgtable-arm-v7s",
+		"io-pgtable-broken", "io-pgtable-dart", NULL
+	};
+
+	(void)data;
+	g_test_summary("A valid manifest read with parse_file() gives no "
+		       "diagnostics and the expected plan");
+
+	g_assert_true(iopgt_manifest_parse_file(f->m, path, f->diag,
+						&f->error));
+	g_assert_no_error(f->error);
+	g_assert_cmpuint(f->diag->len, ==, 0);
+
+	assert_pre(f, "io-pgtable-arm-v7s", "io-pgtable-arm");
+	assert_post(f, "io-pgtable-arm-v7s", "");
+	assert_pre(f, "io-pgtable-dart", "io-pgtable-arm");
+	assert_post(f, "io-pgtable-dart", "io-pgtable-apple");
+	g_assert_true(iopgt_manifest_is_blacklisted(f->m,
+						    "io-pgtable-broken"));
+
+	plan(f, avail);
+	g_autofree char *bl_origin = g_strdup_printf("%s:10", path);
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m,
+							"io-pgtable-broken"),
+			==, bl_origin);
+	g_autofree char *entries = g_strdup_printf(
+		"load io-pgtable-arm\n"
+		"load io-pgtable-arm-v7s\n"
+		"load io-pgtable-dart\n"
+		"load io-pgtable-apple\n"
+		"blacklisted io-pgtable-broken: blacklisted at %s:10\n", path);
+	assert_entries(f, entries);
+	g_autofree char *edges = g_strdup_printf(
+		"io-pgtable-arm -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-arm (%s:4)\n"
+		"io-pgtable-arm -> io-pgtable-dart: softdep io-pgtable-dart pre: io-pgtable-arm (%s:7)\n"
+		"io-pgtable-dart -> io-pgtable-apple: softdep io-pgtable-dart post: io-pgtable-apple (%s:7)\n",
+		path, path, path);
+	assert_edges(f, edges);
+	g_assert_cmpuint(f->plan->warnings->len, ==, 0);
+	g_assert_cmpuint(f->plan->errors->len, ==, 0);
+}
+
+static void test_default_conf(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_test_build_filename(G_TEST_DIST, "..",
+						      "conf", "iopgt.conf",
+						      NULL);
+
+	(void)data;
+	g_test_summary("The shipped conf/iopgt.conf parses cleanly");
+
+	g_assert_true(iopgt_manifest_parse_file(f->m, path, f->diag,
+						&f->error));
+	g_assert_no_error(f->error);
+	g_assert_cmpuint(f->diag->len, ==, 0);
+}
+
+static void test_bad_line(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Each bad line gives one 'FILE:LINE: message' and is "
+		       "ignored; parsing goes on and good lines apply");
+
+	g_assert_false(parse_fixture(f, "bad-line.conf"));
+	assert_lines(f->diag,
+		"bad-line.conf:7: unknown directive 'sofdep'\n"
+		"bad-line.conf:8: softdep: missing plugin name\n"
+		"bad-line.conf:9: softdep: missing plugin name before 'pre:'\n"
+		"bad-line.conf:10: softdep io-pgtable-arm: no 'pre:' or 'post:' dependencies\n"
+		"bad-line.conf:11: softdep io-pgtable-arm: 'io-pgtable-dart' comes before any 'pre:' or 'post:'\n"
+		"bad-line.conf:12: softdep io-pgtable-arm: 'pre:' names no plugin\n"
+		"bad-line.conf:13: softdep io-pgtable-arm: 'pre:' names no plugin\n"
+		"bad-line.conf:14: softdep io-pgtable-arm: 'pre:a' needs a space after 'pre:'\n"
+		"bad-line.conf:15: blacklist: missing plugin name\n"
+		"bad-line.conf:16: blacklist: takes one plugin name, got 2\n"
+		"bad-line.conf:17: invalid plugin name '../evil': names are plugin names, not paths\n"
+		"bad-line.conf:18: invalid plugin name '../evil': names are plugin names, not paths\n"
+		"bad-line.conf:19: invalid plugin name '/usr/lib/iopgt/plugins/x.so': names are plugin names, not paths\n"
+		"bad-line.conf:20: invalid plugin name 'b*': use only letters, digits, '-', '_' and '.'\n"
+		"bad-line.conf:21: invalid plugin name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': longer than 64 bytes\n"
+		"bad-line.conf:22: unknown directive 'options'\n");
+	g_assert_cmpstr(f->diag->pdata[0], ==,
+			"bad-line.conf:7: unknown directive 'sofdep'");
+	/* *error holds the first one only */
+	assert_parse_error(f, "bad-line.conf:7: unknown directive 'sofdep'");
+
+	/* the good lines around them */
+	assert_pre(f, "good-a", "good-b");
+	assert_post(f, "good-a", "good-d");
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, "good-c"), ==,
+			"bad-line.conf:5");
+	/* and nothing from the bad ones, not even half a line */
+	assert_pre(f, "io-pgtable-arm", "");
+	assert_post(f, "io-pgtable-arm", "");
+	assert_pre(f, "a", "");
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "a"));
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "b"));
+}
+
+static void test_parse_file_names_path(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = fixture_path("bad-line.conf");
+	g_autofree char *first = NULL;
+
+	(void)data;
+	g_test_summary("parse_file() prints the path it was given as FILE");
+
+	g_assert_false(iopgt_manifest_parse_file(f->m, path, f->diag,
+						 &f->error));
+	first = g_strdup_printf("%s:7: unknown directive 'sofdep'", path);
+	g_assert_cmpuint(f->diag->len, ==, 16);
+	g_assert_cmpstr(f->diag->pdata[0], ==, first);
+	assert_parse_error(f, first);
+}
+
+static void test_io_error(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = fixture_path("no-such-file.conf");
+	g_autofree char *dir = g_test_build_filename(G_TEST_DIST, "fixtures",
+						     "conf", NULL);
+	g_autofree char *expected = NULL;
+
+	(void)data;
+	g_test_summary("An unreadable manifest is IOPGT_MANIFEST_ERROR_IO "
+		       "'PATH: strerror', not a diagnostic");
+
+	g_assert_false(iopgt_manifest_parse_file(f->m, path, f->diag,
+						 &f->error));
+	g_assert_error(f->error, IOPGT_MANIFEST_ERROR, IOPGT_MANIFEST_ERROR_IO);
+	expected = g_strdup_printf("%s: %s", path, g_strerror(ENOENT));
+	g_assert_cmpstr(f->error->message, ==, expected);
+	g_assert_cmpuint(f->diag->len, ==, 0);
+
+	g_clear_error(&f->error);
+	g_assert_false(iopgt_manifest_parse_file(f->m, dir, NULL, &f->error));
+	g_assert_error(f->error, IOPGT_MANIFEST_ERROR, IOPGT_MANIFEST_ERROR_IO);
+	g_free(expected);
+	expected = g_strdup_printf("%s: %s", dir, g_strerror(EISDIR));
+	g_assert_cmpstr(f->error->message, ==, expected);
+}
+
+static void test_error_optional(struct fixture *f, gconstpointer data)
+{
+	static const char text[] = "bogus\nsoftdep a pre: b\n";
+
+	(void)data;
+	g_test_summary("diagnostics and error may both be NULL");
+
+	g_assert_false(iopgt_manifest_parse_data(f->m, "x.conf", text,
+						 sizeof(text) - 1, NULL, NULL));
+	assert_pre(f, "a", "b");
+	g_assert_true(iopgt_manifest_parse_data(f->m, "empty.conf", NULL, 0,
+						NULL, NULL));
+}
+
+static void test_comments(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("'#' starts a comment at the start of a token only");
+
+	g_assert_false(parse(f, "c.conf",
+			     "# a comment\n"
+			     "   \t# an indented comment\n"
+			     "softdep a pre: b # trailing comment pre: x\n"
+			     "softdep a post:\tc\t#tab before the comment\n"
+			     "softdep d pre: e#f\n"
+			     "\n"
+			     "   \t  \n"
+			     "blacklist g#note\n"));
+	assert_pre(f, "a", "b");
+	assert_post(f, "a", "c");
+	assert_pre(f, "d", "");
+	assert_lines(f->diag,
+		"c.conf:5: invalid plugin name 'e#f': use only letters, digits, '-', '_' and '.'\n"
+		"c.conf:8: invalid plugin name 'g#note': use only letters, digits, '-', '_' and '.'\n");
+}
+
+static void test_pre_post_any_order(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("'pre:' and 'post:' may repeat in any order on a line");
+
+	g_assert_true(parse(f, "o.conf",
+			    "softdep a post: d pre: b post: e pre: c post: d\n"));
+	assert_pre(f, "a", "b c");
+	assert_post(f, "a", "d e");
+	assert_pre(f, "nothing", "");
+}
+
+static void test_softdep_lines_merge(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = {
+		"smmu-helper", "io-pgtable-dart", "io-pgtable-arm-v7s",
+		"io-pgtable-arm", "io-pgtable-amd", "io-pgtable-apple", NULL
+	};
+
+	(void)data;
+	g_test_summary("Every softdep line for a name counts (kmod: only the "
+		       "first, kmod#33), in declaration order without repeats, "
+		       "across files too");
+
+	g_assert_true(parse_fixture(f, "multi-softdep.conf"));
+	assert_pre(f, "io-pgtable-arm-v7s",
+		   "io-pgtable-arm io-pgtable-dart io-pgtable-amd");
+	assert_post(f, "io-pgtable-arm-v7s", "smmu-helper");
+
+	g_assert_true(parse_fixture(f, "multi-softdep-local.conf"));
+	assert_pre(f, "io-pgtable-arm-v7s",
+		   "io-pgtable-arm io-pgtable-dart io-pgtable-amd io-pgtable-apple");
+	g_assert_cmpuint(f->diag->len, ==, 0);
+
+	/* a repeat keeps the line that declared it first */
+	plan(f, avail);
+	assert_edges(f,
+		"io-pgtable-amd -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-amd (multi-softdep.conf:5)\n"
+		"io-pgtable-apple -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-apple (multi-softdep-local.conf:2)\n"
+		"io-pgtable-arm -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-arm (multi-softdep.conf:3)\n"
+		"io-pgtable-arm-v7s -> smmu-helper: softdep io-pgtable-arm-v7s post: smmu-helper (multi-softdep.conf:4)\n"
+		"io-pgtable-dart -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-dart (multi-softdep.conf:4)\n");
+	assert_entries(f,
+		"load io-pgtable-amd\n"
+		"load io-pgtable-apple\n"
+		"load io-pgtable-arm\n"
+		"load io-pgtable-dart\n"
+		"load io-pgtable-arm-v7s\n"
+		"load smmu-helper\n");
+}
+
+static void test_continuation(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "a", "b", "c", "d", NULL };
+
+	(void)data;
+	g_test_summary("'\\' at the end of a line joins the next one; "
+		       "messages give the line where the logical line starts");
+
+	g_assert_false(parse(f, "c.conf",
+			     "softdep a pre: b \\\n"		/* 1 */
+			     "\tc \\\n"				/* 2 */
+			     "\tpost: d\n"			/* 3 */
+			     "softdep e pre: f\\\n"		/* 4 */
+			     "g\n"				/* 5 */
+			     "# a comment \\\n"			/* 6 */
+			     "softdep h pre: i\n"		/* 7 */
+			     "sofdep x \\\n"			/* 8 */
+			     "  y\n"				/* 9 */
+			     "softdep j pre: k\r\n"		/* 10 */
+			     "softdep l pre: m \\\r\n"		/* 11 */
+			     "  n\r\n"				/* 12 */
+			     "softdep o \\\n"			/* 13 */
+			     "\n"				/* 14 */
+			     "blacklist z\n"));			/* 15 */
+	assert_lines(f->diag,
+		"c.conf:8: unknown directive 'sofdep'\n"
+		"c.conf:13: softdep o: no 'pre:' or 'post:' dependencies\n");
+
+	assert_pre(f, "a", "b c");
+	assert_post(f, "a", "d");
+	/* the backslash and newline go, nothing is put in their place */
+	assert_pre(f, "e", "fg");
+	/* a comment line continues like any other */
+	assert_pre(f, "h", "");
+	/* CRLF line ends */
+	assert_pre(f, "j", "k");
+	assert_pre(f, "l", "m n");
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, "z"), ==,
+			"c.conf:15");
+
+	plan(f, avail);
+	assert_edges(f,
+		"a -> d: softdep a post: d (c.conf:1)\n"
+		"b -> a: softdep a pre: b (c.conf:1)\n"
+		"c -> a: softdep a pre: c (c.conf:1)\n");
+}
+
+static void test_underscore_folds(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = {
+		"io_pgtable_arm", "io-pgtable-arm-v7s", "io_pgtable_broken",
+		"io-pgtable-broken", NULL
+	};
+
+	(void)data;
+	g_test_summary("'_' and '-' are the same in names (kmod's "
+		       "underscores()); plans use the '-' form");
+
+	g_assert_true(parse(f, "u.conf",
+			    "softdep io_pgtable_arm_v7s pre: io_pgtable_arm\n"
+			    "softdep io-pgtable-arm-v7s pre: io-pgtable-arm\n"
+			    "blacklist io_pgtable_broken\n"));
+	assert_pre(f, "io-pgtable-arm-v7s", "io-pgtable-arm");
+	assert_pre(f, "io_pgtable_arm_v7s", "io-pgtable-arm");
+	g_assert_true(iopgt_manifest_is_blacklisted(f->m, "io-pgtable-broken"));
+	g_assert_true(iopgt_manifest_is_blacklisted(f->m, "io_pgtable_broken"));
+
+	/* "io_pgtable_broken" and "io-pgtable-broken" are one plugin */
+	plan(f, avail);
+	assert_entries(f,
+		"load io-pgtable-arm\n"
+		"load io-pgtable-arm-v7s\n"
+		"blacklisted io-pgtable-broken: blacklisted at u.conf:3\n");
+	assert_edges(f,
+		"io-pgtable-arm -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-arm (u.conf:1)\n");
+}
+
+static void test_name_is_not_a_path(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Names are plugin names: '/', '..' and a leading '.' "
+		       "are refused, and the line does nothing");
+
+	g_assert_false(parse(f, "p.conf",
+			     "softdep ../evil pre: a\n"
+			     "softdep a pre: ../evil\n"
+			     "softdep a post: /usr/lib/x.so\n"
+			     "softdep a pre: b/c\n"
+			     "softdep a pre: .hidden\n"
+			     "softdep a pre: b..c\n"
+			     "blacklist ./x\n"
+			     "softdep a pre: ok \033[2J\n"));
+	assert_lines(f->diag,
+		"p.conf:1: invalid plugin name '../evil': names are plugin names, not paths\n"
+		"p.conf:2: invalid plugin name '../evil': names are plugin names, not paths\n"
+		"p.conf:3: invalid plugin name '/usr/lib/x.so': names are plugin names, not paths\n"
+		"p.conf:4: invalid plugin name 'b/c': names are plugin names, not paths\n"
+		"p.conf:5: invalid plugin name '.hidden': names are plugin names, not paths\n"
+		"p.conf:6: invalid plugin name 'b..c': names are plugin names, not paths\n"
+		"p.conf:7: invalid plugin name './x': names are plugin names, not paths\n"
+		/* control bytes are echoed escaped */
+		"p.conf:8: invalid plugin name '\\033[2J': use only letters, digits, '-', '_' and '.'\n");
+	assert_pre(f, "a", "");
+	assert_post(f, "a", "");
+	assert_pre(f, "../evil", "");
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "./x"));
+}
+
+static void test_nul_byte(struct fixture *f, gconstpointer data)
+{
+	static const char text[] =
+		"softdep a pre: b\n"			/* 1 */
+		"softdep c pre: d\0e\n"			/* 2 */
+		"softdep f pre: g \\\n"			/* 3 */
+		"\0\n"					/* 4 */
+		"softdep h pre: i\n";			/* 5 */
+
+	(void)data;
+	g_test_summary("A line with a NUL byte is refused, the rest apply");
+
+	g_assert_false(parse_len(f, "n.conf", text, sizeof(text) - 1));
+	assert_lines(f->diag,
+		"n.conf:2: line contains a NUL byte\n"
+		"n.conf:3: line contains a NUL byte\n");
+	assert_parse_error(f, "n.conf:2: line contains a NUL byte");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "");
+	assert_pre(f, "f", "");
+	assert_pre(f, "h", "i");
+}
+
+/* "softdep NAME pre: DEP #xxxx" padded to exactly len bytes. */
+static char *line_of(const char *name, const char *dep, gsize len)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_printf(s, "softdep %s pre: %s #", name, dep);
+	g_assert_cmpuint(s->len, <=, len);
+	while (s->len < len)
+		g_string_append_c(s, 'x');
+	return g_string_free(s, FALSE);
+}
+
+static void test_over_long_line(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *fits = line_of("a", "b", 4096);
+	g_autofree char *over = line_of("c", "d", 4097);
+	g_autofree char *huge = line_of("e", "f", 1 << 20);
+	g_autofree char *joined = line_of("g", "h", 4000);
+	g_autofree char *text = NULL;
+
+	(void)data;
+	g_test_summary("A logical line over 4096 bytes is refused, also when "
+		       "it is long only once continued");
+
+	text = g_strdup_printf("%s\n%s\n%s\n%s\\\n%s\nsoftdep i pre: j\n",
+			       fits, over, huge, joined, joined);
+	g_assert_false(parse(f, "l.conf", text));
+	assert_lines(f->diag,
+		"l.conf:2: line is longer than 4096 bytes\n"
+		"l.conf:3: line is longer than 4096 bytes\n"
+		"l.conf:4: line is longer than 4096 bytes\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "");
+	assert_pre(f, "e", "");
+	assert_pre(f, "g", "");
+	assert_pre(f, "i", "j");
+}
+
+static void test_unterminated_continuation(struct fixture *f,
+					   gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A '\\' on the last line continues into nothing: the "
+		       "line is refused, at the line where it started");
+
+	g_assert_false(parse(f, "u.conf",
+			     "softdep a pre: b\n"
+			     "softdep c pre: \\\n"
+			     "  d \\\n"));
+	assert_lines(f->diag,
+		"u.conf:2: '\\' continues the last line past the end of the file\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "");
+
+	/* without the final newline too */
+	g_assert_false(parse(f, "v.conf", "softdep e pre: f \\"));
+	assert_parse_error(f,
+		"v.conf:1: '\\' continues the last line past the end of the file");
+	assert_pre(f, "e", "");
+
+	/* a missing final newline alone is fine */
+	g_assert_true(parse(f, "w.conf", "softdep g pre: h"));
+	assert_pre(f, "g", "h");
+}
+
+/* ---- planning ----------------------------------------------------------------- */
+
+static void test_blacklist(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "v7s", "arm", "dart", "p", "q", NULL };
+
+	(void)data;
+	g_test_summary("A blacklisted plugin is not loaded and its edges go; "
+		       "who depended on it still loads, with no warning");
+
+	g_assert_true(parse(f, "bl.conf",
+			    "softdep v7s pre: arm post: dart\n"	/* 1 */
+			    "blacklist arm\n"			/* 2 */
+			    "blacklist dart\n"			/* 3 */
+			    "blacklist arm\n"			/* 4 */
+			    "softdep p pre: q\n"		/* 5 */
+			    "softdep q pre: p\n"		/* 6 */
+			    "blacklist q\n"));			/* 7 */
+	g_assert_true(iopgt_manifest_is_blacklisted(f->m, "arm"));
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "v7s"));
+	/* the first line that blacklisted it */
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, "arm"), ==,
+			"bl.conf:2");
+	g_assert_null(iopgt_manifest_blacklist_origin(f->m, "v7s"));
+
+	plan(f, avail);
+	assert_entries(f,
+		"load p\n"
+		"load v7s\n"
+		"blacklisted arm: blacklisted at bl.conf:2\n"
+		"blacklisted dart: blacklisted at bl.conf:3\n"
+		"blacklisted q: blacklisted at bl.conf:7\n");
+	assert_edges(f, "");
+	g_assert_cmpuint(f->plan->warnings->len, ==, 0);
+	/* blacklisting q breaks the p <-> q cycle */
+	g_assert_cmpuint(f->plan->errors->len, ==, 0);
+	assert_cycle(f, "p", NULL);
+
+	/* a later file adds to the blacklist */
+	g_assert_true(parse(f, "local.conf", "\nblacklist v7s\n"));
+	plan(f, avail);
+	assert_entries(f,
+		"load p\n"
+		"blacklisted arm: blacklisted at bl.conf:2\n"
+		"blacklisted dart: blacklisted at bl.conf:3\n"
+		"blacklisted q: blacklisted at bl.conf:7\n"
+		"blacklisted v7s: blacklisted at local.conf:2\n");
+}
+
+static void test_missing_target_warns(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "b", "a", NULL };
+
+	(void)data;
+	g_test_summary("A softdep on a plugin that is not there is a warning, "
+		       "never fatal; softdeps of absent plugins say nothing");
+
+	g_assert_true(parse(f, "m.conf",
+			    "softdep b pre: x post: a\n"
+			    "softdep a pre: y post: z y\n"
+			    "softdep absent pre: nowhere\n"));
+	plan(f, avail);
+	assert_entries(f,
+		"load b\n"
+		"load a\n");
+	assert_edges(f, "b -> a: softdep b post: a (m.conf:1)\n");
+	assert_lines(f->plan->warnings,
+		"m.conf:2: softdep a pre: y: no plugin named 'y', ignored\n"
+		"m.conf:2: softdep a post: z: no plugin named 'z', ignored\n"
+		"m.conf:2: softdep a post: y: no plugin named 'y', ignored\n"
+		"m.conf:1: softdep b pre: x: no plugin named 'x', ignored\n");
+	g_assert_cmpuint(f->plan->errors->len, ==, 0);
+}
+
+static void test_pre_post_every_level(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = {
+		"alpha", "beta", "mid", "xray", "yak", "zeta", NULL
+	};
+
+	(void)data;
+	g_test_summary("pre: loads before and post: after, at every level of "
+		       "a chain, against alphabetical order");
+
+	g_assert_true(parse(f, "chain.conf",
+			    "softdep zeta pre: yak post: alpha\n"
+			    "softdep yak pre: xray\n"
+			    "softdep alpha post: beta\n"));
+	plan(f, avail);
+	/* mid has no softdeps: it sorts first among the ready */
+	assert_entries(f,
+		"load mid\n"
+		"load xray\n"
+		"load yak\n"
+		"load zeta\n"
+		"load alpha\n"
+		"load beta\n");
+	assert_edges(f,
+		"alpha -> beta: softdep alpha post: beta (chain.conf:3)\n"
+		"xray -> yak: softdep yak pre: xray (chain.conf:2)\n"
+		"yak -> zeta: softdep zeta pre: yak (chain.conf:1)\n"
+		"zeta -> alpha: softdep zeta post: alpha (chain.conf:1)\n");
+}
+
+static void test_same_edge_twice(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "b", "a", NULL };
+
+	(void)data;
+	g_test_summary("One order declared from both ends gives two edges, "
+		       "each with its own reason");
+
+	g_assert_true(parse(f, "t.conf",
+			    "softdep b pre: a\n"
+			    "softdep a post: b\n"));
+	plan(f, avail);
+	assert_entries(f, "load a\nload b\n");
+	assert_edges(f,
+		"a -> b: softdep a post: b (t.conf:2)\n"
+		"a -> b: softdep b pre: a (t.conf:1)\n");
+}
+
+static void test_cycle(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "e", "d", "c", "b", "a", NULL };
+
+	(void)data;
+	g_test_summary("A cycle is one error that names it; its members are "
+		       "not loaded, everything else is");
+
+	g_assert_true(parse_fixture(f, "cycle.conf"));
+	plan(f, avail);
+	assert_entries(f,
+		"load d\n"
+		"load c\n"
+		"load e\n"
+		"cycle a: on softdep cycle a -> b -> a\n"
+		"cycle b: on softdep cycle a -> b -> a\n");
+	assert_lines(f->plan->errors, "softdep cycle: a -> b -> a\n");
+	g_assert_cmpuint(f->plan->warnings->len, ==, 0);
+	/* the cycle's edges stay in the plan: they explain it */
+	assert_edges(f,
+		"a -> b: softdep b pre: a (cycle.conf:3)\n"
+		"a -> c: softdep c pre: a (cycle.conf:5)\n"
+		"b -> a: softdep a pre: b (cycle.conf:2)\n"
+		"d -> c: softdep d post: c (cycle.conf:6)\n");
+
+	assert_cycle(f, "a", "a -> b -> a");
+	assert_cycle(f, "b", "a -> b -> a");
+	assert_cycle(f, "c", NULL);
+	assert_cycle(f, "e", NULL);
+}
+
+static void test_self_dependency(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "a", "b", NULL };
+
+	(void)data;
+	g_test_summary("softdep a pre: a is the cycle a -> a");
+
+	g_assert_true(parse(f, "s.conf",
+			    "softdep a pre: a\n"
+			    "softdep b post: b\n"));
+	plan(f, avail);
+	assert_entries(f,
+		"cycle a: on softdep cycle a -> a\n"
+		"cycle b: on softdep cycle b -> b\n");
+	assert_lines(f->plan->errors,
+		"softdep cycle: a -> a\n"
+		"softdep cycle: b -> b\n");
+	assert_cycle(f, "a", "a -> a");
+}
+
+static void test_long_cycle(struct fixture *f, gconstpointer data)
+{
+	enum { N = 200 };
+	GPtrArray *avail = g_ptr_array_new_with_free_func(g_free);
+	GString *text = g_string_new(NULL);
+	GString *ring = g_string_new("n000");
+	GString *entries = g_string_new("load after\n");
+	g_autofree char *error = NULL;
+	g_autofree char *reason = NULL;
+
+	(void)data;
+	g_test_summary("A ring of 200 plugins, declared backwards, is one "
+		       "error naming the whole ring from its smallest name");
+
+	for (int i = N - 1; i >= 0; i--)
+		g_string_append_printf(text, "softdep n%03d post: n%03d\n", i,
+				       (i + 1) % N);
+	g_string_append(text, "softdep after pre: n150\n");
+	for (int i = 1; i <= N; i++)
+		g_string_append_printf(ring, " -> n%03d", i % N);
+	for (int i = 0; i < N; i++) {
+		g_ptr_array_add(avail, g_strdup_printf("n%03d", i));
+		g_string_append_printf(entries,
+				       "cycle n%03d: on softdep cycle %s\n",
+				       i, ring->str);
+	}
+	g_ptr_array_add(avail, g_strdup("after"));
+	g_ptr_array_add(avail, NULL);
+
+	g_assert_true(parse(f, "ring.conf", text->str));
+	plan(f, (const char *const *)avail->pdata);
+
+	error = g_strdup_printf("softdep cycle: %s\n", ring->str);
+	assert_lines(f->plan->errors, error);
+	assert_entries(f, entries->str);
+	assert_cycle(f, "n123", ring->str);
+	g_assert_cmpuint(f->plan->edges->len, ==, N + 1);
+
+	g_ptr_array_unref(avail);
+	g_string_free(text, TRUE);
+	g_string_free(ring, TRUE);
+	g_string_free(entries, TRUE);
+}
+
+static void test_cycles_sharing_a_node(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "c", "b", "a", "x", NULL };
+
+	(void)data;
+	g_test_summary("Two cycles through one plugin are two errors; each "
+		       "member is named on a cycle through it");
+
+	g_assert_true(parse(f, "8.conf",
+			    "softdep a post: b c\n"
+			    "softdep b post: a\n"
+			    "softdep c post: a\n"
+			    "softdep x pre: c\n"));
+	plan(f, avail);
+	assert_lines(f->plan->errors,
+		"softdep cycle: a -> b -> a\n"
+		"softdep cycle: a -> c -> a\n");
+	assert_entries(f,
+		"load x\n"
+		"cycle a: on softdep cycle a -> b -> a\n"
+		"cycle b: on softdep cycle a -> b -> a\n"
+		"cycle c: on softdep cycle a -> c -> a\n");
+	assert_cycle(f, "c", "a -> c -> a");
+}
+
+static void test_cycle_order_is_by_name(struct fixture *f,
+					gconstpointer data)
+{
+	const char *const avail[] = { "d", "c", "b", "a", NULL };
+
+	(void)data;
+	g_test_summary("A cycle is walked from its smallest name, following "
+		       "edges in name order");
+
+	/* a -> b, a -> c, b -> d, c -> d, d -> a: a -> b -> d -> a first */
+	g_assert_true(parse(f, "w.conf",
+			    "softdep a post: c b\n"
+			    "softdep d pre: c b post: a\n"));
+	plan(f, avail);
+	assert_lines(f->plan->errors,
+		"softdep cycle: a -> b -> d -> a\n"
+		"softdep cycle: a -> c -> d -> a\n");
+	assert_cycle(f, "a", "a -> b -> d -> a");
+	assert_cycle(f, "d", "a -> b -> d -> a");
+	assert_cycle(f, "c", "a -> c -> d -> a");
+}
+
+static void test_find_cycle_over_manifest(struct fixture *f,
+					  gconstpointer data)
+{
+	const char *const avail[] = { "a", NULL };
+
+	(void)data;
+	g_test_summary("find_cycle() sees every manifest name, the plan only "
+		       "available ones");
+
+	g_assert_true(parse(f, "f.conf",
+			    "softdep a pre: b\n"
+			    "softdep b pre: a\n"));
+	assert_cycle(f, "a", "a -> b -> a");
+	assert_cycle(f, "b", "a -> b -> a");
+	assert_cycle(f, "nobody", NULL);
+
+	plan(f, avail);
+	assert_entries(f, "load a\n");
+	assert_lines(f->plan->warnings,
+		"f.conf:1: softdep a pre: b: no plugin named 'b', ignored\n");
+	g_assert_cmpuint(f->plan->errors->len, ==, 0);
+}
+
+/* Every shuffle must give byte-identical plans. */
+static void test_order_independent(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {
+		"io-pgtable-apple", "io-pgtable-arm", "io-pgtable-arm-v7s",
+		"io-pgtable-broken", "io-pgtable-dart", "a", "b", "c", "d",
+		"e", "lonely",
+	};
+	enum { N = G_N_ELEMENTS(names) };
+	const char *avail[N + 1];
+	g_autofree char *reference = NULL;
+
+	(void)data;
+	g_test_summary("The plan depends on the manifest only: reversed, "
+		       "rotated and shuffled discovery orders give one plan");
+
+	g_assert_true(parse_fixture(f, "good.conf"));
+	g_assert_true(parse_fixture(f, "cycle.conf"));
+	g_assert_true(parse(f, "extra.conf", "softdep lonely pre: nobody\n"));
+
+	memcpy(avail, names, sizeof(names));
+	avail[N] = NULL;
+	plan(f, avail);
+	reference = plan_dump(f->plan);
+	g_assert_cmpstr(reference, ==,
+		"load d\n"
+		"load c\n"
+		"load e\n"
+		"load io-pgtable-arm\n"
+		"load io-pgtable-arm-v7s\n"
+		"load io-pgtable-dart\n"
+		"load io-pgtable-apple\n"
+		"load lonely\n"
+		"cycle a: on softdep cycle a -> b -> a\n"
+		"cycle b: on softdep cycle a -> b -> a\n"
+		"blacklisted io-pgtable-broken: blacklisted at good.conf:10\n"
+		"--\n"
+		"a -> b: softdep b pre: a (cycle.conf:3)\n"
+		"a -> c: softdep c pre: a (cycle.conf:5)\n"
+		"b -> a: softdep a pre: b (cycle.conf:2)\n"
+		"d -> c: softdep d post: c (cycle.conf:6)\n"
+		"io-pgtable-arm -> io-pgtable-arm-v7s: softdep io-pgtable-arm-v7s pre: io-pgtable-arm (good.conf:4)\n"
+		"io-pgtable-arm -> io-pgtable-dart: softdep io-pgtable-dart pre: io-pgtable-arm (good.conf:7)\n"
+		"io-pgtable-dart -> io-pgtable-apple: softdep io-pgtable-dart post: io-pgtable-apple (good.conf:7)\n"
+		"--\n"
+		"extra.conf:1: softdep lonely pre: nobody: no plugin named 'nobody', ignored\n"
+		"--\n"
+		"softdep cycle: a -> b -> a\n");
+
+	for (int round = 0; round < 2 * N + 50; round++) {
+		g_autofree char *dump = NULL;
+
+		if (round < N) {		/* every rotation */
+			for (int i = 0; i < N; i++)
+				avail[i] = names[(i + round) % N];
+		} else if (round < 2 * N) {	/* reversed rotations */
+			for (int i = 0; i < N; i++)
+				avail[i] = names[(N - 1 - i + round) % N];
+		} else {			/* Fisher-Yates */
+			for (int i = N - 1; i > 0; i--) {
+				int j = g_test_rand_int_range(0, i + 1);
+				const char *t = avail[i];
+
+				avail[i] = avail[j];
+				avail[j] = t;
+			}
+		}
+		plan(f, avail);
+		dump = plan_dump(f->plan);
+		g_assert_cmpstr(dump, ==, reference);
+	}
+}
+
+static void test_empty(struct fixture *f, gconstpointer data)
+{
+	const char *const none[] = { NULL };
+	const char *const avail[] = { "b", "a", "a", NULL };
+
+	(void)data;
+	g_test_summary("Empty input gives an empty plan; with no manifest, "
+		       "plugins load by name, duplicates once");
+
+	g_assert_true(parse(f, "empty.conf", ""));
+	g_assert_true(parse(f, "blank.conf", "\n\n  \n# nothing\n"));
+	plan(f, none);
+	g_assert_cmpuint(f->plan->entries->len, ==, 0);
+	g_assert_cmpuint(f->plan->edges->len, ==, 0);
+	g_assert_cmpuint(f->plan->warnings->len, ==, 0);
+	g_assert_cmpuint(f->plan->errors->len, ==, 0);
+
+	plan(f, avail);
+	assert_entries(f, "load a\nload b\n");
+	iopgt_plan_free(NULL);
+}
+
+static void test_error_quark(struct fixture *f, gconstpointer data)
+{
+	(void)f;
+	(void)data;
+	g_test_summary("IOPGT_MANIFEST_ERROR is a stable, named quark");
+
+	g_assert_cmpuint(IOPGT_MANIFEST_ERROR, !=, 0);
+	g_assert_cmpstr(g_quark_to_string(IOPGT_MANIFEST_ERROR), ==,
+			"iopgt-manifest-error-quark");
+}
+
+#define add(path, fn)                                                   \
+	g_test_add("/host/manifest/" path, struct fixture, NULL,        \
+		   fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+	add("good-file-parses", test_good_file);
+	add("default-conf-parses", test_default_conf);
+	add("bad-line-reports-lineno", test_bad_line);
+	add("parse-file-names-path", test_parse_file_names_path);
+	add("unreadable-file-is-io-error", test_io_error);
+	add("diagnostics-and-error-are-optional", test_error_optional);
+	add("comments", test_comments);
+	add("pre-post-in-any-order", test_pre_post_any_order);
+	add("softdep-lines-merge", test_softdep_lines_merge);
+	add("continuation", test_continuation);
+	add("underscore-folds-to-dash", test_underscore_folds);
+	add("name-is-not-a-path", test_name_is_not_a_path);
+	add("nul-byte", test_nul_byte);
+	add("over-long-line", test_over_long_line);
+	add("unterminated-continuation", test_unterminated_continuation);
+	add("blacklist", test_blacklist);
+	add("missing-target-warns", test_missing_target_warns);
+	add("pre-post-at-every-level", test_pre_post_every_level);
+	add("same-edge-from-both-ends", test_same_edge_twice);
+	add("cycle-is-reported-and-skipped", test_cycle);
+	add("self-dependency-is-a-cycle", test_self_dependency);
+	add("long-cycle", test_long_cycle);
+	add("cycles-sharing-a-plugin", test_cycles_sharing_a_node);
+	add("cycle-walk-is-by-name", test_cycle_order_is_by_name);
+	add("find-cycle-sees-whole-manifest", test_find_cycle_over_manifest);
+	add("order-independent-of-discovery", test_order_independent);
+	add("empty", test_empty);
+	add("error-quark", test_error_quark);
+
+	return g_test_run();
+}
