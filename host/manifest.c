@@ -130,7 +130,7 @@ static void softdep_add(struct softdep *sd, enum softdep_kind k,
 	g_ptr_array_add(sd->origins[k], (gpointer)origin);
 }
 
-/* ---- lookups --------------------------------------------------------------- */
+/* ---- lookups ------------------------------------------------------------- */
 
 static const struct softdep *softdep_lookup(const struct iopgt_manifest *m,
 					    const char *name)
@@ -180,7 +180,7 @@ const GPtrArray *iopgt_manifest_get_post(const struct iopgt_manifest *m,
 	return get_deps(m, name, SOFTDEP_POST);
 }
 
-/* ---- parsing one logical line ---------------------------------------------- */
+/* ---- parsing one logical line -------------------------------------------- */
 
 /*
  * Tokens point into the line buffer; a token that starts with '#' starts a
@@ -379,7 +379,7 @@ static char *parse_line(struct iopgt_manifest *m, const char *origin,
 	return g_strdup_printf("unknown directive '%s'", e);
 }
 
-/* ---- splitting the data into logical lines --------------------------------- */
+/* ---- splitting the data into logical lines ------------------------------- */
 
 struct reader {
 	const char *data;
@@ -557,7 +557,7 @@ gboolean iopgt_manifest_parse_file(struct iopgt_manifest *m, const char *path,
 					 error);
 }
 
-/* ---- the dependency graph ---------------------------------------------------- */
+/* ---- the dependency graph ------------------------------------------------ */
 
 /*
  * Nodes are indexed in sorted name order, so "smallest index" is "smallest
@@ -643,7 +643,7 @@ static guint succ_at(const struct graph *g, guint v, guint i)
 	return g_array_index(g->succ[v], guint, i);
 }
 
-/* ---- strongly connected components (Tarjan, iterative) -------------------- */
+/* ---- strongly connected components (Tarjan, iterative) ------------------- */
 
 struct dfs_frame {
 	guint v;
@@ -755,7 +755,7 @@ static bool *graph_cycles(const struct graph *g, guint **comp_out)
 	return on_cycle;
 }
 
-/* ---- naming a cycle ------------------------------------------------------------ */
+/* ---- naming a cycle ------------------------------------------------------ */
 
 /* "a -> b -> a" for the path p[0] -> ... -> p[n-1] -> p[0], rotated to
  * start at its smallest name so every member prints the same text. */
@@ -899,7 +899,7 @@ char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
 	return cycle;
 }
 
-/* ---- the plan -------------------------------------------------------------------- */
+/* ---- the plan ------------------------------------------------------------ */
 
 static void plan_entry_free(gpointer data)
 {

@@ -124,6 +124,12 @@ struct lpae_pgtable {
 	unsigned int oas;
 	long iaext_xor;			/* ~0 with TTBR1: iova sign-extended */
 	int start_level;
+	unsigned int start_shift;	/* LVL_SHIFT(start_level) */
+	int bits_per_level;
+	unsigned long pgd_mask;		/* LVL_IDX mask at the start level */
+	unsigned long tbl_mask;		/* LVL_IDX mask below it */
+	/* a table entry a walker may follow without help: type, SW_SYNC */
+	lpae_pte_t table_need;
 	bool coherent;
 	bool oa_hi;			/* oas > 48: PA[51:48] live in PTE[15:12] */
 	unsigned long quirks;
@@ -143,7 +149,6 @@ struct lpae_pgtable {
 	enum lpae_fmt_id id;
 	enum lpae_stage stage;
 	int pgd_bits;
-	int bits_per_level;
 	size_t pgd_size;		/* PGD_SIZE: 8 << pgd_bits */
 	size_t pgd_alloc;		/* what was asked of the host */
 	int warned_partial;		/* WARN_ONCE for partial unmaps */
@@ -214,19 +219,6 @@ static inline size_t lpae_table_entries(const struct lpae_pgtable *d, int lvl)
 {
 	return lvl == d->start_level ? (size_t)1 << d->pgd_bits :
 				       LPAE_PTES_PER_TABLE(d);
-}
-
-/*
- * How many entries from idx a batch may cover: up to the end of the
- * granule-sized (sub-)table, which keeps a batch inside one table of a
- * concatenated pgd (arm_lpae_max_entries).
- */
-static inline size_t lpae_max_entries(const struct lpae_pgtable *d,
-				      unsigned long idx, int lvl)
-{
-	unsigned long n = d->lvl_entries[lvl];
-
-	return n - (idx & (n - 1));
 }
 
 static inline bool lpae_iova_in_range(const struct lpae_pgtable *d,
@@ -415,51 +407,126 @@ static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
 /* ---- map ------------------------------------------------------------------- */
 
 /*
- * Write n leaves at ptep (arm_lpae_init_pte).  Every slot is checked
- * before anything is written: a leaf anywhere in the batch is -EEXIST
- * with the table untouched; leftover tables are removed first.
+ * Errors travel through table pointers on the walk, as the kernel's
+ * ERR_PTR: the top 4095 addresses are never a table.
  */
-static int lpae_init_ptes(struct lpae_pgtable *d, unsigned long iova,
-			  uint64_t paddr, size_t size, size_t n,
-			  lpae_pte_t attr, int lvl, lpae_pte_t *ptep)
+#define LPAE_ERR_PTR(err)	((lpae_pte_t *)(intptr_t)(err))
+#define LPAE_IS_ERR(p)		((uintptr_t)(p) >= (uintptr_t)-4095)
+#define LPAE_PTR_ERR(p)		((int)(intptr_t)(p))
+
+/*
+ * Entries from iova's slot to the end of its granule-sized (sub-)table at
+ * the level whose block size is 2^lg: how far one batch may go.  This
+ * keeps a batch inside one table of a concatenated pgd, as Linux's
+ * arm_lpae_max_entries does, and inside a pgd smaller than a granule.
+ */
+static inline size_t lpae_batch(const struct lpae_pgtable *d,
+				unsigned long iova, unsigned int lg, int lvl,
+				size_t pgcount)
 {
-	lpae_pte_t any = 0, pte;
+	unsigned long e = d->lvl_entries[lvl];
+	size_t n = e - ((iova >> lg) & (e - 1));
+
+	return pgcount < n ? pgcount : n;
+}
+
+/*
+ * Every map_pages argument check, in Linux's order and then ours, with
+ * Linux's warnings.  Called only when the fast combined test failed.
+ */
+static __attribute__((noinline, cold)) int
+lpae_map_check(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
+	       size_t pgsize, size_t pgcount, int prot)
+{
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int target = d->size_lvl[lg];
+	size_t n;
+
+	if (!pgsize || (pgsize & d->pgsize_bitmap) != pgsize ||
+	    (pgsize & (pgsize - 1))) {
+		iopgt_env_warn(&d->env, "map: page size 0x%zx not in pgsize_bitmap 0x%lx",
+			       pgsize, d->pgsize_bitmap);
+		return -EINVAL;
+	}
+	if (!lpae_iova_in_range(d, iova) || paddr >> d->oas) {
+		iopgt_env_warn(&d->env, "map: iova 0x%lx or paddr 0x%llx out of range (ias %u, oas %u)",
+			       iova, (unsigned long long)paddr, d->ias, d->oas);
+		return -ERANGE;
+	}
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	if (((iova | paddr) & (pgsize - 1)) || !pgcount || target < 0) {
+		iopgt_env_warn(&d->env, "map: bad request: iova 0x%lx paddr 0x%llx size 0x%zx count %zu",
+			       iova, (unsigned long long)paddr, pgsize,
+			       pgcount);
+		return -EINVAL;
+	}
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	if ((paddr + n * pgsize - 1) >> d->oas) {
+		iopgt_env_warn(&d->env, "map: paddr 0x%llx + 0x%zx beyond oas %u",
+			       (unsigned long long)paddr, n * pgsize, d->oas);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * The slot on the way down is not a synced table: install a table in an
+ * empty slot, sync an entry a racing walker has not synced yet, or refuse
+ * to map inside a block.  Returns the next table or an error pointer.
+ */
+static __attribute__((noinline)) lpae_pte_t *
+lpae_map_descend_slow(struct lpae_pgtable *d, lpae_pte_t *ptep,
+		      lpae_pte_t pte, unsigned long iova, int lvl)
+{
+	if (!pte) {
+		pte = lpae_install_table(d, ptep);
+		if (!pte)
+			return LPAE_ERR_PTR(-ENOMEM);
+	} else if (!d->coherent && !(pte & LPAE_PTE_SW_SYNC)) {
+		lpae_sync(d, ptep, sizeof(*ptep));
+	}
+	/* lvl < target <= 3: anything but a table is a leaf */
+	if ((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE) {
+		if (!lpae_no_warn(d))
+			iopgt_env_warn(&d->env,
+				       "map: iova 0x%lx is inside a block (level %d pte 0x%016llx)",
+				       iova, lvl, (unsigned long long)pte);
+		return LPAE_ERR_PTR(-EEXIST);
+	}
+	return pte_to_table(d, pte);
+}
+
+/*
+ * Some slot of a batch is in use (arm_lpae_init_pte).  Every slot is
+ * checked before anything changes: a leaf anywhere is -EEXIST with the
+ * table untouched.  Leftover tables where blocks go are removed, as a
+ * block-sized unmap would.
+ */
+static __attribute__((noinline)) int
+lpae_map_clear_slots(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
+		     unsigned long iova, size_t size, int lvl)
+{
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		any |= ptep[i];
-	if (unlikely(any)) {
-		for (i = 0; i < n; i++) {
-			if (pte_is_leaf(d, ptep[i], lvl)) {
-				if (!lpae_no_warn(d))
-					iopgt_env_warn(&d->env,
-						       "map: iova 0x%lx is already mapped (pte 0x%016llx)",
-						       iova + i * size,
-						       (unsigned long long)ptep[i]);
-				return -EEXIST;
-			}
-		}
-		for (i = 0; i < n; i++) {
-			if (!pte_is_table(ptep[i], lvl))
-				continue;
-			lpae_remove_table(d, &ptep[i], iova + i * size, lvl);
-			/* Linux clears it again on the way out of its unmap */
-			if (!d->coherent)
-				lpae_sync(d, &ptep[i], sizeof(*ptep));
+	for (i = 0; i < n; i++) {
+		if (pte_is_leaf(d, ptep[i], lvl)) {
+			if (!lpae_no_warn(d))
+				iopgt_env_warn(&d->env,
+					       "map: iova 0x%lx is already mapped (pte 0x%016llx)",
+					       iova + i * size,
+					       (unsigned long long)ptep[i]);
+			return -EEXIST;
 		}
 	}
-
-	pte = attr | paddr_to_pte(paddr);
-	if (likely(!d->oa_hi)) {
-		/* the PA field is in place: step it by adding the size */
-		for (i = 0; i < n; i++, pte += size)
-			ptep[i] = pte;
-	} else {
-		for (i = 0; i < n; i++)
-			ptep[i] = attr | paddr_to_pte(paddr + i * size);
+	for (i = 0; i < n; i++) {
+		if (!pte_is_table(ptep[i], lvl))
+			continue;
+		lpae_remove_table(d, &ptep[i], iova + i * size, lvl);
+		/* Linux's unmap clears it once more on the way out */
+		if (!d->coherent)
+			lpae_sync(d, &ptep[i], sizeof(*ptep));
 	}
-	if (!d->coherent)
-		lpae_sync(d, ptep, n * sizeof(*ptep));
 	return 0;
 }
 
@@ -468,88 +535,114 @@ static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
 			  int prot, size_t *mapped)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
-	lpae_pte_t *ptep = d->pgd;
-	unsigned long idx;
-	int lvl, target;
-	size_t n;
-	int ret;
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int lvl, target = d->size_lvl[lg];
+	unsigned int shift = d->start_shift;
+	lpae_pte_t *ptep, pte, any = 0;
+	size_t i, n;
 
-	if (unlikely(!pgsize || (pgsize & d->pgsize_bitmap) != pgsize ||
-		     (pgsize & (pgsize - 1)))) {
-		iopgt_env_warn(&d->env, "map: page size 0x%zx not in pgsize_bitmap 0x%lx",
-			       pgsize, d->pgsize_bitmap);
-		return -EINVAL;
-	}
-	if (unlikely(!lpae_iova_in_range(d, iova) || paddr >> d->oas)) {
-		iopgt_env_warn(&d->env, "map: iova 0x%lx or paddr 0x%llx out of range (ias %u, oas %u)",
-			       iova, (unsigned long long)paddr, d->ias, d->oas);
-		return -ERANGE;
-	}
-	if (unlikely(!(prot & (IOMMU_READ | IOMMU_WRITE))))
-		return -EINVAL;
+	/* one test for the common case; lpae_map_check() says which */
+	if (unlikely(target < 0 || (pgsize & (pgsize - 1)) || !pgcount ||
+		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+		     ((iova | paddr) & (pgsize - 1)) ||
+		     !lpae_iova_in_range(d, iova)))
+		goto check;
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
+		goto check;
 
-	target = d->size_lvl[__builtin_ctzl(pgsize)];
-	if (unlikely(((iova | paddr) & (pgsize - 1)) || !pgcount ||
-		     target < 0)) {
-		iopgt_env_warn(&d->env, "map: bad request: iova 0x%lx paddr 0x%llx size 0x%zx count %zu",
-			       iova, (unsigned long long)paddr, pgsize,
-			       pgcount);
-		return -EINVAL;
-	}
-
-	idx = LPAE_LVL_IDX(d, iova, target);
-	n = lpae_max_entries(d, idx, target);
-	if (pgcount < n)
-		n = pgcount;
-	if (unlikely((paddr + n * pgsize - 1) >> d->oas)) {
-		iopgt_env_warn(&d->env, "map: paddr 0x%llx + 0x%zx beyond oas %u",
-			       (unsigned long long)paddr, n * pgsize, d->oas);
-		return -ERANGE;
-	}
-
+walk:
+	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
 	for (lvl = d->start_level; lvl < target; lvl++) {
-		lpae_pte_t pte;
+		lpae_pte_t *table;
 
-		ptep += LPAE_LVL_IDX(d, iova, lvl);
 		pte = lpae_read_pte(ptep);
-		if (unlikely(!pte)) {
-			pte = lpae_install_table(d, ptep);
-			if (!pte)
-				return -ENOMEM;
-		} else if (unlikely(!d->coherent) &&
-			   !(pte & LPAE_PTE_SW_SYNC)) {
-			/* written by a walker that has not synced it yet */
-			lpae_sync(d, ptep, sizeof(*ptep));
+		if (likely((pte & d->table_need) == d->table_need)) {
+			table = pte_to_table(d, pte);
+		} else {
+			table = lpae_map_descend_slow(d, ptep, pte, iova, lvl);
+			if (LPAE_IS_ERR(table))
+				return LPAE_PTR_ERR(table);
 		}
-		/* lvl < target <= 3: anything but a table is a leaf */
-		if (unlikely((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE)) {
-			if (!lpae_no_warn(d))
-				iopgt_env_warn(&d->env,
-					       "map: iova 0x%lx is inside a block (level %d pte 0x%016llx)",
-					       iova, lvl,
-					       (unsigned long long)pte);
-			return -EEXIST;
-		}
-		ptep = pte_to_table(d, pte);
+		shift -= d->bits_per_level;
+		ptep = table + ((iova >> shift) & d->tbl_mask);
 	}
 
-	ret = lpae_init_ptes(d, iova, paddr, pgsize, n,
-			     d->prot_pte[prot & 63] | d->leaf_type[target],
-			     target, ptep + idx);
-	if (likely(!ret))
-		*mapped += n * pgsize;
-	return ret;
+	for (i = 0; i < n; i++)
+		any |= ptep[i];
+	if (unlikely(any)) {
+		int ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize,
+					       target);
+
+		if (ret)
+			return ret;
+	}
+
+	pte = d->prot_pte[prot & 63] | d->leaf_type[target] |
+	      paddr_to_pte(paddr);
+	if (likely(!d->oa_hi)) {
+		/* PA[47:12] sit in place: step the descriptor by the size */
+		for (i = 0; i < n; i++, pte += pgsize)
+			ptep[i] = pte;
+	} else {
+		pte &= ~LPAE_PTE_ADDR_MASK;
+		for (i = 0; i < n; i++)
+			ptep[i] = pte | paddr_to_pte(paddr + i * pgsize);
+	}
+	if (!d->coherent)
+		lpae_sync(d, ptep, n * sizeof(*ptep));
+	*mapped += n * pgsize;
+	return 0;
+
+check:
+	{
+		int ret = lpae_map_check(d, iova, paddr, pgsize, pgcount,
+					 prot);
+
+		if (ret)
+			return ret;
+		n = lpae_batch(d, iova, lg, target, pgcount);
+		goto walk;
+	}
 }
 
 /* ---- unmap ----------------------------------------------------------------- */
 
+static __attribute__((noinline, cold)) size_t
+lpae_unmap_bad_args(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
+		    size_t pgcount)
+{
+	iopgt_env_warn(&d->env, "unmap: bad request: iova 0x%lx size 0x%zx (bitmap 0x%lx) count %zu",
+		       iova, pgsize, d->pgsize_bitmap, pgcount);
+	return 0;
+}
+
+/* The walk met a hole or a block above the requested level: nothing done. */
+static __attribute__((noinline, cold)) size_t
+lpae_unmap_stuck(struct lpae_pgtable *d, lpae_pte_t pte, unsigned long iova)
+{
+	if (!pte) {
+		if (!lpae_no_warn(d))
+			iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
+				       iova);
+	} else if (!__atomic_exchange_n(&d->warned_partial, 1,
+					__ATOMIC_RELAXED)) {
+		/* WARN_ONCE in Linux, and NO_WARN does not hush it */
+		iopgt_env_warn(&d->env,
+			       "Unmap of a partial large IOPTE is not allowed");
+	}
+	return 0;
+}
+
 /*
- * Clear up to n entries from ptep at level lvl, stopping at a hole.
- * Tables among them go with their subtrees.  Returns the bytes unmapped.
+ * Clear up to n entries from ptep at level lvl, stopping at a hole (a
+ * warning unless NO_WARN).  Tables among them go with their subtrees.
+ * Returns the bytes unmapped.
  */
-static size_t lpae_clear_ptes(struct lpae_pgtable *d, unsigned long iova,
-			      size_t size, size_t n, int lvl, lpae_pte_t *ptep,
-			      struct iopgt_iotlb_gather *gather)
+static inline size_t lpae_clear_ptes(struct lpae_pgtable *d,
+				     unsigned long iova, size_t size, size_t n,
+				     int lvl, lpae_pte_t *ptep,
+				     struct iopgt_iotlb_gather *gather)
 {
 	size_t i;
 
@@ -589,54 +682,29 @@ static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 			       struct iopgt_iotlb_gather *gather)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
-	lpae_pte_t *ptep = d->pgd;
-	unsigned long idx;
-	int lvl, target;
-	size_t n;
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int lvl, target = d->size_lvl[lg];
+	unsigned int shift = d->start_shift;
+	lpae_pte_t *ptep;
 
-	if (unlikely(!pgsize || (pgsize & d->pgsize_bitmap) != pgsize ||
-		     (pgsize & (pgsize - 1)) || !pgcount)) {
-		iopgt_env_warn(&d->env, "unmap: page size 0x%zx (bitmap 0x%lx) or count %zu invalid",
-			       pgsize, d->pgsize_bitmap, pgcount);
-		return 0;
-	}
-	target = d->size_lvl[__builtin_ctzl(pgsize)];
-	if (unlikely(!lpae_iova_in_range(d, iova) || (iova & (pgsize - 1)) ||
-		     target < 0)) {
-		iopgt_env_warn(&d->env, "unmap: iova 0x%lx out of range or not aligned to 0x%zx",
-			       iova, pgsize);
-		return 0;
-	}
+	if (unlikely(target < 0 || (pgsize & (pgsize - 1)) || !pgcount ||
+		     (iova & (pgsize - 1)) || !lpae_iova_in_range(d, iova)))
+		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
 
-	for (lvl = d->start_level;; lvl++) {
-		lpae_pte_t pte;
+	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
+	for (lvl = d->start_level; lvl < target; lvl++) {
+		lpae_pte_t pte = lpae_read_pte(ptep);
 
-		idx = LPAE_LVL_IDX(d, iova, lvl);
-		ptep += idx;
-		pte = lpae_read_pte(ptep);
-		if (unlikely(!pte)) {
-			if (!lpae_no_warn(d))
-				iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
-					       iova);
-			return 0;
-		}
-		if (lvl == target)
-			break;
-		if (unlikely(pte_is_leaf(d, pte, lvl))) {
-			/* WARN_ONCE in Linux, and NO_WARN does not hush it */
-			if (!__atomic_exchange_n(&d->warned_partial, 1,
-						 __ATOMIC_RELAXED))
-				iopgt_env_warn(&d->env,
-					       "Unmap of a partial large IOPTE is not allowed");
-			return 0;
-		}
-		ptep = pte_to_table(d, pte);
+		/* a hole, or a block bigger than the request */
+		if (unlikely((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE))
+			return lpae_unmap_stuck(d, pte, iova);
+		shift -= d->bits_per_level;
+		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
 	}
 
-	n = lpae_max_entries(d, idx, target);
-	if (pgcount < n)
-		n = pgcount;
-	return lpae_clear_ptes(d, iova, pgsize, n, target, ptep, gather);
+	return lpae_clear_ptes(d, iova, pgsize,
+			       lpae_batch(d, iova, lg, target, pgcount),
+			       target, ptep, gather);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -644,22 +712,21 @@ static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
-	const lpae_pte_t *table = d->pgd;
-	int lvl = d->start_level;
+	unsigned int shift = d->start_shift;
+	lpae_pte_t pte = lpae_read_pte(&d->pgd[(iova >> shift) & d->pgd_mask]);
+	int lvl;
 
 	/* no range check, as Linux: bits above ias are simply not indexed */
-	for (;;) {
-		lpae_pte_t pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
-		unsigned int type = pte & LPAE_PTE_TYPE_MASK;
-
-		if (type == d->leaf_type[lvl])
-			return pte_to_paddr(d, pte) |
-			       (iova & (LPAE_BLOCK_SIZE(d, lvl) - 1));
-		if (type != LPAE_PTE_TYPE_TABLE || lvl == LPAE_MAX_LEVELS - 1)
-			return 0;
-		table = pte_to_table(d, pte);
-		lvl++;
+	for (lvl = d->start_level; lvl < LPAE_MAX_LEVELS - 1; lvl++) {
+		if ((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE)
+			break;
+		shift -= d->bits_per_level;
+		pte = lpae_read_pte(&pte_to_table(d, pte)[(iova >> shift) &
+							  d->tbl_mask]);
 	}
+	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
+		return 0;
+	return pte_to_paddr(d, pte) | (iova & ~(~0UL << shift));
 }
 
 /*
@@ -1077,6 +1144,12 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 
 	d->oa_mask = bpl == 13 ? GENMASK_ULL(51, 16) : GENMASK_ULL(47, 12);
 	d->oa_hi = cfg->oas > 48;
+	d->start_shift = d->lvl_shift[d->start_level];
+	d->pgd_mask = d->lvl_mask[d->start_level];
+	d->tbl_mask = LPAE_PTES_PER_TABLE(d) - 1;
+	d->table_need = LPAE_PTE_TYPE_TABLE;
+	if (!d->coherent)
+		d->table_need |= LPAE_PTE_SW_SYNC;
 	d->table_attr = LPAE_PTE_TYPE_TABLE;
 	if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_NS)
 		d->table_attr |= LPAE_PTE_NSTABLE;

@@ -1,0 +1,3 @@
+# /host/manifest/*: softdep manifest parser and load planner.  Fixture
+# manifests live in tests/fixtures/conf (found through G_TEST_SRCDIR).
+iopgt_add_test(NAME host-manifest SOURCES test-manifest.c)
