@@ -125,6 +125,7 @@ struct lpae_pgtable {
 	long iaext_xor;			/* ~0 with TTBR1: iova sign-extended */
 	int start_level;
 	unsigned int start_shift;	/* LVL_SHIFT(start_level) */
+	unsigned int pg_shift;		/* LVL_SHIFT(3): log2(granule) */
 	int bits_per_level;
 	unsigned long pgd_mask;		/* LVL_IDX mask at the start level */
 	unsigned long tbl_mask;		/* LVL_IDX mask below it */
@@ -714,17 +715,19 @@ static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int shift = d->start_shift;
 	lpae_pte_t pte = lpae_read_pte(&d->pgd[(iova >> shift) & d->pgd_mask]);
-	int lvl;
 
-	/* no range check, as Linux: bits above ias are simply not indexed */
-	for (lvl = d->start_level; lvl < LPAE_MAX_LEVELS - 1; lvl++) {
-		if ((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE)
-			break;
+	/*
+	 * No range check, as Linux: bits above ias are simply not indexed.
+	 * The level is implied by the shift: the last level's is pg_shift.
+	 */
+	while (!(~pte & LPAE_PTE_TYPE_TABLE) && shift != d->pg_shift) {
 		shift -= d->bits_per_level;
 		pte = lpae_read_pte(&pte_to_table(d, pte)[(iova >> shift) &
 							  d->tbl_mask]);
 	}
-	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
+	if ((pte & LPAE_PTE_TYPE_MASK) !=
+	    (shift == d->pg_shift ? d->leaf_type[LPAE_MAX_LEVELS - 1] :
+				    LPAE_PTE_TYPE_BLOCK))
 		return 0;
 	return pte_to_paddr(d, pte) | (iova & ~(~0UL << shift));
 }
@@ -1145,6 +1148,7 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 	d->oa_mask = bpl == 13 ? GENMASK_ULL(51, 16) : GENMASK_ULL(47, 12);
 	d->oa_hi = cfg->oas > 48;
 	d->start_shift = d->lvl_shift[d->start_level];
+	d->pg_shift = d->lvl_shift[LPAE_MAX_LEVELS - 1];
 	d->pgd_mask = d->lvl_mask[d->start_level];
 	d->tbl_mask = LPAE_PTES_PER_TABLE(d) - 1;
 	d->table_need = LPAE_PTE_TYPE_TABLE;

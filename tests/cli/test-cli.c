@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The /cli/ tests: the iopgt-host binary, run as a user runs it.  Each test checks
+ * the exit status (0 ok, 1 failed, 2 usage), stdout against an expected
+ * file or exact text, and the one-line error on stderr.
+ *
+ * The binary runs from the source root with relative paths, so outputs
+ * carry no machine-specific directories.
+ */
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+
+#include <json-glib/json-glib.h>
+
+#include "test-util.h"
+
+struct run {
+	int status;
+	char *out;
+	char *err;
+};
+
+static void run_clear(struct run *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+}
+
+static const char *source_root(void)
+{
+	const char *v = g_getenv("IOPGT_TEST_SOURCE_ROOT");
+
+	g_assert_nonnull(v);
+	return v;
+}
+
+static char *bytes_to_str(GBytes *b)
+{
+	gsize n = 0;
+	const char *d = b ? g_bytes_get_data(b, &n) : NULL;
+
+	return d ? g_strndup(d, n) : g_strdup("");
+}
+
+/* argv after the binary; NULL-terminated.  input may be NULL. */
+static void run_cli_input(struct run *r, const char *input,
+			  const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocessLauncher) l = NULL;
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GBytes) in = NULL, out = NULL, err = NULL;
+
+	g_ptr_array_add(argv, (gpointer)g_getenv("IOPGT_TEST_CLI"));
+	g_ptr_array_add(argv, "--plugin-dir");
+	g_ptr_array_add(argv, (gpointer)test_plugin_dir());
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, (gpointer)*a);
+	g_ptr_array_add(argv, NULL);
+
+	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+				      G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_subprocess_launcher_set_cwd(l, source_root());
+	g_subprocess_launcher_unsetenv(l, "IOPGT_LOG");
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata,
+					 &error);
+	g_assert_no_error(error);
+	in = g_bytes_new(input ? input : "", input ? strlen(input) : 0);
+	g_subprocess_communicate(p, in, NULL, &out, &err, &error);
+	g_assert_no_error(error);
+	r->status = g_subprocess_get_if_exited(p) ?
+		    g_subprocess_get_exit_status(p) : 128;
+	r->out = bytes_to_str(out);
+	r->err = bytes_to_str(err);
+}
+
+#define run_cli(r, ...) \
+	run_cli_input((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static char *expected(const char *name)
+{
+	g_autofree char *path = g_test_build_filename(G_TEST_DIST, "expected",
+						      name, NULL);
+	g_autoptr(GError) error = NULL;
+	char *text = NULL;
+
+	g_file_get_contents(path, &text, NULL, &error);
+	g_assert_no_error(error);
+	return text;
+}
+
+/* ---- usage ------------------------------------------------------------------ */
+
+static void test_usage_no_command(void)
+{
+	struct run r;
+
+	g_test_summary("No command is a usage error (exit 2) naming what is "
+		       "missing");
+	run_cli_input(&r, NULL, (const char *const[]){ NULL });
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.out, ==, "");
+	g_assert_cmpstr(r.err, ==, "iopgt-host: missing COMMAND (list, info, "
+			"plan, run)\nTry 'iopgt-host --help'.\n");
+	run_clear(&r);
+}
+
+static void test_usage_unknown_command(void)
+{
+	struct run r;
+
+	g_test_summary("An unknown command is a usage error");
+	run_cli(&r, "frobnicate");
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.err, ==, "iopgt-host: unknown command 'frobnicate'\n"
+			"Try 'iopgt-host --help'.\n");
+	run_clear(&r);
+}
+
+static void test_usage_bad_option(void)
+{
+	struct run r;
+
+	g_test_summary("An unknown option is a usage error naming it");
+	run_cli(&r, "--frob", "list");
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_cmpstr(r.err, ==, "iopgt-host: Unknown option --frob\n"
+			"Try 'iopgt-host --help'.\n");
+	run_clear(&r);
+}
+
+static void test_usage_bad_mem(void)
+{
+	struct run r;
+
+	g_test_summary("A malformed --mem size fails with the reason");
+	run_cli(&r, "--mem", "12Q", "list");
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_cmpstr(r.err, ==, "iopgt-host: --mem 12Q: '12Q' is not a "
+			"number (bad suffix 'Q')\n");
+	run_clear(&r);
+}
+
+static void test_version(void)
+{
+	struct run r;
+
+	g_test_summary("--version prints the version and the plugin ABI");
+	run_cli(&r, "--version");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "iopgt-host "));
+	g_assert_nonnull(strstr(r.out, "(plugin ABI 1.0)"));
+	run_clear(&r);
+}
+
+static void test_help(void)
+{
+	struct run r;
+
+	g_test_summary("--help lists the commands and the exit codes");
+	run_cli(&r, "--help");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "run [FILE|-]"));
+	g_assert_nonnull(strstr(r.out, "Exit status: 0 ok, 1 an operation "
+				"failed, 2 usage error."));
+	run_clear(&r);
+}
+
+/* ---- list / info / plan ------------------------------------------------------- */
+
+static void test_list_bundled(void)
+{
+	g_autofree char *want = expected("list.out");
+	struct run r;
+
+	g_test_summary("list loads the bundled plugins in manifest order and "
+		       "shows state, users and formats");
+	run_cli(&r, "--manifest", "conf/iopgt.conf", "list");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, want);
+	g_assert_cmpstr(r.err, ==, "");
+	run_clear(&r);
+}
+
+static void test_list_json(void)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonArray *arr;
+	JsonObject *o;
+	struct run r;
+
+	g_test_summary("list --json is an array of objects with the documented "
+		       "keys");
+	run_cli(&r, "--manifest", "conf/iopgt.conf", "--json", "list");
+	g_assert_cmpint(r.status, ==, 0);
+	json_parser_load_from_data(parser, r.out, -1, &error);
+	g_assert_no_error(error);
+	arr = json_node_get_array(json_parser_get_root(parser));
+	g_assert_cmpuint(json_array_get_length(arr), ==, 2);
+	o = json_array_get_object_element(arr, 0);
+	g_assert_cmpstr(json_object_get_string_member(o, "name"), ==,
+			"io-pgtable-arm");
+	g_assert_cmpstr(json_object_get_string_member(o, "state"), ==,
+			"loaded");
+	g_assert_cmpint(json_object_get_int_member(o, "refcount"), ==, 0);
+	g_assert_cmpint(json_object_get_int_member(o, "load_index"), ==, 0);
+	g_assert_cmpuint(json_array_get_length(
+		json_object_get_array_member(o, "formats")), ==, 5);
+	g_assert_true(json_object_has_member(o, "error"));
+	g_assert_true(json_node_is_null(json_object_get_member(o, "error")));
+	g_assert_true(json_object_has_member(o, "path"));
+	g_assert_true(json_object_has_member(o, "version"));
+	o = json_array_get_object_element(arr, 1);
+	g_assert_cmpstr(json_object_get_string_member(o, "name"), ==,
+			"io-pgtable-arm-v7s");
+	g_assert_cmpint(json_object_get_int_member(o, "load_index"), ==, 1);
+	run_clear(&r);
+}
+
+static void test_info_name(void)
+{
+	struct run r;
+
+	g_test_summary("info NAME shows the descriptor's metadata and formats");
+	run_cli(&r, "info", "io-pgtable-arm-v7s");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "name:        io-pgtable-arm-v7s\n"));
+	g_assert_nonnull(strstr(r.out, "\nstate:       loaded\n"));
+	g_assert_nonnull(strstr(r.out, "\nformat:      arm-v7s\n"));
+	g_assert_nonnull(strstr(r.out, "\nlicense:     MIT\n"));
+	run_clear(&r);
+}
+
+static void test_info_missing(void)
+{
+	struct run r;
+
+	g_test_summary("info of an unknown plugin fails (exit 1) naming it");
+	run_cli(&r, "info", "no-such-plugin");
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_cmpstr(r.out, ==, "");
+	g_assert_cmpstr(r.err, ==, "iopgt-host: no plugin named "
+			"'no-such-plugin' in the plugin directories\n"
+			"iopgt-host: info: no plugin 'no-such-plugin'\n");
+	run_clear(&r);
+}
+
+static void test_plan_bundled(void)
+{
+	struct run r;
+
+	g_test_summary("plan prints the load order with the manifest line that "
+		       "caused each edge, and loads nothing");
+	run_cli(&r, "--manifest", "conf/iopgt.conf", "plan");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==,
+			"load order:\n"
+			"  1. io-pgtable-arm\n"
+			"  2. io-pgtable-arm-v7s\n"
+			"because:\n"
+			"  io-pgtable-arm before io-pgtable-arm-v7s: softdep "
+			"io-pgtable-arm-v7s pre: io-pgtable-arm "
+			"(conf/iopgt.conf:10)\n");
+	run_clear(&r);
+}
+
+static void test_plan_bad_manifest(void)
+{
+	g_autofree char *path = NULL;
+	struct run r;
+
+	g_test_summary("A bad manifest line is reported as FILE:LINE and plan "
+		       "exits 1; the good lines still apply");
+	path = g_build_filename(g_get_tmp_dir(), "iopgt-cli-bad.conf", NULL);
+	g_assert_true(g_file_set_contents(path,
+		"softdep io-pgtable-arm-v7s pre: io-pgtable-arm\n"
+		"sofdep x pre: y\n", -1, NULL));
+	run_cli(&r, "--manifest", path, "plan");
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.err, ":2: unknown directive 'sofdep'\n"));
+	g_assert_nonnull(strstr(r.out, "  1. io-pgtable-arm\n"
+				"  2. io-pgtable-arm-v7s\n"));
+	g_unlink(path);
+	run_clear(&r);
+}
+
+static void test_missing_manifest(void)
+{
+	struct run r;
+
+	g_test_summary("A manifest that cannot be read fails with its name");
+	run_cli(&r, "--manifest", "/nonexistent/iopgt.conf", "list");
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.err, "/nonexistent/iopgt.conf"));
+	run_clear(&r);
+}
+
+/* ---- run ---------------------------------------------------------------------- */
+
+static void test_run_demo(void)
+{
+	g_autofree char *want = expected("demo.out");
+	struct run r;
+
+	g_test_summary("The README's main job: the demo script gives exactly "
+		       "the expected output and exit 0");
+	run_cli(&r, "--manifest", "conf/iopgt.conf", "run",
+		"examples/demo.iopgt");
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, want);
+	run_clear(&r);
+}
+
+static void test_run_stdin(void)
+{
+	struct run r;
+
+	g_test_summary("run - reads the script from standard input");
+	run_cli_input(&r, "load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+		      "map t 0x1000 0x5000 4K\niova t 0x1234\niova t 0x2000\n",
+		      (const char *const[]){ "--no-manifest", "run", "-", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "loaded io-pgtable-arm\n"
+			"t: arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K|2M|1G "
+			"root=0x440000000\n0x5234\nnone\n");
+	run_clear(&r);
+}
+
+/* One bad line: exit 1, "<stdin>:LINE: error: MESSAGE", cleanup is silent. */
+static void check_script_error(const char *script, const char *want_err)
+{
+	struct run r;
+
+	run_cli_input(&r, script, (const char *const[]){ "--no-manifest", "run",
+							 "-", NULL });
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_cmpstr(r.err, ==, want_err);
+	run_clear(&r);
+}
+
+static void test_run_errors(void)
+{
+	g_test_summary("Every malformed or failing script line gives exit 1 "
+		       "and one FILE:LINE error naming the reason");
+	check_script_error("frob\n", "<stdin>:1: error: unknown command 'frob'\n");
+	check_script_error("\n# c\nload io-pgtable-arm\nalloc t "
+			   "arm-64-lpae-s1\nmap t 0x1000 0x1000 4Q\n",
+			   "<stdin>:5: error: SIZE: '4Q' is not a number (bad "
+			   "suffix 'Q')\n");
+	check_script_error("iova nope 0x1000\n",
+			   "<stdin>:1: error: unknown table id 'nope'\n");
+	check_script_error("load io-pgtable-arm\nalloc t no-such-format\n",
+			   "<stdin>:2: error: alloc t no-such-format: No such "
+			   "file or directory\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1 "
+			   "quirks=fast\n",
+			   "<stdin>:2: error: unknown quirk 'fast' (ns, "
+			   "no-perms, mtk-ext, mtk-ttbr-ext, ttbr1, outer-wbwa, "
+			   "hd, s2fwb, no-warn)\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+			   "map t 0 0 4K rwx\n",
+			   "<stdin>:3: error: unknown prot letter 'x' in 'rwx' "
+			   "(r w c n m p)\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+			   "alloc t arm-64-lpae-s1\n",
+			   "<stdin>:3: error: table id 't' is already in use\n");
+	check_script_error("map t\n", "<stdin>:1: error: usage: map ID IOVA "
+			   "PADDR SIZE [PROT] [pgsize=SZ]\n");
+	check_script_error("load ../etc/passwd\n",
+			   "<stdin>:1: error: load ../etc/passwd: '../etc/passwd'"
+			   " is not a plugin name (names, not paths) [Invalid "
+			   "argument]\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+			   "map t 0x1000 0x1000 0x1800\n",
+			   "<stdin>:3: error: map t 0x1000 -> 0x1000 size 0x1800:"
+			   " Invalid argument\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+			   "unmap t 0x1000 4K\n",
+			   "<stdin>:3: error: unmap t 0x1000: unmapped 0x0 of "
+			   "0x1000 bytes: lpae: unmap: iova 0x1000 is not mapped "
+			   "[Invalid argument]\n");
+	check_script_error("!\n", "<stdin>:1: error: '!' without a command\n");
+}
+
+static void test_run_expected_failure_succeeds(void)
+{
+	g_test_summary("A '!' line whose command succeeds is itself an error");
+	check_script_error("!load io-pgtable-arm\n",
+			   "<stdin>:1: error: 'load' succeeded but the line "
+			   "expects it to fail\n");
+}
+
+static void test_run_missing_file(void)
+{
+	struct run r;
+
+	g_test_summary("run of a missing file fails with its name");
+	run_cli(&r, "run", "no/such/script.iopgt");
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_true(g_str_has_prefix(r.err, "no/such/script.iopgt: error: "));
+	run_clear(&r);
+}
+
+/* ---- dump json: the exact bytes ------------------------------------------------- */
+
+/* The n-th table of the dump whose level is `level`, as raw bytes. */
+static uint64_t json_entry(JsonObject *root, int level, unsigned int index,
+			   unsigned int entry_bytes)
+{
+	JsonArray *tables = json_object_get_array_member(root, "tables");
+
+	for (guint i = 0; i < json_array_get_length(tables); i++) {
+		JsonObject *t = json_array_get_object_element(tables, i);
+		const char *hex;
+		uint64_t v = 0;
+
+		if (json_object_get_int_member(t, "level") != level)
+			continue;
+		hex = json_object_get_string_member(t, "hex");
+		g_assert_cmpuint(strlen(hex), ==,
+				 2 * json_object_get_int_member(t, "size"));
+		/* little-endian bytes */
+		for (int b = (int)entry_bytes - 1; b >= 0; b--) {
+			char byte[3] = { hex[2 * (index * entry_bytes + b)],
+					 hex[2 * (index * entry_bytes + b) + 1],
+					 0 };
+
+			v = (v << 8) | g_ascii_strtoull(byte, NULL, 16);
+		}
+		return v;
+	}
+	g_assert_not_reached();
+	return 0;
+}
+
+static JsonObject *run_dump_json(const char *script, JsonParser *parser)
+{
+	g_autoptr(GError) error = NULL;
+	struct run r;
+	const char *brace;
+
+	run_cli_input(&r, script, (const char *const[]){ "--no-manifest", "run",
+							 "-", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	brace = strchr(r.out, '{');
+	g_assert_nonnull(brace);
+	json_parser_load_from_data(parser, brace, -1, &error);
+	g_assert_no_error(error);
+	run_clear(&r);
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+static void test_dump_json_lpae(void)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *root, *cfg, *tcr;
+
+	g_test_summary("dump json of an S1 table: Linux register values and "
+		       "the spec's worked descriptor, byte for byte");
+	root = run_dump_json("load io-pgtable-arm\n"
+			     "alloc t arm-64-lpae-s1 ias=48 oas=48\n"
+			     "map t 0x1000 0x1000 4K rwcn\n"
+			     "map t 0x200000 0x200000 2M r\n"
+			     "dump t json\n", parser);
+	g_assert_cmpstr(json_object_get_string_member(root, "format"), ==,
+			"arm-64-lpae-s1");
+	cfg = json_object_get_object_member(root, "cfg");
+	g_assert_cmpint(json_object_get_int_member(cfg, "mair"), ==,
+			0xf404ff44);
+	g_assert_cmpint(json_object_get_int_member(cfg, "ttbr"), ==,
+			json_object_get_int_member(root, "root_pa"));
+	tcr = json_object_get_object_member(cfg, "tcr");
+	g_assert_cmpint(json_object_get_int_member(tcr, "ips"), ==, 5);
+	g_assert_cmpint(json_object_get_int_member(tcr, "tsz"), ==, 16);
+	g_assert_cmpint(json_object_get_int_member(tcr, "sh"), ==, 3);
+	g_assert_cmpuint(json_array_get_length(
+		json_object_get_array_member(root, "tables")), ==, 4);
+	/* spec 2.5: S1, R|W|NOEXEC|CACHE, 4K page at PA 0x1000 */
+	g_assert_cmphex(json_entry(root, 3, 1, 8), ==, 0x0060000000001F47);
+	/* spec 2.5: S1, R only, 2M block at PA 0x200000 */
+	g_assert_cmphex(json_entry(root, 2, 1, 8), ==, 0x0000000000200EC1);
+}
+
+static void test_dump_json_v7s(void)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *root, *cfg;
+
+	g_test_summary("dump json of a v7s table: TTBR/PRRR/NMRR and the "
+		       "spec's worked descriptors, byte for byte");
+	root = run_dump_json("load io-pgtable-arm-v7s\n"
+			     "alloc t arm-v7s\n"
+			     "map t 0x1000 0x1000 4K rwc\n"
+			     "dump t json\n", parser);
+	cfg = json_object_get_object_member(root, "cfg");
+	g_assert_cmpint(json_object_get_int_member(cfg, "prrr"), ==,
+			0x800B8204);
+	g_assert_cmpint(json_object_get_int_member(cfg, "nmrr"), ==,
+			0x40004000);
+	g_assert_cmpint(json_object_get_int_member(cfg, "ttbr"), ==,
+			json_object_get_int_member(root, "root_pa") | 0x6A);
+	/* spec 3.4: 4K, R|W|CACHE, PA 0x1000 */
+	g_assert_cmphex(json_entry(root, 2, 1, 4), ==, 0x00001C7E);
+	g_assert_cmpint(json_object_get_int_member(
+		json_array_get_object_element(json_object_get_array_member(
+			root, "tables"), 0), "size"), ==, 16384);
+}
+
+static void test_dump_dot(void)
+{
+	struct run r;
+
+	g_test_summary("dump dot is a Graphviz digraph with an edge per table "
+		       "pointer");
+	run_cli_input(&r, "load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+		      "map t 0x1000 0x1000 4K\ndump t dot\n",
+		      (const char *const[]){ "--no-manifest", "run", "-", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "digraph \"t\" {\n"));
+	g_assert_nonnull(strstr(r.out, "  t440000000:e0 -> t440001000;\n"));
+	g_assert_true(g_str_has_suffix(r.out, "}\n"));
+	run_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/cli/usage/no-command", test_usage_no_command);
+	g_test_add_func("/cli/usage/unknown-command", test_usage_unknown_command);
+	g_test_add_func("/cli/usage/bad-option", test_usage_bad_option);
+	g_test_add_func("/cli/usage/bad-mem-size", test_usage_bad_mem);
+	g_test_add_func("/cli/usage/version", test_version);
+	g_test_add_func("/cli/usage/help", test_help);
+	g_test_add_func("/cli/list/bundled-in-manifest-order", test_list_bundled);
+	g_test_add_func("/cli/list/json-keys", test_list_json);
+	g_test_add_func("/cli/info/by-name", test_info_name);
+	g_test_add_func("/cli/info/missing-plugin-fails", test_info_missing);
+	g_test_add_func("/cli/plan/bundled", test_plan_bundled);
+	g_test_add_func("/cli/plan/bad-manifest-line", test_plan_bad_manifest);
+	g_test_add_func("/cli/manifest/unreadable", test_missing_manifest);
+	g_test_add_func("/cli/run/demo", test_run_demo);
+	g_test_add_func("/cli/run/stdin", test_run_stdin);
+	g_test_add_func("/cli/run/errors-name-file-and-line", test_run_errors);
+	g_test_add_func("/cli/run/expected-failure-that-succeeds",
+			test_run_expected_failure_succeeds);
+	g_test_add_func("/cli/run/missing-file", test_run_missing_file);
+	g_test_add_func("/cli/dump/json-lpae-bytes", test_dump_json_lpae);
+	g_test_add_func("/cli/dump/json-v7s-bytes", test_dump_json_v7s);
+	g_test_add_func("/cli/dump/dot", test_dump_dot);
+	return g_test_run();
+}
