@@ -253,12 +253,48 @@ static const char *glued_mode(const char *tok)
 	return NULL;
 }
 
+/* The tokens after "softdep NAME": mode tokens, each followed by names. */
+static char *softdep_check_deps(const char *name, char *const *tok,
+				guint ntok)
+{
+	int mode = -1;
+	guint count = 0;
+
+	for (guint i = 0; i < ntok; i++) {
+		int k = mode_of(tok[i]);
+		g_autofree char *e = NULL;
+
+		if (k >= 0) {
+			if (mode >= 0 && !count)
+				break;
+			mode = k;
+			count = 0;
+			continue;
+		}
+		if (mode >= 0 && !glued_mode(tok[i])) {
+			if (!iopgt_name_is_valid(tok[i]))
+				return name_problem(tok[i]);
+			count++;
+			continue;
+		}
+		e = g_strescape(tok[i], NULL);
+		if (glued_mode(tok[i]))
+			return g_strdup_printf("softdep %s: '%s' needs a space after '%s'",
+					       name, e, glued_mode(tok[i]));
+		return g_strdup_printf("softdep %s: '%s' comes before any 'pre:' or 'post:'",
+				       name, e);
+	}
+	/* mode is set: a name before any mode has returned above */
+	if (count)
+		return NULL;
+	return g_strdup_printf("softdep %s: '%s' names no plugin", name,
+			       softdep_mode[mode]);
+}
+
 /* Every check before any change, so a bad line changes nothing. */
 static char *softdep_check(const struct line *l)
 {
 	const char *name = l->ntok > 1 ? l->tok[1] : NULL;
-	int mode = -1;
-	guint count = 0;
 
 	if (!name)
 		return g_strdup("softdep: missing plugin name");
@@ -270,39 +306,7 @@ static char *softdep_check(const struct line *l)
 	if (l->ntok == 2)
 		return g_strdup_printf("softdep %s: no 'pre:' or 'post:' dependencies",
 				       name);
-
-	for (guint i = 2; i < l->ntok; i++) {
-		const char *tok = l->tok[i];
-		int k = mode_of(tok);
-
-		if (k >= 0) {
-			if (mode >= 0 && !count)
-				break;
-			mode = k;
-			count = 0;
-			continue;
-		}
-		if (glued_mode(tok)) {
-			g_autofree char *e = g_strescape(tok, NULL);
-
-			return g_strdup_printf("softdep %s: '%s' needs a space after '%s'",
-					       name, e, glued_mode(tok));
-		}
-		if (mode < 0) {
-			g_autofree char *e = g_strescape(tok, NULL);
-
-			return g_strdup_printf("softdep %s: '%s' comes before any 'pre:' or 'post:'",
-					       name, e);
-		}
-		if (!iopgt_name_is_valid(tok))
-			return name_problem(tok);
-		count++;
-	}
-	/* mode is set: a name before it has already returned */
-	if (count)
-		return NULL;
-	return g_strdup_printf("softdep %s: '%s' names no plugin", name,
-			       softdep_mode[mode]);
+	return softdep_check_deps(name, l->tok + 2, l->ntok - 2);
 }
 
 static char *parse_softdep(struct iopgt_manifest *m, const struct line *l)

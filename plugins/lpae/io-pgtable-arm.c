@@ -531,28 +531,27 @@ lpae_map_clear_slots(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
 	return 0;
 }
 
-static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
-			  uint64_t paddr, size_t pgsize, size_t pgcount,
-			  int prot, size_t *mapped)
+/*
+ * The general map: Linux's algorithm step by step.  Checks every argument
+ * (with Linux's warnings), installs missing tables, syncs for a
+ * non-coherent walker, replaces leftover tables with blocks.
+ */
+static __attribute__((noinline)) int
+lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
+		 size_t pgsize, size_t pgcount, int prot, size_t *mapped)
 {
-	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int lvl, target = d->size_lvl[lg];
 	unsigned int shift = d->start_shift;
 	lpae_pte_t *ptep, pte, any = 0;
 	size_t i, n;
+	int ret;
 
-	/* one test for the common case; lpae_map_check() says which */
-	if (unlikely(target < 0 || (pgsize & (pgsize - 1)) || !pgcount ||
-		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
-		     ((iova | paddr) & (pgsize - 1)) ||
-		     !lpae_iova_in_range(d, iova)))
-		goto check;
+	ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
+	if (ret)
+		return ret;
 	n = lpae_batch(d, iova, lg, target, pgcount);
-	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
-		goto check;
 
-walk:
 	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
 	for (lvl = d->start_level; lvl < target; lvl++) {
 		lpae_pte_t *table;
@@ -571,40 +570,81 @@ walk:
 
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
-	if (unlikely(any)) {
-		int ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize,
-					       target);
-
+	if (any) {
+		ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize, target);
 		if (ret)
 			return ret;
 	}
 
-	pte = d->prot_pte[prot & 63] | d->leaf_type[target] |
-	      paddr_to_pte(paddr);
-	if (likely(!d->oa_hi)) {
-		/* PA[47:12] sit in place: step the descriptor by the size */
-		for (i = 0; i < n; i++, pte += pgsize)
-			ptep[i] = pte;
-	} else {
-		pte &= ~LPAE_PTE_ADDR_MASK;
-		for (i = 0; i < n; i++)
-			ptep[i] = pte | paddr_to_pte(paddr + i * pgsize);
-	}
+	pte = d->prot_pte[prot & 63] | d->leaf_type[target];
+	for (i = 0; i < n; i++)
+		ptep[i] = pte | paddr_to_pte(paddr + i * pgsize);
 	if (!d->coherent)
 		lpae_sync(d, ptep, n * sizeof(*ptep));
 	*mapped += n * pgsize;
 	return 0;
+}
 
-check:
-	{
-		int ret = lpae_map_check(d, iova, paddr, pgsize, pgcount,
-					 prot);
+/* Tail of a fast non-coherent map: make the new leaves visible. */
+static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
+						      lpae_pte_t *ptep,
+						      size_t n)
+{
+	lpae_sync(d, ptep, n * sizeof(*ptep));
+	return 0;
+}
 
-		if (ret)
-			return ret;
-		n = lpae_batch(d, iova, lg, target, pgcount);
-		goto walk;
+/*
+ * map_pages.  The common case (valid arguments, every table on the way
+ * present and synced, the target slots empty, PA[47:12] in place) is
+ * handled here without a single call, so it needs no stack frame;
+ * anything else starts over in lpae_map_general().
+ */
+static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
+			  uint64_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, size_t *mapped)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int target = d->size_lvl[lg];
+	unsigned int shift = d->start_shift;
+	lpae_pte_t *ptep, pte, any = 0;
+	size_t i, n;
+
+	/* pgsize one size of the bitmap, iova and paddr aligned to it */
+	if (unlikely(target < 0 || ((iova | paddr | pgsize) & (pgsize - 1)) ||
+		     !pgcount || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+		     !lpae_iova_in_range(d, iova) || d->oa_hi))
+		goto general;
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
+		goto general;
+
+	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
+	while (shift != lg) {
+		pte = lpae_read_pte(ptep);
+		if (unlikely((pte & d->table_need) != d->table_need))
+			goto general;
+		shift -= d->bits_per_level;
+		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
 	}
+
+	for (i = 0; i < n; i++)
+		any |= ptep[i];
+	if (unlikely(any))
+		goto general;
+
+	/* PA[47:12] sit in place: step the descriptor by the size */
+	pte = d->prot_pte[prot & 63] | d->leaf_type[target] | paddr;
+	for (i = 0; i < n; i++, pte += pgsize)
+		ptep[i] = pte;
+	*mapped += n * pgsize;
+	if (!d->coherent)
+		return lpae_sync_leaves(d, ptep, n);
+	return 0;
+
+general:
+	return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot, mapped);
 }
 
 /* ---- unmap ----------------------------------------------------------------- */
@@ -636,37 +676,30 @@ lpae_unmap_stuck(struct lpae_pgtable *d, lpae_pte_t pte, unsigned long iova)
 }
 
 /*
- * Clear up to n entries from ptep at level lvl, stopping at a hole (a
- * warning unless NO_WARN).  Tables among them go with their subtrees.
- * Returns the bytes unmapped.
+ * Finish clearing a batch from entry i on, the general way (Linux's
+ * loop): stop at a hole (a warning unless NO_WARN), remove tables with
+ * their subtrees, then sync the cleared entries and queue one TLB
+ * invalidation per entry into a live gather.  Returns the bytes unmapped.
  */
-static inline size_t lpae_clear_ptes(struct lpae_pgtable *d,
-				     unsigned long iova, size_t size, size_t n,
-				     int lvl, lpae_pte_t *ptep,
-				     struct iopgt_iotlb_gather *gather)
+static __attribute__((noinline)) size_t
+lpae_clear_ptes_slow(struct lpae_pgtable *d, unsigned long iova, size_t size,
+		     size_t n, size_t i, int lvl, lpae_pte_t *ptep,
+		     struct iopgt_iotlb_gather *gather)
 {
-	size_t i;
+	for (; i < n; i++) {
+		lpae_pte_t pte = ptep[i];
 
-	if (lvl == LPAE_MAX_LEVELS - 1) {
-		/* only leaves live at the last level: one pass */
-		for (i = 0; i < n && ptep[i]; i++)
-			ptep[i] = 0;
-	} else {
-		for (i = 0; i < n; i++) {
-			lpae_pte_t pte = ptep[i];
-
-			if (!pte)
-				break;
-			if (!pte_is_leaf(d, pte, lvl))
-				lpae_remove_table(d, &ptep[i], iova + i * size,
-						  lvl);
-			else
-				ptep[i] = 0;
+		if (!pte) {
+			if (!lpae_no_warn(d))
+				iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
+					       iova + i * size);
+			break;
 		}
+		if (pte_is_leaf(d, pte, lvl))
+			ptep[i] = 0;
+		else
+			lpae_remove_table(d, &ptep[i], iova + i * size, lvl);
 	}
-	if (unlikely(i < n) && !lpae_no_warn(d))
-		iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
-			       iova + i * size);
 	if (!d->coherent && i)
 		lpae_sync(d, ptep, i * sizeof(*ptep));
 
@@ -678,22 +711,28 @@ static inline size_t lpae_clear_ptes(struct lpae_pgtable *d,
 	return i * size;
 }
 
+/*
+ * unmap_pages.  Walks without calls; clears the leaves of the batch in one
+ * pass and hands anything else (a hole, a table to free, a sync, a gather)
+ * to lpae_clear_ptes_slow(), which carries on where this loop stopped.
+ */
 static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 			       size_t pgsize, size_t pgcount,
 			       struct iopgt_iotlb_gather *gather)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
-	int lvl, target = d->size_lvl[lg];
+	int target = d->size_lvl[lg];
 	unsigned int shift = d->start_shift;
-	lpae_pte_t *ptep;
+	lpae_pte_t *ptep, leaf;
+	size_t i, n;
 
-	if (unlikely(target < 0 || (pgsize & (pgsize - 1)) || !pgcount ||
-		     (iova & (pgsize - 1)) || !lpae_iova_in_range(d, iova)))
+	if (unlikely(target < 0 || ((iova | pgsize) & (pgsize - 1)) ||
+		     !pgcount || !lpae_iova_in_range(d, iova)))
 		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
 
 	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
-	for (lvl = d->start_level; lvl < target; lvl++) {
+	while (shift != lg) {
 		lpae_pte_t pte = lpae_read_pte(ptep);
 
 		/* a hole, or a block bigger than the request */
@@ -703,33 +742,68 @@ static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
 	}
 
-	return lpae_clear_ptes(d, iova, pgsize,
-			       lpae_batch(d, iova, lg, target, pgcount),
-			       target, ptep, gather);
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	leaf = d->leaf_type[target];
+	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
+		ptep[i] = 0;
+	if (unlikely(i < n || !d->coherent || gather))
+		return lpae_clear_ptes_slow(d, iova, pgsize, n, i, target,
+					    ptep, gather);
+	return n * pgsize;
 }
 
 /* ---- lookups --------------------------------------------------------------- */
 
+/*
+ * One step down a lookup: the entry for iova in *table at level lvl; if it
+ * is a table, *table becomes that table.  Returns true to keep walking.
+ */
+static inline bool lpae_lookup_step(const struct lpae_pgtable *d,
+				    const lpae_pte_t **table, lpae_pte_t *pte,
+				    unsigned long iova, int lvl)
+{
+	*pte = lpae_read_pte(&(*table)[LPAE_LVL_IDX(d, iova, lvl)]);
+	if (~*pte & LPAE_PTE_TYPE_TABLE)
+		return false;
+	*table = pte_to_table(d, *pte);
+	return true;
+}
+
+/*
+ * No range check, as Linux: bits above ias are simply not indexed.  The
+ * walk is unrolled from the start level, so each level is a handful of
+ * instructions with its shift and mask at fixed offsets.
+ */
 static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
-	unsigned int shift = d->start_shift;
-	lpae_pte_t pte = lpae_read_pte(&d->pgd[(iova >> shift) & d->pgd_mask]);
+	const lpae_pte_t *table = d->pgd;
+	lpae_pte_t pte;
+	int lvl;
 
-	/*
-	 * No range check, as Linux: bits above ias are simply not indexed.
-	 * The level is implied by the shift: the last level's is pg_shift.
-	 */
-	while (!(~pte & LPAE_PTE_TYPE_TABLE) && shift != d->pg_shift) {
-		shift -= d->bits_per_level;
-		pte = lpae_read_pte(&pte_to_table(d, pte)[(iova >> shift) &
-							  d->tbl_mask]);
+	switch (d->start_level) {
+	case 0:
+		lvl = 0;
+		if (!lpae_lookup_step(d, &table, &pte, iova, 0))
+			break;
+		/* fallthrough */
+	case 1:
+		lvl = 1;
+		if (!lpae_lookup_step(d, &table, &pte, iova, 1))
+			break;
+		/* fallthrough */
+	case 2:
+		lvl = 2;
+		if (!lpae_lookup_step(d, &table, &pte, iova, 2))
+			break;
+		/* fallthrough */
+	default:
+		lvl = 3;
+		pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, 3)]);
 	}
-	if ((pte & LPAE_PTE_TYPE_MASK) !=
-	    (shift == d->pg_shift ? d->leaf_type[LPAE_MAX_LEVELS - 1] :
-				    LPAE_PTE_TYPE_BLOCK))
+	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
 		return 0;
-	return pte_to_paddr(d, pte) | (iova & ~(~0UL << shift));
+	return pte_to_paddr(d, pte) | (iova & (LPAE_BLOCK_SIZE(d, lvl) - 1));
 }
 
 /*
@@ -1139,7 +1213,9 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 		d->lvl_mask[l] = (1UL << bits) - 1;
 		d->lvl_entries[l] = 1U << (bits < bpl ? bits : bpl);
 		d->leaf_type[l] = LPAE_PTE_TYPE_BLOCK;
-		if (l >= d->start_level && d->lvl_shift[l] < 64)
+		/* only sizes the bitmap offers: the fast checks rely on it */
+		if (l >= d->start_level && d->lvl_shift[l] < 63 &&
+		    (d->pgsize_bitmap & BIT(d->lvl_shift[l])))
 			d->size_lvl[d->lvl_shift[l]] = l;
 	}
 	if (d->stage != LPAE_MALI)
