@@ -12,6 +12,7 @@
  * free lists threaded through the free blocks themselves and one byte of
  * metadata per page.  Blocks are naturally aligned in PA and VA.
  */
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -40,7 +41,8 @@ struct zone {
 enum { ZONE_DMA32, ZONE_NORMAL, NR_ZONES };
 
 struct iopgt_physmem {
-	GMutex lock;
+	/* pthread, not GMutex: GLib's futex mutex is invisible to TSan */
+	pthread_mutex_t lock;
 	uint8_t *base;			/* VA of PA IOPGT_PHYS_BASE */
 	void *map;			/* what mmap returned */
 	size_t map_len;
@@ -131,14 +133,14 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 	size &= ~(IOPGT_PHYS_PAGE - 1);
 
 	pm = g_new0(struct iopgt_physmem, 1);
-	g_mutex_init(&pm->lock);
+	pthread_mutex_init(&pm->lock, NULL);
 	/* Over-reserve so the base is aligned like the largest block: then
 	 * a block aligned in PA is aligned in VA too. */
 	pm->map_len = size + MAX_BLOCK;
 	pm->map = mmap(NULL, pm->map_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pm->map == MAP_FAILED) {
-		g_mutex_clear(&pm->lock);
+		pthread_mutex_destroy(&pm->lock);
 		g_free(pm);
 		return -ENOMEM;
 	}
@@ -163,7 +165,7 @@ void iopgt_physmem_free(struct iopgt_physmem *pm)
 		return;
 	munmap(pm->map, pm->map_len);
 	g_free(pm->meta);
-	g_mutex_clear(&pm->lock);
+	pthread_mutex_destroy(&pm->lock);
 	g_free(pm);
 }
 
@@ -200,7 +202,7 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 	if (order > MAX_ORDER)
 		return NULL;
 
-	g_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->lock);
 	if (pm->limit && pm->in_use + bytes > pm->limit)
 		goto out_unlock;
 	if (!(flags & IOPGT_MEM_DMA32))
@@ -210,7 +212,7 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 	if (va)
 		pm->in_use += bytes;
 out_unlock:
-	g_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->lock);
 
 	if (!va)
 		return NULL;
@@ -233,7 +235,7 @@ void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 	uint64_t pfn = va_to_pfn(pm, va);
 	struct zone *z = pfn_zone(pm, pfn);
 
-	g_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->lock);
 	pm->in_use -= IOPGT_PHYS_PAGE << order;
 	/* merge with free buddies of the same order */
 	while (order < MAX_ORDER) {
@@ -248,7 +250,7 @@ void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 		order++;
 	}
 	list_push(pm, z, pfn, order);
-	g_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->lock);
 }
 
 uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm)
@@ -258,18 +260,18 @@ uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm)
 
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes)
 {
-	g_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->lock);
 	pm->limit = bytes;
-	g_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->lock);
 }
 
 uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm)
 {
 	uint64_t v;
 
-	g_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->lock);
 	v = pm->in_use;
-	g_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->lock);
 	return v;
 }
 

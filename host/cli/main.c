@@ -381,10 +381,18 @@ static int cmd_plan(struct cli *cli, bool manifest_ok)
 
 /* ---- main ------------------------------------------------------------------ */
 
+static void free_options(void)
+{
+	g_clear_pointer(&opt_plugin_dirs, g_strfreev);
+	g_clear_pointer(&opt_manifest, g_free);
+	g_clear_pointer(&opt_mem, g_free);
+}
+
 static int usage_error(GOptionContext *ctx, const char *msg)
 {
 	fprintf(stderr, "iopgt-host: %s\nTry 'iopgt-host --help'.\n", msg);
 	g_option_context_free(ctx);
+	free_options();
 	return EXIT_USAGE;
 }
 
@@ -437,7 +445,7 @@ int main(int argc, char **argv)
 {
 	GOptionContext *ctx;
 	g_autoptr(GError) error = NULL;
-	struct cli cli = { .out = stdout, .host_errors = g_string_new(NULL) };
+	struct cli cli = { .out = stdout };
 	bool manifest_ok = true;
 	const char *cmd;
 	int status;
@@ -462,6 +470,7 @@ int main(int argc, char **argv)
 		printf("iopgt-host %s (plugin ABI %d.%d)\n", IOPGT_VERSION,
 		       IOPGT_ABI_MAJOR, IOPGT_ABI_MINOR);
 		g_option_context_free(ctx);
+		free_options();
 		return EXIT_OK;
 	}
 	if (argc < 2)
@@ -482,6 +491,7 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(ctx);
 
+	cli.host_errors = g_string_new(NULL);
 	cli.json = opt_json;
 	cli.verbose = opt_verbose;
 	cli.host = iopgt_host_new();
@@ -506,8 +516,6 @@ int main(int argc, char **argv)
 
 	iopgt_host_unref(cli.host);
 	g_string_free(cli.host_errors, TRUE);
-	g_strfreev(opt_plugin_dirs);
-	g_free(opt_manifest);
-	g_free(opt_mem);
+	free_options();
 	return status;
 }

@@ -137,6 +137,7 @@ struct lpae_pgtable {
 	uint64_t oa_mask;		/* decoded output-address bits */
 	uint8_t lvl_shift[LPAE_MAX_LEVELS];	/* LVL_SHIFT(l) */
 	uint8_t leaf_type[LPAE_MAX_LEVELS];	/* type bits of a leaf at l */
+	unsigned long lvl_offset[LPAE_MAX_LEVELS];	/* BLOCK_SIZE(l) - 1 */
 	uint32_t lvl_entries[LPAE_MAX_LEVELS];	/* batch limit at l */
 	unsigned long lvl_mask[LPAE_MAX_LEVELS];	/* LVL_IDX mask at l */
 	int8_t size_lvl[64];		/* log2(pgsize) -> level, or -1 */
@@ -597,8 +598,10 @@ static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
 /*
  * map_pages.  The common case (valid arguments, every table on the way
  * present and synced, the target slots empty, PA[47:12] in place) is
- * handled here without a single call, so it needs no stack frame;
- * anything else starts over in lpae_map_general().
+ * handled here without a call that returns, so it needs no stack frame;
+ * anything else starts over in lpae_map_general().  Values are folded as
+ * soon as possible (prot and paddr into pte, pgcount into n) to keep the
+ * walk within the caller-saved registers.
  */
 static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
 			  uint64_t paddr, size_t pgsize, size_t pgcount,
@@ -607,7 +610,7 @@ static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	unsigned int shift = d->start_shift;
+	unsigned int shift;
 	lpae_pte_t *ptep, pte, any = 0;
 	size_t i, n;
 
@@ -619,23 +622,24 @@ static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
 	n = lpae_batch(d, iova, lg, target, pgcount);
 	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
 		goto general;
+	/* PA[47:12] sit in place: no encoding needed */
+	pte = d->prot_pte[prot & 63] | d->leaf_type[target] | paddr;
 
+	shift = d->start_shift;
 	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
 	while (shift != lg) {
-		pte = lpae_read_pte(ptep);
-		if (unlikely((pte & d->table_need) != d->table_need))
+		lpae_pte_t entry = lpae_read_pte(ptep);
+
+		if (unlikely(~entry & d->table_need))
 			goto general;
 		shift -= d->bits_per_level;
-		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
+		ptep = pte_to_table(d, entry) + ((iova >> shift) & d->tbl_mask);
 	}
 
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
 	if (unlikely(any))
 		goto general;
-
-	/* PA[47:12] sit in place: step the descriptor by the size */
-	pte = d->prot_pte[prot & 63] | d->leaf_type[target] | paddr;
 	for (i = 0; i < n; i++, pte += pgsize)
 		ptep[i] = pte;
 	*mapped += n * pgsize;
@@ -676,16 +680,33 @@ lpae_unmap_stuck(struct lpae_pgtable *d, lpae_pte_t pte, unsigned long iova)
 }
 
 /*
- * Finish clearing a batch from entry i on, the general way (Linux's
+ * The table at level lvl that holds iova's entry, for a caller that has
+ * just walked there (so every table on the way exists).
+ */
+static lpae_pte_t *lpae_table_of(const struct lpae_pgtable *d,
+				 unsigned long iova, int lvl)
+{
+	lpae_pte_t *table = d->pgd;
+
+	for (int l = d->start_level; l < lvl; l++)
+		table = pte_to_table(d, table[LPAE_LVL_IDX(d, iova, l)]);
+	return table;
+}
+
+/*
+ * Finish a batch of unmap_pages from entry i on, the general way (Linux's
  * loop): stop at a hole (a warning unless NO_WARN), remove tables with
  * their subtrees, then sync the cleared entries and queue one TLB
  * invalidation per entry into a live gather.  Returns the bytes unmapped.
  */
 static __attribute__((noinline)) size_t
-lpae_clear_ptes_slow(struct lpae_pgtable *d, unsigned long iova, size_t size,
-		     size_t n, size_t i, int lvl, lpae_pte_t *ptep,
-		     struct iopgt_iotlb_gather *gather)
+lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
+		  size_t n, size_t i, struct iopgt_iotlb_gather *gather)
 {
+	int lvl = d->size_lvl[__builtin_ctzl(size)];
+	lpae_pte_t *ptep = lpae_table_of(d, iova, lvl) +
+			   LPAE_LVL_IDX(d, iova, lvl);
+
 	for (; i < n; i++) {
 		lpae_pte_t pte = ptep[i];
 
@@ -712,9 +733,9 @@ lpae_clear_ptes_slow(struct lpae_pgtable *d, unsigned long iova, size_t size,
 }
 
 /*
- * unmap_pages.  Walks without calls; clears the leaves of the batch in one
- * pass and hands anything else (a hole, a table to free, a sync, a gather)
- * to lpae_clear_ptes_slow(), which carries on where this loop stopped.
+ * unmap_pages.  Walks without calls and clears the leaves of the batch in
+ * one pass; anything else (a hole, a table to free, a sync, a gather) is
+ * left to lpae_unmap_finish(), which carries on where this loop stopped.
  */
 static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 			       size_t pgsize, size_t pgcount,
@@ -723,87 +744,89 @@ static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	unsigned int shift = d->start_shift;
+	unsigned int shift;
 	lpae_pte_t *ptep, leaf;
 	size_t i, n;
 
 	if (unlikely(target < 0 || ((iova | pgsize) & (pgsize - 1)) ||
 		     !pgcount || !lpae_iova_in_range(d, iova)))
 		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	leaf = d->leaf_type[target];
 
+	shift = d->start_shift;
 	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
 	while (shift != lg) {
 		lpae_pte_t pte = lpae_read_pte(ptep);
 
 		/* a hole, or a block bigger than the request */
-		if (unlikely((pte & LPAE_PTE_TYPE_MASK) != LPAE_PTE_TYPE_TABLE))
+		if (unlikely(~pte & LPAE_PTE_TYPE_TABLE))
 			return lpae_unmap_stuck(d, pte, iova);
 		shift -= d->bits_per_level;
 		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
 	}
 
-	n = lpae_batch(d, iova, lg, target, pgcount);
-	leaf = d->leaf_type[target];
 	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
 		ptep[i] = 0;
 	if (unlikely(i < n || !d->coherent || gather))
-		return lpae_clear_ptes_slow(d, iova, pgsize, n, i, target,
-					    ptep, gather);
+		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
 	return n * pgsize;
 }
 
 /* ---- lookups --------------------------------------------------------------- */
 
-/*
- * One step down a lookup: the entry for iova in *table at level lvl; if it
- * is a table, *table becomes that table.  Returns true to keep walking.
- */
-static inline bool lpae_lookup_step(const struct lpae_pgtable *d,
-				    const lpae_pte_t **table, lpae_pte_t *pte,
-				    unsigned long iova, int lvl)
+/* A leaf's output address plus iova's offset into it, or 0 if not a leaf. */
+static inline uint64_t lpae_leaf_to_phys(const struct lpae_pgtable *d,
+					 lpae_pte_t pte, unsigned long iova,
+					 int lvl)
 {
-	*pte = lpae_read_pte(&(*table)[LPAE_LVL_IDX(d, iova, lvl)]);
-	if (~*pte & LPAE_PTE_TYPE_TABLE)
-		return false;
-	*table = pte_to_table(d, *pte);
-	return true;
+	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
+		return 0;
+	return pte_to_paddr(d, pte) | (iova & d->lvl_offset[lvl]);
+}
+
+/* The entry for iova in the table at level lvl. */
+static inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
+				     const lpae_pte_t *table,
+				     unsigned long iova, int lvl)
+{
+	return lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
 }
 
 /*
  * No range check, as Linux: bits above ias are simply not indexed.  The
- * walk is unrolled from the start level, so each level is a handful of
- * instructions with its shift and mask at fixed offsets.
+ * walk is unrolled from the start level, so each level's shift and mask
+ * sit at fixed offsets and each level ends in its own leaf check.
  */
 static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	const lpae_pte_t *table = d->pgd;
 	lpae_pte_t pte;
-	int lvl;
 
 	switch (d->start_level) {
 	case 0:
-		lvl = 0;
-		if (!lpae_lookup_step(d, &table, &pte, iova, 0))
-			break;
+		pte = lpae_lookup(d, table, iova, 0);
+		if (~pte & LPAE_PTE_TYPE_TABLE)
+			return lpae_leaf_to_phys(d, pte, iova, 0);
+		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 1:
-		lvl = 1;
-		if (!lpae_lookup_step(d, &table, &pte, iova, 1))
-			break;
+		pte = lpae_lookup(d, table, iova, 1);
+		if (~pte & LPAE_PTE_TYPE_TABLE)
+			return lpae_leaf_to_phys(d, pte, iova, 1);
+		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 2:
-		lvl = 2;
-		if (!lpae_lookup_step(d, &table, &pte, iova, 2))
-			break;
+		pte = lpae_lookup(d, table, iova, 2);
+		if (~pte & LPAE_PTE_TYPE_TABLE)
+			return lpae_leaf_to_phys(d, pte, iova, 2);
+		table = pte_to_table(d, pte);
 		/* fallthrough */
 	default:
-		lvl = 3;
-		pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, 3)]);
+		pte = lpae_lookup(d, table, iova, 3);
+		return lpae_leaf_to_phys(d, pte, iova, 3);
 	}
-	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
-		return 0;
-	return pte_to_paddr(d, pte) | (iova & (LPAE_BLOCK_SIZE(d, lvl) - 1));
 }
 
 /*
@@ -1210,6 +1233,7 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 		int bits = l == d->start_level ? d->pgd_bits : bpl;
 
 		d->lvl_shift[l] = LPAE_LVL_SHIFT(l, bpl);
+		d->lvl_offset[l] = LPAE_BLOCK_SIZE(d, l) - 1;
 		d->lvl_mask[l] = (1UL << bits) - 1;
 		d->lvl_entries[l] = 1U << (bits < bpl ? bits : bpl);
 		d->leaf_type[l] = LPAE_PTE_TYPE_BLOCK;

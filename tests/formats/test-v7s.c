@@ -994,7 +994,7 @@ static void test_map_bad_pgsize(struct fixture *f, gconstpointer data)
 			g_assert_cmpint(map(f, 0, 0, bad[i], 1, RW), ==,
 					-EINVAL);
 	});
-	g_assert_cmpuint(log_capture_count(&f->log, "is not in 0x1110000"), ==,
+	g_assert_cmpuint(log_capture_count(&f->log, "is not in 0x1111000"), ==,
 			 G_N_ELEMENTS(bad));
 }
 

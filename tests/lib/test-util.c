@@ -95,14 +95,14 @@ static void capture_fn(void *data, int priority, const char *file, int line,
 	g_strchomp(l);
 	if (cap->echo)
 		g_test_message("%s", l);
-	g_mutex_lock(&cap->lock);
+	g_rec_mutex_lock(&cap->lock);
 	g_ptr_array_add(cap->lines, l);
-	g_mutex_unlock(&cap->lock);
+	g_rec_mutex_unlock(&cap->lock);
 }
 
 void log_capture_init(struct log_capture *cap)
 {
-	g_mutex_init(&cap->lock);
+	g_rec_mutex_init(&cap->lock);
 	cap->lines = g_ptr_array_new_with_free_func(g_free);
 	cap->echo = g_test_verbose();
 }
@@ -110,7 +110,7 @@ void log_capture_init(struct log_capture *cap)
 void log_capture_clear(struct log_capture *cap)
 {
 	g_ptr_array_unref(cap->lines);
-	g_mutex_clear(&cap->lock);
+	g_rec_mutex_clear(&cap->lock);
 }
 
 void log_capture_attach(struct log_capture *cap, struct iopgt_host *host)
@@ -123,11 +123,11 @@ unsigned int log_capture_count(struct log_capture *cap, const char *needle)
 {
 	unsigned int n = 0;
 
-	g_mutex_lock(&cap->lock);
+	g_rec_mutex_lock(&cap->lock);
 	for (guint i = 0; i < cap->lines->len; i++)
 		if (strstr(g_ptr_array_index(cap->lines, i), needle))
 			n++;
-	g_mutex_unlock(&cap->lock);
+	g_rec_mutex_unlock(&cap->lock);
 	return n;
 }
 
@@ -135,11 +135,11 @@ char *log_capture_dump(struct log_capture *cap)
 {
 	GString *s = g_string_new(NULL);
 
-	g_mutex_lock(&cap->lock);
+	g_rec_mutex_lock(&cap->lock);
 	for (guint i = 0; i < cap->lines->len; i++)
 		g_string_append_printf(s, "%s\n",
 				       (char *)g_ptr_array_index(cap->lines, i));
-	g_mutex_unlock(&cap->lock);
+	g_rec_mutex_unlock(&cap->lock);
 	return g_string_free(s, FALSE);
 }
 

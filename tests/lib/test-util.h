@@ -31,7 +31,7 @@ void tlb_recorder_clear(struct tlb_recorder *rec);
 
 /* Every message the host logs, as "PRIO: text" lines (PRIO err/warning/...). */
 struct log_capture {
-	GMutex lock;
+	GRecMutex lock;		/* pthread-based: visible to TSan */
 	GPtrArray *lines;
 	bool echo;			/* also print with g_test_message() */
 };
