@@ -10,10 +10,20 @@ set(IOPGT_TEST_ENV
   "IOPGT_TEST_PLUGIN_DIR=${IOPGT_PLUGIN_OUTPUT_DIR}"
   "IOPGT_TEST_FIXTURE_DIR=${CMAKE_BINARY_DIR}/tests/fixtures/plugins"
   "IOPGT_TEST_CLI=${CMAKE_BINARY_DIR}/${CMAKE_INSTALL_BINDIR}/iopgt-host"
+  "IOPGT_TEST_SOURCE_ROOT=${CMAKE_SOURCE_DIR}"
   "MALLOC_CHECK_=2"
   "MALLOC_PERTURB_=165"
   "G_DEBUG=gc-friendly"
   "G_SLICE=always-malloc")
+
+# With IOPGT_VALGRIND=ON every single-threaded test is registered a second
+# time as NAME-valgrind (label valgrind): memcheck with full leak checking,
+# any error fails the test.
+option(IOPGT_VALGRIND "Also run the tests under valgrind memcheck" OFF)
+find_program(VALGRIND_PROGRAM valgrind)
+set(IOPGT_VALGRIND_ARGS --tool=memcheck --leak-check=full
+  --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+  --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp --num-callers=30)
 
 function(iopgt_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;DEPENDS;ARGS" ${ARGN})
@@ -33,6 +43,16 @@ function(iopgt_add_test)
     ENVIRONMENT "${IOPGT_TEST_ENV}"
     LABELS "${T_LABELS}"
     TIMEOUT ${T_TIMEOUT})
+  if(IOPGT_VALGRIND AND VALGRIND_PROGRAM AND NOT "threads" IN_LIST T_LABELS
+     AND NOT "slow" IN_LIST T_LABELS)
+    add_test(NAME ${T_NAME}-valgrind
+      COMMAND ${VALGRIND_PROGRAM} ${IOPGT_VALGRIND_ARGS} $<TARGET_FILE:${exe}>
+              --tap ${T_ARGS})
+    set_tests_properties(${T_NAME}-valgrind PROPERTIES
+      ENVIRONMENT "${IOPGT_TEST_ENV}"
+      LABELS "valgrind;${T_LABELS}"
+      TIMEOUT 900)
+  endif()
 endfunction()
 
 # iopgt_add_fixture_plugin(NAME name SOURCES ...): a test-only plugin built

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: a normal build, an AddressSanitizer+UBSan build and
-# a ThreadSanitizer build of the threaded tests, each run with CTest.
+# The whole test suite: a normal build (each single-threaded test also under
+# valgrind memcheck), an AddressSanitizer+UBSan build and a ThreadSanitizer
+# build of the threaded tests, each run with CTest.
 # Long soak and fuzz runs are opt-in (ctest -L soak; docs/testing.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +22,7 @@ run_suite() {	# NAME CMAKE-ARGS... [-- CTEST-ARGS...]
 		--output-on-failure -LE soak "$@"
 }
 
-run_suite normal -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite normal -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOPGT_VALGRIND=ON
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	run_suite asan -DCMAKE_BUILD_TYPE=Debug -DIOPGT_SANITIZE=address,undefined
 # TSan wants a fixed address-space layout on kernels with high ASLR entropy.

@@ -42,6 +42,11 @@
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+#ifndef __always_inline		/* glibc's <sys/cdefs.h> has it */
+#define __always_inline	inline __attribute__((always_inline))
+#endif
+#define __cold		__attribute__((cold))
+#define __noinline	__attribute__((noinline))
 
 typedef uint32_t v7s_pte_t;
 
@@ -64,25 +69,35 @@ typedef uint32_t v7s_pte_t;
 /* Entries in a level-2 table: iova[19:12]. */
 #define V7S_L2_ENTRIES		(V7S_L2_TABLE_SIZE / sizeof(v7s_pte_t))
 /* Level-2 index of an iova. */
-#define V7S_L2_IDX(iova)	(((iova) >> V7S_LVL_SHIFT(2)) & (V7S_L2_ENTRIES - 1))
+#define V7S_L2_IDX(iova) \
+	(((iova) >> V7S_LVL_SHIFT(2)) & (V7S_L2_ENTRIES - 1))
 /* A supersection or large page is one entry written 16 times. */
 #define V7S_CONT_PAGES		16
+/* Leaf sizes, 4K to 16M, indexed by log2(size): 12, 16, 20, 24. */
+enum { V7S_SMALL, V7S_LARGE, V7S_SECTION, V7S_SUPERSECTION, V7S_NR_SIZES };
+#define V7S_SIZE_IDX(shift)	(((shift) - 12) / 4)
 /* Output-address bits of a leaf at a level: [31:20] or [31:12]. */
 #define V7S_LVL_MASK(lvl)	((v7s_pte_t)GENMASK(31, V7S_LVL_SHIFT(lvl)))
 /* ... and of its contiguous form: [31:24] or [31:16]. */
-#define V7S_CONT_MASK(lvl)	((v7s_pte_t)GENMASK(31, V7S_LVL_SHIFT(lvl) + 4))
+#define V7S_CONT_MASK(lvl) \
+	((v7s_pte_t)GENMASK(31, V7S_LVL_SHIFT(lvl) + 4))
 
-/* ---- descriptor type and level-specific bits ------------------------------ */
+/* ---- descriptor type and level-specific bits ----------------------------- */
 
-#define V7S_PTE_TYPE		GENMASK(1, 0)	/* 0: invalid */
-#define V7S_PTE_TYPE_TABLE	FIELD_PREP(V7S_PTE_TYPE, 1)	/* level 1 */
-#define V7S_PTE_TYPE_PAGE	FIELD_PREP(V7S_PTE_TYPE, 2)	/* section, small page */
-#define V7S_PTE_TYPE_CONT_PAGE	FIELD_PREP(V7S_PTE_TYPE, 1)	/* large page */
-#define V7S_PTE_TABLE_ADDR	GENMASK(31, 10)	/* level-2 table pointer */
+/*
+ * Type: 0 invalid; level 1: 1 table, 2 section (or supersection);
+ * level 2: 1 large page, 2 or 3 small page (bit 0 is its XN).
+ */
+#define V7S_PTE_TYPE		GENMASK(1, 0)
+#define V7S_PTE_TYPE_TABLE	FIELD_PREP(V7S_PTE_TYPE, 1)
+#define V7S_PTE_TYPE_PAGE	FIELD_PREP(V7S_PTE_TYPE, 2)
+#define V7S_PTE_TYPE_CONT_PAGE	FIELD_PREP(V7S_PTE_TYPE, 1)
+/* A table descriptor points to a 1 KiB aligned level-2 table. */
+#define V7S_PTE_TABLE_ADDR	GENMASK(31, 10)
 
 #define V7S_PTE_B		BIT(2)
 #define V7S_PTE_C		BIT(3)
-#define V7S_PTE_NS_TABLE	BIT(3)		/* in a table descriptor */
+#define V7S_PTE_NS_TABLE	BIT(3)		/* table descriptor */
 /* Execute-never: bit 4 of a section, bit 0 of a small page. */
 #define V7S_PTE_XN(lvl)		BIT(4 * (2 - (lvl)))
 #define V7S_PTE_CONT_SECTION	BIT(18)		/* supersection */
@@ -103,7 +118,7 @@ typedef uint32_t v7s_pte_t;
  */
 #define V7S_ATTR_SHIFT(lvl)	(16 - (lvl) * 6)
 #define V7S_ATTR_AP0		BIT(0)		/* the access flag */
-#define V7S_ATTR_AP1		BIT(1)		/* unprivileged access */
+#define V7S_ATTR_AP1		BIT(1)		/* unprivileged too */
 #define V7S_ATTR_TEX		GENMASK(4, 2)
 #define V7S_ATTR_AP2		BIT(5)		/* read-only */
 #define V7S_ATTR_S		BIT(6)
@@ -119,7 +134,7 @@ typedef uint32_t v7s_pte_t;
  */
 #define V7S_TEXRE_DEVICE	1		/* B: IOMMU_MMIO */
 #define V7S_TEXRE_NORMAL_NC	4		/* TEX[0] */
-#define V7S_TEXRE_NORMAL_WBWA	7		/* TEX[0] C B: IOMMU_CACHE */
+#define V7S_TEXRE_NORMAL_WBWA	7		/* TEX[0] C B: CACHE */
 
 #define V7S_PRRR_TYPE_DEVICE	1
 #define V7S_PRRR_TYPE_NORMAL	2
@@ -135,19 +150,23 @@ typedef uint32_t v7s_pte_t;
 #define V7S_NMRR_IR(n, rgn)	((uint32_t)(rgn) << (2 * (n)))
 #define V7S_NMRR_OR(n, rgn)	((uint32_t)(rgn) << (2 * (n) + 16))
 
-/* ---- TTBR ------------------------------------------------------------------ */
+/* ---- TTBR ---------------------------------------------------------------- */
 
-#define V7S_TTBR_IRGN1		BIT(0)		/* IRGN is split: [1] here */
+/* IRGN is split: IRGN[1] is bit 0 and IRGN[0] bit 6. */
+#define V7S_TTBR_IRGN1		BIT(0)
 #define V7S_TTBR_S		BIT(1)
 #define V7S_TTBR_ORGN		GENMASK(4, 3)
 #define V7S_TTBR_NOS		BIT(5)
-#define V7S_TTBR_IRGN0		BIT(6)		/* ... and [0] here */
+#define V7S_TTBR_IRGN0		BIT(6)
 
 #define V7S_QUIRKS		(IO_PGTABLE_QUIRK_ARM_NS |		\
 				 IO_PGTABLE_QUIRK_NO_PERMS |		\
 				 IO_PGTABLE_QUIRK_ARM_MTK_EXT |		\
 				 IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT)
 #define V7S_PGSIZES		(SZ_4K | SZ_64K | SZ_1M | SZ_16M)
+/* READ, WRITE, CACHE, NOEXEC, MMIO, PRIV: all that changes a descriptor. */
+#define V7S_PROT_MASK		(IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | \
+				 IOMMU_NOEXEC | IOMMU_MMIO | IOMMU_PRIV)
 
 struct v7s_pgtable {
 	struct iopgt_pgtable iop;
@@ -161,13 +180,24 @@ struct v7s_pgtable {
 	unsigned long quirks;
 	bool coherent;
 	bool mtk;			/* ARM_MTK_EXT: PA bits 32-34 */
-	bool mtk_tables;		/* ARM_MTK_TTBR_EXT: tables above 4 GiB */
+	bool mtk_tables;		/* ARM_MTK_TTBR_EXT: tables > 4G */
+	/*
+	 * A single 4K page may take the short paths of map and unmap: the
+	 * walker is coherent (no syncs), no MediaTek encoding, 4K is a page
+	 * size and oas >= 12 (an aligned PA below 2^oas then ends below it).
+	 */
+	bool small_fast;
 	void *cookie;
 	void (*tlb_flush_walk)(unsigned long iova, size_t size,
 			       size_t granule, void *cookie);
 	void (*tlb_add_page)(struct iopgt_iotlb_gather *gather,
 			     unsigned long iova, size_t granule, void *cookie);
-	struct iopgt_env env;		/* the host's, copied: it never changes */
+	struct iopgt_env env;		/* the host's: it never changes */
+	/*
+	 * Every leaf descriptor but its address, by size and prot: Linux
+	 * builds one per call, the quirks make it fixed per table.
+	 */
+	v7s_pte_t leaf_attrs[V7S_NR_SIZES][V7S_PROT_MASK + 1];
 
 	uint64_t pgd_pa;
 	size_t pgd_size;
@@ -179,7 +209,7 @@ struct v7s_pgtable {
 #define ops_to_data(ops) \
 	container_of(iopgt_ops_to_pgtable(ops), struct v7s_pgtable, iop)
 
-/* ---- descriptor helpers ------------------------------------------------------ */
+/* ---- descriptor helpers -------------------------------------------------- */
 
 /*
  * Entries are read and written whole (READ_ONCE/WRITE_ONCE): a walker, or
@@ -216,7 +246,8 @@ static inline bool v7s_pte_is_table(v7s_pte_t pte, int lvl)
 static inline bool v7s_pte_is_cont(v7s_pte_t pte, int lvl)
 {
 	if (lvl == 1)
-		return !v7s_pte_is_table(pte, 1) && (pte & V7S_PTE_CONT_SECTION);
+		return !v7s_pte_is_table(pte, 1) &&
+		       (pte & V7S_PTE_CONT_SECTION);
 	return !(pte & V7S_PTE_TYPE_PAGE);
 }
 
@@ -280,8 +311,9 @@ static inline uint64_t iopte_to_paddr(const struct v7s_pgtable *data,
 static inline v7s_pte_t *v7s_table_va(const struct v7s_pgtable *data,
 				      v7s_pte_t pte)
 {
-	return iopgt_phys_to_virt(&data->env,
-				  iopte_to_paddr(data, pte, V7S_PTE_TABLE_ADDR));
+	uint64_t pa = iopte_to_paddr(data, pte, V7S_PTE_TABLE_ADDR);
+
+	return iopgt_phys_to_virt(&data->env, pa);
 }
 
 /* The leaf's output mask: contiguous entries map 16 times the block. */
@@ -341,7 +373,21 @@ static v7s_pte_t v7s_pte_to_cont(v7s_pte_t pte, int lvl)
 	       FIELD_PREP(V7S_PTE_LARGE_TEX, tex) | V7S_PTE_TYPE_CONT_PAGE;
 }
 
-/* ---- table memory ------------------------------------------------------------ */
+static void v7s_init_leaf_attrs(struct v7s_pgtable *data)
+{
+	for (int prot = 0; prot <= V7S_PROT_MASK; prot++) {
+		v7s_pte_t page = v7s_prot_to_pte(prot, 2, data->quirks);
+		v7s_pte_t section = v7s_prot_to_pte(prot, 1, data->quirks);
+
+		data->leaf_attrs[V7S_SMALL][prot] = page;
+		data->leaf_attrs[V7S_LARGE][prot] = v7s_pte_to_cont(page, 2);
+		data->leaf_attrs[V7S_SECTION][prot] = section;
+		data->leaf_attrs[V7S_SUPERSECTION][prot] =
+			v7s_pte_to_cont(section, 1);
+	}
+}
+
+/* ---- table memory -------------------------------------------------------- */
 
 /* Make n entries from ptep visible to a non-coherent walker. */
 static inline void v7s_sync(const struct v7s_pgtable *data,
@@ -427,21 +473,33 @@ static void v7s_remove_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
 	v7s_free_l2(data, v7s_table_va(data, pte));
 }
 
-/* ---- map --------------------------------------------------------------------- */
+/* ---- map ----------------------------------------------------------------- */
 
-static int v7s_eexist(const struct v7s_pgtable *data, unsigned long iova)
+/* A small page's descriptor, for the short path of map. */
+static inline v7s_pte_t v7s_small_pte(const struct v7s_pgtable *data,
+				      uint64_t paddr, int prot)
+{
+	return data->leaf_attrs[V7S_SMALL][prot & V7S_PROT_MASK] |
+	       paddr_to_iopte(data, paddr, 2);
+}
+
+static int __cold v7s_eexist(const struct v7s_pgtable *data, unsigned long iova)
 {
 	/* Linux WARNs: the caller must unmap first. */
 	iopgt_env_warn(&data->env, "map: iova %#lx is already mapped", iova);
 	return -EEXIST;
 }
 
-/* pgcount small or large pages; tmpl holds everything but the address. */
-static int v7s_map_l2(struct v7s_pgtable *data, unsigned long iova,
-		      uint64_t paddr, size_t pgsize, size_t pgcount,
-		      v7s_pte_t tmpl, size_t *mapped)
+/*
+ * n small pages (n = 1) or large pages (n = 16) from iova, pgcount of
+ * them.  Always inlined, so that each size gets its own loop with n known.
+ */
+static __always_inline int v7s_map_l2(struct v7s_pgtable *data,
+				      unsigned long iova, uint64_t paddr,
+				      size_t pgcount, v7s_pte_t attrs,
+				      size_t *mapped, const unsigned int n)
 {
-	const unsigned int n = pgsize >> V7S_LVL_SHIFT(2);
+	const size_t pgsize = n * V7S_BLOCK_SIZE(2);
 
 	while (pgcount--) {
 		v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
@@ -457,18 +515,16 @@ static int v7s_map_l2(struct v7s_pgtable *data, unsigned long iova,
 			return v7s_eexist(data, iova);
 		} else {
 			ret = v7s_install_l2(data, l1p, &ptep);
-			if (ret == -EEXIST)
-				return v7s_eexist(data, iova);
-			if (ret)
-				return ret;
+			if (unlikely(ret))
+				return ret == -EEXIST ? v7s_eexist(data, iova) :
+							ret;
 		}
 
 		ptep += V7S_L2_IDX(iova);
 		for (unsigned int i = 0; i < n; i++)
-			if (v7s_read(&ptep[i]))
+			if (unlikely(v7s_read(&ptep[i])))
 				return v7s_eexist(data, iova);
-
-		pte = tmpl | paddr_to_iopte(data, paddr, 2);
+		pte = attrs | paddr_to_iopte(data, paddr, 2);
 		for (unsigned int i = 0; i < n; i++)
 			v7s_write(&ptep[i], pte);
 		v7s_sync(data, ptep, n);
@@ -480,12 +536,12 @@ static int v7s_map_l2(struct v7s_pgtable *data, unsigned long iova,
 	return 0;
 }
 
-/* pgcount sections or supersections. */
+/* pgcount sections (n = 1) or supersections (n = 16). */
 static int v7s_map_l1(struct v7s_pgtable *data, unsigned long iova,
-		      uint64_t paddr, size_t pgsize, size_t pgcount,
-		      v7s_pte_t tmpl, size_t *mapped)
+		      uint64_t paddr, size_t pgcount, v7s_pte_t attrs,
+		      size_t *mapped, const unsigned int n)
 {
-	const unsigned int n = pgsize >> V7S_LVL_SHIFT(1);
+	const size_t pgsize = n * V7S_BLOCK_SIZE(1);
 
 	while (pgcount--) {
 		v7s_pte_t *ptep = &data->pgd[v7s_l1_idx(data, iova)];
@@ -508,7 +564,7 @@ static int v7s_map_l1(struct v7s_pgtable *data, unsigned long iova,
 					      iova + i * V7S_BLOCK_SIZE(1));
 		}
 
-		pte = tmpl | paddr_to_iopte(data, paddr, 1);
+		pte = attrs | paddr_to_iopte(data, paddr, 1);
 		for (unsigned int i = 0; i < n; i++)
 			v7s_write(&ptep[i], pte);
 		v7s_sync(data, ptep, n);
@@ -520,25 +576,97 @@ static int v7s_map_l1(struct v7s_pgtable *data, unsigned long iova,
 	return 0;
 }
 
-/*
- * pgsize must be one size of the bitmap, and both addresses aligned to it:
- * Linux writes a malformed entry otherwise.
- */
-static bool v7s_pgsize_ok(const struct v7s_pgtable *data, size_t pgsize)
+/* pgcount pages of a valid, aligned pgsize: one loop per size. */
+static __noinline int v7s_map_pgcount(struct v7s_pgtable *data,
+				      unsigned long iova, uint64_t paddr,
+				      size_t pgsize, size_t pgcount,
+				      v7s_pte_t attrs, size_t *mapped)
 {
-	return pgsize && !(pgsize & (pgsize - 1)) &&
-	       (pgsize & data->pgsize_bitmap);
+	switch (pgsize) {
+	case SZ_4K:
+		return v7s_map_l2(data, iova, paddr, pgcount, attrs, mapped, 1);
+	case SZ_64K:
+		return v7s_map_l2(data, iova, paddr, pgcount, attrs, mapped,
+				  V7S_CONT_PAGES);
+	case SZ_1M:
+		return v7s_map_l1(data, iova, paddr, pgcount, attrs, mapped, 1);
+	default:
+		return v7s_map_l1(data, iova, paddr, pgcount, attrs, mapped,
+				  V7S_CONT_PAGES);
+	}
 }
 
-/* Does [start, start + pgsize * pgcount) stay below limit? */
-static bool v7s_span_ok(uint64_t start, size_t pgsize, size_t pgcount,
-			uint64_t limit)
+/* log2(pgsize) if pgsize is exactly one size of the bitmap, else 0. */
+static inline unsigned int v7s_pgsize_shift(const struct v7s_pgtable *data,
+					    size_t pgsize)
 {
-	uint64_t size;
+	if (unlikely((pgsize & (pgsize - 1)) ||
+		     !(pgsize & data->pgsize_bitmap)))
+		return 0;
+	return __builtin_ctzl(pgsize);
+}
 
-	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
-		return false;
-	return size <= limit - start;
+/* Would pgcount pages of 1 << shift from start run past limit? */
+static inline bool v7s_past_limit(uint64_t start, size_t pgcount,
+				  unsigned int shift, uint64_t limit)
+{
+	return pgcount > (limit - start) >> shift;
+}
+
+static int __cold v7s_map_refused(const struct v7s_pgtable *data,
+				  unsigned long iova, uint64_t paddr,
+				  size_t pgsize, size_t pgcount, int ret)
+{
+	const struct iopgt_env *env = &data->env;
+	unsigned long long pa = paddr;
+
+	if (ret == -ERANGE)
+		iopgt_env_warn(env,
+			       "map: %zu x %#zx from iova %#lx, paddr %#llx is out of range",
+			       pgcount, pgsize, iova, pa);
+	else if (!v7s_pgsize_shift(data, pgsize))
+		iopgt_env_warn(env, "map: page size %#zx is not in %#lx",
+			       pgsize, data->pgsize_bitmap);
+	else
+		iopgt_env_warn(env,
+			       "map: iova %#lx or paddr %#llx is not %#zx aligned",
+			       iova, pa, pgsize);
+	return ret;
+}
+
+/* Every check, then the loops: the general case and every failure. */
+static __noinline int v7s_map_checked(struct v7s_pgtable *data,
+				      unsigned long iova, uint64_t paddr,
+				      size_t pgsize, size_t pgcount, int prot,
+				      size_t *mapped)
+{
+	unsigned int shift;
+	v7s_pte_t attrs;
+
+	/* Linux's checks, in Linux's order, with Linux's results. */
+	if (unlikely(iova >= data->iova_limit || paddr >= data->pa_limit))
+		return v7s_map_refused(data, iova, paddr, pgsize, pgcount,
+				       -ERANGE);
+	if (unlikely(!(prot & (IOMMU_READ | IOMMU_WRITE)) || !pgcount))
+		return -EINVAL;
+
+	/* What Linux leaves to the caller: it writes malformed entries. */
+	shift = v7s_pgsize_shift(data, pgsize);
+	if (unlikely(!shift || ((iova | paddr) & (pgsize - 1))))
+		return v7s_map_refused(data, iova, paddr, pgsize, pgcount,
+				       -EINVAL);
+	if (unlikely(v7s_past_limit(iova, pgcount, shift, data->iova_limit) ||
+		     v7s_past_limit(paddr, pgcount, shift, data->pa_limit)))
+		return v7s_map_refused(data, iova, paddr, pgsize, pgcount,
+				       -ERANGE);
+
+	/*
+	 * No barrier is needed after the writes: the release in
+	 * v7s_install_l2() is what orders table contents for other threads.
+	 */
+	attrs = data->leaf_attrs[V7S_SIZE_IDX(shift)][prot & V7S_PROT_MASK];
+	return v7s_map_pgcount(data, iova, paddr, pgsize, pgcount, attrs,
+			       mapped);
 }
 
 static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
@@ -546,78 +674,45 @@ static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
 			 int prot, size_t *mapped)
 {
 	struct v7s_pgtable *data = ops_to_data(ops);
-	const struct iopgt_env *env = &data->env;
-	int lvl;
-	v7s_pte_t tmpl;
-
-	/* Linux's checks, in Linux's order, with Linux's results. */
-	if (unlikely(iova >= data->iova_limit || paddr >= data->pa_limit)) {
-		iopgt_env_warn(env, "map: iova %#lx or paddr %#llx out of range",
-			       iova, (unsigned long long)paddr);
-		return -ERANGE;
-	}
-	if (unlikely(!(prot & (IOMMU_READ | IOMMU_WRITE))))
-		return -EINVAL;
-	if (unlikely(!pgcount))
-		return -EINVAL;
-
-	/* What Linux leaves to the caller. */
-	if (unlikely(!v7s_pgsize_ok(data, pgsize))) {
-		iopgt_env_warn(env, "map: page size %#zx is not in %#lx",
-			       pgsize, data->pgsize_bitmap);
-		return -EINVAL;
-	}
-	if (unlikely((iova | paddr) & (pgsize - 1))) {
-		iopgt_env_warn(env, "map: iova %#lx or paddr %#llx is not %#zx aligned",
-			       iova, (unsigned long long)paddr, pgsize);
-		return -EINVAL;
-	}
-	if (unlikely(!v7s_span_ok(iova, pgsize, pgcount, data->iova_limit) ||
-		     !v7s_span_ok(paddr, pgsize, pgcount, data->pa_limit))) {
-		iopgt_env_warn(env, "map: %zu x %#zx from iova %#lx, paddr %#llx runs out of range",
-			       pgcount, pgsize, iova, (unsigned long long)paddr);
-		return -ERANGE;
-	}
-
-	lvl = pgsize >= V7S_BLOCK_SIZE(1) ? 1 : 2;
-	tmpl = v7s_prot_to_pte(prot, lvl, data->quirks);
-	if (pgsize != V7S_BLOCK_SIZE(lvl))
-		tmpl = v7s_pte_to_cont(tmpl, lvl);
 
 	/*
-	 * No barrier is needed after the writes: the host walker reads
-	 * memory, and the release in v7s_install_l2() orders table contents
-	 * for other threads.
+	 * The DMA API's everyday case, one small page into an existing
+	 * level-2 table, is done here without a call when the table allows
+	 * it (data->small_fast) and every check passes at a glance; all
+	 * else, failures included, goes through v7s_map_checked().
 	 */
-	if (lvl == 2)
-		return v7s_map_l2(data, iova, paddr, pgsize, pgcount, tmpl,
-				  mapped);
-	return v7s_map_l1(data, iova, paddr, pgsize, pgcount, tmpl, mapped);
+	if (pgsize == SZ_4K && pgcount == 1 && data->small_fast &&
+	    iova < data->iova_limit && paddr < data->pa_limit &&
+	    (prot & (IOMMU_READ | IOMMU_WRITE)) &&
+	    !((iova | paddr) & (SZ_4K - 1))) {
+		v7s_pte_t l1 = v7s_read_l1(&data->pgd[v7s_l1_idx(data, iova)]);
+		v7s_pte_t *ptep;
+
+		if (likely(v7s_pte_is_table(l1, 1))) {
+			ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
+			if (likely(!v7s_read(ptep))) {
+				v7s_write(ptep, v7s_small_pte(data, paddr,
+							      prot));
+				*mapped += SZ_4K;
+				return 0;
+			}
+		}
+	}
+	return v7s_map_checked(data, iova, paddr, pgsize, pgcount, prot,
+			       mapped);
 }
 
-/* ---- unmap ------------------------------------------------------------------- */
+/* ---- unmap --------------------------------------------------------------- */
 
-static inline void v7s_tlb_add_pages(const struct v7s_pgtable *data,
-				     struct iopgt_iotlb_gather *gather,
-				     unsigned long iova, size_t granule,
-				     unsigned int n)
-{
-	if (!data->tlb_add_page || (gather && gather->queued))
-		return;
-	for (unsigned int i = 0; i < n; i++)
-		data->tlb_add_page(gather, iova + i * granule, granule,
-				   data->cookie);
-}
-
-static size_t v7s_unmap_hole(const struct v7s_pgtable *data,
-			     unsigned long iova)
+static size_t __cold v7s_unmap_hole(const struct v7s_pgtable *data,
+				    unsigned long iova)
 {
 	iopgt_env_warn(&data->env, "unmap: iova %#lx is not mapped", iova);
 	return 0;
 }
 
-static size_t v7s_unmap_partial(const struct v7s_pgtable *data,
-				unsigned long iova)
+static size_t __cold v7s_unmap_partial(const struct v7s_pgtable *data,
+				       unsigned long iova)
 {
 	iopgt_env_warn(&data->env,
 		       "unmap: iova %#lx: unmap of a partial large IOPTE is not allowed",
@@ -626,15 +721,17 @@ static size_t v7s_unmap_partial(const struct v7s_pgtable *data,
 }
 
 /*
- * Unmap n entries from ptep at a level, all of which must be valid; leaves
- * are queued for invalidation, level-2 tables are freed.
+ * Unmap n entries from ptep at a level, all of which must be valid: queue
+ * leaves for invalidation (unless the gather is queued: add_page false),
+ * flush the walk for level-2 tables and free them.
  * Returns: the bytes unmapped, or 0 for a hole or part of a large entry.
  */
-static size_t v7s_unmap_entries(struct v7s_pgtable *data,
-				struct iopgt_iotlb_gather *gather,
-				unsigned long iova, v7s_pte_t *ptep,
-				unsigned int n, int lvl)
+static __always_inline size_t
+v7s_unmap_entries(struct v7s_pgtable *data, struct iopgt_iotlb_gather *gather,
+		  unsigned long iova, v7s_pte_t *ptep, bool add_page,
+		  const int lvl, const unsigned int n)
 {
+	const size_t blk_size = V7S_BLOCK_SIZE(lvl);
 	v7s_pte_t pte[V7S_CONT_PAGES];
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -649,74 +746,55 @@ static size_t v7s_unmap_entries(struct v7s_pgtable *data,
 		v7s_write(&ptep[i], 0);
 	v7s_sync(data, ptep, n);
 
-	if (lvl == 2) {
-		v7s_tlb_add_pages(data, gather, iova, V7S_BLOCK_SIZE(2), n);
-		return n * V7S_BLOCK_SIZE(2);
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		unsigned long blk = iova + i * V7S_BLOCK_SIZE(1);
-
-		if (v7s_pte_is_table(pte[i], 1)) {
+	for (unsigned int i = 0; i < n; i++, iova += blk_size) {
+		if (v7s_pte_is_table(pte[i], lvl)) {
 			/* Also flush any partial walks. */
 			if (data->tlb_flush_walk)
-				data->tlb_flush_walk(blk, V7S_BLOCK_SIZE(1),
+				data->tlb_flush_walk(iova, blk_size,
 						     V7S_BLOCK_SIZE(2),
 						     data->cookie);
 			v7s_free_l2(data, v7s_table_va(data, pte[i]));
-		} else {
-			v7s_tlb_add_pages(data, gather, blk, V7S_BLOCK_SIZE(1),
-					  1);
+		} else if (add_page) {
+			data->tlb_add_page(gather, iova, blk_size,
+					   data->cookie);
 		}
 	}
-	return n * V7S_BLOCK_SIZE(1);
+	return n * blk_size;
 }
 
-static size_t v7s_unmap_one(struct v7s_pgtable *data,
-			    struct iopgt_iotlb_gather *gather,
-			    unsigned long iova, size_t pgsize)
+/*
+ * pgcount pages of n entries at a level.  Always inlined: each size gets
+ * its own loop.
+ */
+static __always_inline size_t v7s_unmap_loop(struct v7s_pgtable *data,
+					     struct iopgt_iotlb_gather *gather,
+					     unsigned long iova, size_t pgcount,
+					     const int lvl,
+					     const unsigned int n)
 {
-	v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
-	v7s_pte_t l1;
-
-	if (pgsize >= V7S_BLOCK_SIZE(1))
-		return v7s_unmap_entries(data, gather, iova, l1p,
-					 pgsize >> V7S_LVL_SHIFT(1), 1);
-
-	l1 = v7s_read_l1(l1p);
-	if (likely(v7s_pte_is_table(l1, 1)))
-		return v7s_unmap_entries(data, gather, iova,
-					 v7s_table_va(data, l1) + V7S_L2_IDX(iova),
-					 pgsize >> V7S_LVL_SHIFT(2), 2);
-	if (!l1)
-		return v7s_unmap_hole(data, iova);
-	return v7s_unmap_partial(data, iova);
-}
-
-static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
-			      size_t pgsize, size_t pgcount,
-			      struct iopgt_iotlb_gather *gather)
-{
-	struct v7s_pgtable *data = ops_to_data(ops);
-	const struct iopgt_env *env = &data->env;
+	const size_t pgsize = n * V7S_BLOCK_SIZE(lvl);
+	/* v7s queues leaves unless the gather is queued; NULL is not. */
+	bool add_page = data->tlb_add_page && !(gather && gather->queued);
 	size_t unmapped = 0;
 
-	if (unlikely(iova >= data->iova_limit)) {
-		iopgt_env_warn(env, "unmap: iova %#lx out of range", iova);
-		return 0;
-	}
-	if (unlikely(!v7s_pgsize_ok(data, pgsize) || (iova & (pgsize - 1)))) {
-		iopgt_env_warn(env, "unmap: page size %#zx at iova %#lx is not one of %#lx, aligned",
-			       pgsize, iova, data->pgsize_bitmap);
-		return 0;
-	}
-	if (unlikely(!v7s_span_ok(iova, pgsize, pgcount, data->iova_limit))) {
-		iopgt_env_warn(env, "unmap: %zu x %#zx from iova %#lx runs out of range",
-			       pgcount, pgsize, iova);
-		return 0;
-	}
-
 	while (pgcount--) {
-		if (!v7s_unmap_one(data, gather, iova, pgsize))
+		v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
+		v7s_pte_t *ptep = l1p;
+
+		if (lvl == 2) {
+			v7s_pte_t l1 = v7s_read_l1(l1p);
+
+			if (unlikely(!v7s_pte_is_table(l1, 1))) {
+				if (l1)
+					v7s_unmap_partial(data, iova);
+				else
+					v7s_unmap_hole(data, iova);
+				break;
+			}
+			ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
+		}
+		if (!v7s_unmap_entries(data, gather, iova, ptep, add_page, lvl,
+				       n))
 			break;
 		unmapped += pgsize;
 		iova += pgsize;
@@ -724,17 +802,100 @@ static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 	return unmapped;
 }
 
-/* ---- iova_to_phys ------------------------------------------------------------ */
+/* pgcount pages of a valid, aligned pgsize: one loop per size. */
+static __noinline size_t v7s_unmap_pgcount(struct v7s_pgtable *data,
+					   struct iopgt_iotlb_gather *gather,
+					   unsigned long iova, size_t pgsize,
+					   size_t pgcount)
+{
+	switch (pgsize) {
+	case SZ_4K:
+		return v7s_unmap_loop(data, gather, iova, pgcount, 2, 1);
+	case SZ_64K:
+		return v7s_unmap_loop(data, gather, iova, pgcount, 2,
+				      V7S_CONT_PAGES);
+	case SZ_1M:
+		return v7s_unmap_loop(data, gather, iova, pgcount, 1, 1);
+	default:
+		return v7s_unmap_loop(data, gather, iova, pgcount, 1,
+				      V7S_CONT_PAGES);
+	}
+}
 
-/* Like Linux, bits of iova above ias are not looked at. */
-static uint64_t v7s_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+/* Every check, then the loops: the general case and every failure. */
+static __noinline size_t v7s_unmap_checked(struct v7s_pgtable *data,
+					   unsigned long iova, size_t pgsize,
+					   size_t pgcount,
+					   struct iopgt_iotlb_gather *gather)
+{
+	const struct iopgt_env *env = &data->env;
+	unsigned int shift;
+
+	if (unlikely(iova >= data->iova_limit)) {
+		iopgt_env_warn(env, "unmap: iova %#lx out of range", iova);
+		return 0;
+	}
+	shift = v7s_pgsize_shift(data, pgsize);
+	if (unlikely(!shift || (iova & (pgsize - 1)) ||
+		     v7s_past_limit(iova, pgcount, shift, data->iova_limit))) {
+		iopgt_env_warn(env,
+			       "unmap: %zu x %#zx from iova %#lx: page size not in %#lx, misaligned or out of range",
+			       pgcount, pgsize, iova, data->pgsize_bitmap);
+		return 0;
+	}
+	return v7s_unmap_pgcount(data, gather, iova, pgsize, pgcount);
+}
+
+static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
+			      size_t pgsize, size_t pgcount,
+			      struct iopgt_iotlb_gather *gather)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+
+	/* As for map: one small page, without a call but the TLB's. */
+	if (pgsize == SZ_4K && pgcount == 1 && data->small_fast &&
+	    iova < data->iova_limit && !(iova & (SZ_4K - 1))) {
+		v7s_pte_t l1 = v7s_read_l1(&data->pgd[v7s_l1_idx(data, iova)]);
+		v7s_pte_t *ptep;
+
+		if (likely(v7s_pte_is_table(l1, 1))) {
+			ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
+			/* types 10 and 11 are small pages; 01 is a large one */
+			if (likely(v7s_read(ptep) & V7S_PTE_TYPE_PAGE)) {
+				v7s_write(ptep, 0);
+				if (data->tlb_add_page &&
+				    !(gather && gather->queued))
+					data->tlb_add_page(gather, iova, SZ_4K,
+							   data->cookie);
+				return SZ_4K;
+			}
+		}
+	}
+	return v7s_unmap_checked(data, iova, pgsize, pgcount, gather);
+}
+
+/* ---- iova_to_phys -------------------------------------------------------- */
+
+/*
+ * Like Linux, bits of iova above ias are not looked at.  Always inlined
+ * with mtk constant: the MediaTek decoding costs a few instructions per
+ * lookup, so tables without ARM_MTK_EXT get a version without it.
+ */
+static __always_inline uint64_t __v7s_iova_to_phys(struct iopgt_ops *ops,
+						   unsigned long iova,
+						   const bool mtk)
 {
 	struct v7s_pgtable *data = ops_to_data(ops);
 	v7s_pte_t pte = v7s_read_l1(&data->pgd[v7s_l1_idx(data, iova)]);
-	v7s_pte_t mask;
+	v7s_pte_t mask, *ptep;
+	uint64_t paddr;
 
 	if (v7s_pte_is_table(pte, 1)) {
-		pte = v7s_read(&v7s_table_va(data, pte)[V7S_L2_IDX(iova)]);
+		paddr = pte & V7S_PTE_TABLE_ADDR;
+		if (mtk)
+			paddr |= v7s_mtk_pte_to_pa(pte);
+		ptep = iopgt_phys_to_virt(&data->env, paddr);
+		pte = v7s_read(&ptep[V7S_L2_IDX(iova)]);
 		mask = (pte & V7S_PTE_TYPE_PAGE) ? V7S_LVL_MASK(2) :
 						   V7S_CONT_MASK(2);
 	} else {
@@ -743,10 +904,23 @@ static uint64_t v7s_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 	}
 	if (!v7s_pte_is_valid(pte))
 		return 0;
-	return iopte_to_paddr(data, pte, mask) | (iova & ~mask);
+	paddr = (pte & mask) | (iova & ~mask);
+	if (mtk)
+		paddr |= v7s_mtk_pte_to_pa(pte);
+	return paddr;
 }
 
-/* ---- walk and registers ------------------------------------------------------- */
+static uint64_t v7s_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+{
+	return __v7s_iova_to_phys(ops, iova, false);
+}
+
+static uint64_t v7s_iova_to_phys_mtk(struct iopgt_ops *ops, unsigned long iova)
+{
+	return __v7s_iova_to_phys(ops, iova, true);
+}
+
+/* ---- walk and registers -------------------------------------------------- */
 
 /*
  * Report an entry as the hardware walker reads it: each of the sixteen
@@ -836,7 +1010,7 @@ static void v7s_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 	fn(priv, "prrr", data->prrr);
 }
 
-/* ---- alloc and free ------------------------------------------------------------ */
+/* ---- alloc and free ------------------------------------------------------ */
 
 /* IRGN's two bits sit apart in the TTBR: [0] at bit 6, [1] at bit 0. */
 static uint32_t v7s_ttbr_irgn(unsigned int rgn)
@@ -960,9 +1134,13 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 		return ret;
 	}
 
+	v7s_init_leaf_attrs(data);
+
 	/* Supersections only if the caller asked for 16M. */
 	cfg->pgsize_bitmap &= V7S_PGSIZES;
 	data->pgsize_bitmap = cfg->pgsize_bitmap;
+	data->small_fast = data->coherent && !data->mtk &&
+			   (data->pgsize_bitmap & SZ_4K) && cfg->oas >= 12;
 
 	/* TCR: T0SZ = 0, EAE = 0. */
 	cfg->arm_v7s_cfg.tcr = 0;
@@ -997,7 +1175,8 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 	data->iop.ops = (struct iopgt_ops){
 		.map_pages = v7s_map_pages,
 		.unmap_pages = v7s_unmap_pages,
-		.iova_to_phys = v7s_iova_to_phys,
+		.iova_to_phys = data->mtk ? v7s_iova_to_phys_mtk :
+					    v7s_iova_to_phys,
 		.walk = v7s_walk,
 		.describe_regs = v7s_describe_regs,
 	};
@@ -1019,7 +1198,7 @@ static void v7s_free(struct iopgt_pgtable *iop)
 	svc->free(mem, data);
 }
 
-/* ---- plugin ------------------------------------------------------------------- */
+/* ---- plugin -------------------------------------------------------------- */
 
 static const struct iopgt_format v7s_format = {
 	.name = "arm-v7s",

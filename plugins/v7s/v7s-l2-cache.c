@@ -22,9 +22,9 @@
 struct v7s_l2_page {
 	struct v7s_l2_page *hash_next;
 	struct v7s_l2_page *partial_next;
-	struct v7s_l2_page **partial_pprev;	/* NULL when not on the list */
+	struct v7s_l2_page **partial_pprev;	/* NULL: not on the list */
 	void *va;
-	unsigned int used;			/* bit n: slot n holds a table */
+	unsigned int used;			/* bit n: slot n is taken */
 };
 
 static inline struct v7s_l2_page **bucket_of(struct v7s_l2_cache *cache,

@@ -19,7 +19,7 @@
 #include <iopgt/host-services.h>
 
 #define V7S_L2_TABLE_SIZE	1024u	/* bytes in one level-2 table */
-#define V7S_L2_PAGE_SIZE	4096u	/* bytes the cache takes from the host */
+#define V7S_L2_PAGE_SIZE	4096u	/* taken from the host at a time */
 #define V7S_L2_PER_PAGE		(V7S_L2_PAGE_SIZE / V7S_L2_TABLE_SIZE)
 
 /* Pages are found by PA on free; 64 chains of a few pages each at most. */
@@ -30,9 +30,9 @@ struct v7s_l2_page;
 struct v7s_l2_cache {
 	pthread_mutex_t lock;
 	const struct iopgt_env *env;
-	unsigned int flags;		/* alloc_pages flags (IOPGT_MEM_DMA32) */
-	uint64_t pa_limit;		/* a table at or above it can't be pointed to */
-	struct v7s_l2_page *partial;	/* pages with at least one free slot */
+	unsigned int flags;		/* alloc_pages flags */
+	uint64_t pa_limit;		/* tables must lie below it */
+	struct v7s_l2_page *partial;	/* pages with a free slot */
 	struct v7s_l2_page *buckets[V7S_L2_CACHE_BUCKETS];
 };
 

@@ -7,8 +7,7 @@ iopgt_add_test(NAME v7s
   DEPENDS io-pgtable-arm-v7s)
 iopgt_add_test(NAME v7s-random
   SOURCES test-v7s-random.c
-  LIBS io-pgtable-arm-v7s-static
-  LABELS slow)
+  LIBS io-pgtable-arm-v7s-static)
 iopgt_add_test(NAME v7s-threads
   SOURCES test-v7s-threads.c
   LIBS io-pgtable-arm-v7s-static
