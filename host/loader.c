@@ -13,14 +13,45 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
+#include <string.h>
 
 #include "iopgt-internal.h"
 
-static char *take_dlerror(const char *fallback)
+/*
+ * glibc hands every dlopen() of one file the same handle, whichever host
+ * context asked.  The only process-wide state of the library mirrors that:
+ * how many opens of each handle are outstanding, so that a dlclose which
+ * leaves the object mapped because another host still holds it is not
+ * mistaken for NODELETE ("resident").
+ */
+static pthread_mutex_t opens_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *opens;	/* handle -> outstanding opens */
+
+static void opens_add(void *handle, int delta, int *now)
+{
+	pthread_mutex_lock(&opens_lock);
+	if (!opens)
+		opens = g_hash_table_new(NULL, NULL);
+	*now = GPOINTER_TO_INT(g_hash_table_lookup(opens, handle)) + delta;
+	if (*now > 0)
+		g_hash_table_insert(opens, handle, GINT_TO_POINTER(*now));
+	else
+		g_hash_table_remove(opens, handle);
+	pthread_mutex_unlock(&opens_lock);
+}
+
+/* dlerror() text, without the "PATH: " glibc puts first (callers do). */
+static char *take_dlerror(const char *path, const char *fallback)
 {
 	const char *e = dlerror();
+	size_t n = path ? strlen(path) : 0;
 
-	return g_strdup(e ? e : fallback);
+	if (!e)
+		return g_strdup(fallback);
+	if (n && !strncmp(e, path, n) && !strncmp(e + n, ": ", 2))
+		e += n + 2;
+	return g_strdup(e);
 }
 
 int iopgt_loader_open(const char *path, void **handle, char **error)
@@ -30,10 +61,11 @@ int iopgt_loader_open(const char *path, void **handle, char **error)
 	dlerror();
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		*error = take_dlerror("dlopen failed without a reason");
+		*error = take_dlerror(path, "dlopen failed without a reason");
 		return -ENOEXEC;
 	}
 	*handle = h;
+	opens_add(h, 1, &(int){ 0 });
 	return 0;
 }
 
@@ -58,7 +90,7 @@ int iopgt_loader_find_desc(void *handle,
 	dlerror();
 	sym = dlsym(handle, IOPGT_PLUGIN_SYMBOL);
 	if (!sym) {
-		char *why = take_dlerror("symbol is NULL");
+		char *why = take_dlerror(NULL, "symbol is NULL");
 
 		*error = g_strdup_printf("no plugin descriptor '%s' (%s)",
 					 IOPGT_PLUGIN_SYMBOL, why);
@@ -81,12 +113,17 @@ int iopgt_loader_find_desc(void *handle,
 int iopgt_loader_close(void *handle, const char *path, char **error)
 {
 	void *again;
+	int others;
 
+	opens_add(handle, -1, &others);
 	dlerror();
 	if (dlclose(handle)) {
-		*error = take_dlerror("dlclose failed");
+		*error = take_dlerror(path, "dlclose failed");
 		return -EIO;
 	}
+	/* another host context still has it open: this one is done */
+	if (others > 0)
+		return 0;
 	/* glibc keeps NODELETE objects, unique symbols and objects with
 	 * pending thread_local destructors mapped: say so, don't pretend. */
 	again = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);

@@ -205,14 +205,37 @@ static bool format_name_is_valid(const char *name)
 	return true;
 }
 
-static int registry_add(struct iopgt_host *host, struct iopgt_plugin *p,
-			const struct iopgt_format *fmt, const char *key)
+/*
+ * One run of register_fn: the plugin, and the first thing the registrar
+ * refused, which becomes part of the failure reason if register_fn fails.
+ */
+struct activation {
+	struct iopgt_plugin *plugin;
+	char *refused;
+};
+
+static void activation_refuse(struct activation *act, char *why)
 {
+	struct iopgt_plugin *p = act->plugin;
+
+	ERR(p->host, "%s: %s", plugin_where(p), why);
+	if (!act->refused)
+		act->refused = why;
+	else
+		g_free(why);
+}
+
+static int registry_add(struct activation *act, const struct iopgt_format *fmt,
+			const char *key)
+{
+	struct iopgt_plugin *p = act->plugin;
+	struct iopgt_host *host = p->host;
 	struct iopgt_format_entry *e = iopgt_registry_lookup(host, key);
 
 	if (e) {
-		ERR(host, "%s: format '%s' is already registered by plugin "
-		    "'%s'", plugin_where(p), key, e->plugin->name);
+		activation_refuse(act, g_strdup_printf(
+			"format '%s' is already registered by plugin '%s'",
+			key, e->plugin->name));
 		return -EEXIST;
 	}
 	e = g_new(struct iopgt_format_entry, 1);
@@ -233,23 +256,24 @@ static void registry_remove_format(struct iopgt_host *host,
 static int registrar_register_format(struct iopgt_registrar *reg,
 				     const struct iopgt_format *fmt)
 {
-	struct iopgt_plugin *p = reg->host_priv;
+	struct activation *act = reg->host_priv;
+	struct iopgt_plugin *p = act->plugin;
 	struct iopgt_host *host = p->host;
 	int ret;
 
 	if (!fmt || !format_name_is_valid(fmt->name) || !fmt->alloc ||
 	    !fmt->free || (fmt->alias && !format_name_is_valid(fmt->alias))) {
-		ERR(host, "%s: malformed format '%s' (name, alias, alloc and "
-		    "free must be set)", plugin_where(p),
-		    fmt && fmt->name && !text_problem(fmt->name, 64) ?
-		    fmt->name : "?");
+		activation_refuse(act, g_strdup_printf(
+			"malformed format '%s' (name, alias, alloc and free "
+			"must be set)", fmt && fmt->name &&
+			!text_problem(fmt->name, 64) ? fmt->name : "?"));
 		return -EINVAL;
 	}
-	ret = registry_add(host, p, fmt, fmt->name);
+	ret = registry_add(act, fmt, fmt->name);
 	if (ret)
 		return ret;
 	if (fmt->alias && strcmp(fmt->alias, fmt->name)) {
-		ret = registry_add(host, p, fmt, fmt->alias);
+		ret = registry_add(act, fmt, fmt->alias);
 		if (ret) {
 			g_hash_table_remove(host->formats, fmt->name);
 			return ret;
@@ -285,34 +309,46 @@ int iopgt_plugin_activate(struct iopgt_plugin *p,
 			  const struct iopgt_plugin_desc *desc)
 {
 	struct iopgt_host *host = p->host;
+	struct activation act = { .plugin = p };
 	struct iopgt_registrar reg = {
 		.svc = &iopgt_host_services,
 		.log_ctx = host,
 		.register_format = registrar_register_format,
-		.host_priv = p,
+		.host_priv = &act,
 	};
+	g_autofree char *refused = NULL;
+	bool none = false;
 	int ret;
 
 	copy_metadata(p, desc);
 	p->desc = desc;
 	ret = desc->register_fn(&reg);
-	if (ret >= 0 && !p->formats->len)
+	refused = g_steal_pointer(&act.refused);
+	if (ret >= 0 && !p->formats->len) {
+		none = true;
 		ret = -ENOENT;
+	}
 	if (ret < 0) {
+		g_autofree char *why = none ?
+			g_strdup("register function registered no format") :
+			g_strdup_printf("register function failed: %s",
+					g_strerror(-ret));
+
 		/* Partial registration is rolled back whole. */
 		iopgt_registry_drop_plugin(host, p);
 		p->desc = NULL;
-		iopgt_plugin_set_failed(p, ret, ret == -ENOENT ?
-					"register function registered no format" :
-					"register function failed: %s",
-					g_strerror(-ret));
+		/* what the registrar refused says why, e.g. who owns a name */
+		if (refused)
+			iopgt_plugin_set_failed(p, ret, "%s (%s)", why, refused);
+		else
+			iopgt_plugin_set_failed(p, ret, "%s", why);
 		return ret;
 	}
 	g_clear_pointer(&p->error, g_free);
 	p->state = IOPGT_PLUGIN_LOADED;
 	p->load_index = host->next_load_index++;
-	INFO(host, "%s: loaded %s %s (%u formats)", plugin_where(p), p->name,
-	     p->version, p->formats->len);
+	INFO(host, "%s: loaded %s %s (%u format%s)", plugin_where(p), p->name,
+	     p->version, p->formats->len, p->formats->len == 1 ? "" : "s");
 	return 0;
 }
 

@@ -134,7 +134,11 @@ struct lpae_pgtable {
 	bool coherent;
 	bool oa_hi;			/* oas > 48: PA[51:48] live in PTE[15:12] */
 	unsigned long quirks;
-	uint64_t oa_mask;		/* decoded output-address bits */
+	/*
+	 * LPAE_PTE_ADDR_MASK, kept here so each level of a walk masks with
+	 * one memory operand instead of materialising a 64-bit constant.
+	 */
+	lpae_pte_t addr_mask;
 	uint8_t lvl_shift[LPAE_MAX_LEVELS];	/* LVL_SHIFT(l) */
 	uint8_t leaf_type[LPAE_MAX_LEVELS];	/* type bits of a leaf at l */
 	unsigned long lvl_offset[LPAE_MAX_LEVELS];	/* BLOCK_SIZE(l) - 1 */
@@ -183,13 +187,18 @@ static inline lpae_pte_t paddr_to_pte(uint64_t pa)
 	return (pa | pa >> 36) & LPAE_PTE_ADDR_MASK;
 }
 
-/* Inverse of paddr_to_pte; oa_mask selects the 64K unfolding. */
+/*
+ * Inverse of paddr_to_pte.  Only a 64K table with oas > 48 can hold
+ * PA[51:48] in PTE[15:12]; everywhere else those bits are zero.
+ */
 static inline uint64_t pte_to_paddr(const struct lpae_pgtable *d,
 				    lpae_pte_t pte)
 {
-	uint64_t x = pte & LPAE_PTE_ADDR_MASK;
+	uint64_t x = pte & d->addr_mask;
 
-	return (x | x << 36) & d->oa_mask;
+	if (unlikely(d->oa_hi))
+		x = (x | x << 36) & GENMASK_ULL(51, 16);
+	return x;
 }
 
 /*
@@ -200,8 +209,13 @@ static inline uint64_t pte_to_paddr(const struct lpae_pgtable *d,
 static inline lpae_pte_t *pte_to_table(const struct lpae_pgtable *d,
 				       lpae_pte_t pte)
 {
-	return (lpae_pte_t *)(uintptr_t)((pte & LPAE_PTE_ADDR_MASK) +
-					 d->pa_to_va);
+	return (lpae_pte_t *)(uintptr_t)((pte & d->addr_mask) + d->pa_to_va);
+}
+
+/* Type 3 (table, or page at level 3) is the only type that wraps to 0. */
+static inline bool pte_type_is_3(lpae_pte_t pte)
+{
+	return !((pte + 1) & LPAE_PTE_TYPE_MASK);
 }
 
 static inline bool pte_is_leaf(const struct lpae_pgtable *d, lpae_pte_t pte,
@@ -338,7 +352,7 @@ static lpae_pte_t lpae_install_table(struct lpae_pgtable *d, lpae_pte_t *ptep)
 static void lpae_remove_table(struct lpae_pgtable *d, lpae_pte_t *ptep,
 			      unsigned long iova, int lvl)
 {
-	lpae_pte_t pte = *ptep;
+	lpae_pte_t pte = lpae_read_pte(ptep);
 
 	lpae_write_pte(ptep, 0);
 	if (!d->coherent)
@@ -427,8 +441,11 @@ static inline size_t lpae_batch(const struct lpae_pgtable *d,
 				size_t pgcount)
 {
 	unsigned long e = d->lvl_entries[lvl];
-	size_t n = e - ((iova >> lg) & (e - 1));
+	size_t n;
 
+	if (pgcount == 1)	/* the common case; never crosses a table end */
+		return 1;
+	n = e - ((iova >> lg) & (e - 1));
 	return pgcount < n ? pgcount : n;
 }
 
@@ -533,30 +550,23 @@ lpae_map_clear_slots(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
 }
 
 /*
- * The general map: Linux's algorithm step by step.  Checks every argument
- * (with Linux's warnings), installs missing tables, syncs for a
- * non-coherent walker, replaces leftover tables with blocks.
+ * The general map walk, Linux's algorithm step by step: install missing
+ * tables, sync for a non-coherent walker, replace leftover tables with
+ * blocks, write n leaves with attributes attr.  The arguments are valid.
  */
 static __attribute__((noinline)) int
-lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
-		 size_t pgsize, size_t pgcount, int prot, size_t *mapped)
+lpae_map_install(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
+		 size_t pgsize, size_t n, lpae_pte_t attr, size_t *mapped)
 {
-	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
-	int lvl, target = d->size_lvl[lg];
-	unsigned int shift = d->start_shift;
-	lpae_pte_t *ptep, pte, any = 0;
-	size_t i, n;
+	int lvl, target = d->size_lvl[__builtin_ctzl(pgsize)];
+	lpae_pte_t *table = d->pgd, *ptep, any = 0;
+	size_t i;
 	int ret;
 
-	ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
-	if (ret)
-		return ret;
-	n = lpae_batch(d, iova, lg, target, pgcount);
-
-	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
 	for (lvl = d->start_level; lvl < target; lvl++) {
-		lpae_pte_t *table;
+		lpae_pte_t pte;
 
+		ptep = &table[LPAE_LVL_IDX(d, iova, lvl)];
 		pte = lpae_read_pte(ptep);
 		if (likely((pte & d->table_need) == d->table_need)) {
 			table = pte_to_table(d, pte);
@@ -565,9 +575,8 @@ lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 			if (LPAE_IS_ERR(table))
 				return LPAE_PTR_ERR(table);
 		}
-		shift -= d->bits_per_level;
-		ptep = table + ((iova >> shift) & d->tbl_mask);
 	}
+	ptep = &table[LPAE_LVL_IDX(d, iova, target)];
 
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
@@ -577,13 +586,30 @@ lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 			return ret;
 	}
 
-	pte = d->prot_pte[prot & 63] | d->leaf_type[target];
 	for (i = 0; i < n; i++)
-		ptep[i] = pte | paddr_to_pte(paddr + i * pgsize);
+		ptep[i] = attr | paddr_to_pte(paddr + i * pgsize);
 	if (!d->coherent)
 		lpae_sync(d, ptep, n * sizeof(*ptep));
 	*mapped += n * pgsize;
 	return 0;
+}
+
+/* map_pages the general way: every check with its warning, then install. */
+static __attribute__((noinline)) int
+lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
+		 size_t pgsize, size_t pgcount, int prot, size_t *mapped)
+{
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
+
+	if (ret)
+		return ret;
+	return lpae_map_install(d, iova, paddr, pgsize,
+				lpae_batch(d, iova, lg, d->size_lvl[lg],
+					   pgcount),
+				d->prot_pte[prot & 63] |
+					d->leaf_type[d->size_lvl[lg]],
+				mapped);
 }
 
 /* Tail of a fast non-coherent map: make the new leaves visible. */
@@ -596,50 +622,108 @@ static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
 }
 
 /*
+ * The fast paths below are compiled once per granule (see
+ * LPAE_GRANULE_OPS): bpl and lvl are constants in every use, so each
+ * level's shift is an immediate and its mask a fixed-offset load.
+ */
+#define lpae_always_inline inline __attribute__((always_inline))
+
+/* The entry for iova in the table at level lvl (constant). */
+static lpae_always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
+					      const lpae_pte_t *table,
+					      unsigned long iova, int lvl,
+					      int bpl)
+{
+	return lpae_read_pte(&table[(iova >> LPAE_LVL_SHIFT(lvl, bpl)) &
+				    d->lvl_mask[lvl]]);
+}
+
+/*
+ * Find the table holding iova's entry at level target, through tables a
+ * walker may follow as they are (need: the type bits, plus SW_SYNC for a
+ * non-coherent walker).  Returns false at the first entry that is not.
+ */
+static lpae_always_inline bool
+lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
+	       int bpl, lpae_pte_t need, lpae_pte_t **out)
+{
+	lpae_pte_t *table = d->pgd;
+	lpae_pte_t pte;
+
+	switch (d->start_level) {
+	case 0:
+		if (target == 0)
+			break;
+		pte = lpae_lookup(d, table, iova, 0, bpl);
+		if (unlikely(~pte & need))
+			return false;
+		table = pte_to_table(d, pte);
+		/* fallthrough */
+	case 1:
+		if (target == 1)
+			break;
+		pte = lpae_lookup(d, table, iova, 1, bpl);
+		if (unlikely(~pte & need))
+			return false;
+		table = pte_to_table(d, pte);
+		/* fallthrough */
+	case 2:
+		if (target == 2)
+			break;
+		pte = lpae_lookup(d, table, iova, 2, bpl);
+		if (unlikely(~pte & need))
+			return false;
+		table = pte_to_table(d, pte);
+		/* fallthrough */
+	default:
+		break;
+	}
+	*out = table;
+	return true;
+}
+
+/*
  * map_pages.  The common case (valid arguments, every table on the way
  * present and synced, the target slots empty, PA[47:12] in place) is
- * handled here without a call that returns, so it needs no stack frame;
- * anything else starts over in lpae_map_general().  Values are folded as
- * soon as possible (prot and paddr into pte, pgcount into n) to keep the
- * walk within the caller-saved registers.
+ * handled here without a call that returns, so it needs no stack frame.
+ * Bad arguments go to lpae_map_general(), a missing table or a used slot
+ * to lpae_map_install(): both tail calls, with the values already folded
+ * (n, attr) so few stay live across the walk.
  */
-static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
-			  uint64_t paddr, size_t pgsize, size_t pgcount,
-			  int prot, size_t *mapped)
+static lpae_always_inline int
+__lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
+		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
+		 const int bpl)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	unsigned int shift;
-	lpae_pte_t *ptep, pte, any = 0;
+	lpae_pte_t *ptep, pte, attr, any = 0;
 	size_t i, n;
 
 	/* pgsize one size of the bitmap, iova and paddr aligned to it */
 	if (unlikely(target < 0 || ((iova | paddr | pgsize) & (pgsize - 1)) ||
 		     !pgcount || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
 		     !lpae_iova_in_range(d, iova) || d->oa_hi))
-		goto general;
+		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
+					mapped);
 	n = lpae_batch(d, iova, lg, target, pgcount);
 	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
-		goto general;
-	/* PA[47:12] sit in place: no encoding needed */
-	pte = d->prot_pte[prot & 63] | d->leaf_type[target] | paddr;
+		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
+					mapped);
+	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 
-	shift = d->start_shift;
-	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
-	while (shift != lg) {
-		lpae_pte_t entry = lpae_read_pte(ptep);
-
-		if (unlikely(~entry & d->table_need))
-			goto general;
-		shift -= d->bits_per_level;
-		ptep = pte_to_table(d, entry) + ((iova >> shift) & d->tbl_mask);
-	}
-
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, d->table_need,
+				     &ptep)))
+		goto install;
+	ptep += (iova >> lg) & d->lvl_mask[target];
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
 	if (unlikely(any))
-		goto general;
+		goto install;
+
+	/* PA[47:12] sit in place: step the descriptor by the size */
+	pte = attr | paddr;
 	for (i = 0; i < n; i++, pte += pgsize)
 		ptep[i] = pte;
 	*mapped += n * pgsize;
@@ -647,8 +731,8 @@ static int lpae_map_pages(struct iopgt_ops *ops, unsigned long iova,
 		return lpae_sync_leaves(d, ptep, n);
 	return 0;
 
-general:
-	return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot, mapped);
+install:
+	return lpae_map_install(d, iova, paddr, pgsize, n, attr, mapped);
 }
 
 /* ---- unmap ----------------------------------------------------------------- */
@@ -689,7 +773,8 @@ static lpae_pte_t *lpae_table_of(const struct lpae_pgtable *d,
 	lpae_pte_t *table = d->pgd;
 
 	for (int l = d->start_level; l < lvl; l++)
-		table = pte_to_table(d, table[LPAE_LVL_IDX(d, iova, l)]);
+		table = pte_to_table(d, lpae_read_pte(&table[LPAE_LVL_IDX(d, iova,
+									  l)]));
 	return table;
 }
 
@@ -733,44 +818,68 @@ lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
 }
 
 /*
+ * The general unmap walk (Linux's): checks, stops at a hole or at a
+ * block above the requested level, then clears the batch.
+ */
+static __attribute__((noinline)) size_t
+lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
+		   size_t pgcount, struct iopgt_iotlb_gather *gather)
+{
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int lvl, target = d->size_lvl[lg];
+	lpae_pte_t *table = d->pgd;
+
+	if (target < 0 || ((iova | pgsize) & (pgsize - 1)) || !pgcount ||
+	    !lpae_iova_in_range(d, iova))
+		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
+
+	for (lvl = d->start_level; lvl < target; lvl++) {
+		lpae_pte_t pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
+
+		/* a hole, or a block bigger than the request */
+		if (~pte & LPAE_PTE_TYPE_TABLE)
+			return lpae_unmap_stuck(d, pte, iova);
+		table = pte_to_table(d, pte);
+	}
+	return lpae_unmap_finish(d, iova, pgsize,
+				 lpae_batch(d, iova, lg, target, pgcount), 0,
+				 gather);
+}
+
+/*
  * unmap_pages.  Walks without calls and clears the leaves of the batch in
  * one pass; anything else (a hole, a table to free, a sync, a gather) is
  * left to lpae_unmap_finish(), which carries on where this loop stopped.
  */
-static size_t lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
-			       size_t pgsize, size_t pgcount,
-			       struct iopgt_iotlb_gather *gather)
+static lpae_always_inline size_t
+__lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova, size_t pgsize,
+		   size_t pgcount, struct iopgt_iotlb_gather *gather,
+		   const int bpl)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	unsigned int shift;
 	lpae_pte_t *ptep, leaf;
 	size_t i, n;
 
 	if (unlikely(target < 0 || ((iova | pgsize) & (pgsize - 1)) ||
 		     !pgcount || !lpae_iova_in_range(d, iova)))
-		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
+		goto general;
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, LPAE_PTE_TYPE_TABLE,
+				     &ptep)))
+		goto general;
+	ptep += (iova >> lg) & d->lvl_mask[target];
+
 	n = lpae_batch(d, iova, lg, target, pgcount);
 	leaf = d->leaf_type[target];
-
-	shift = d->start_shift;
-	ptep = d->pgd + ((iova >> shift) & d->pgd_mask);
-	while (shift != lg) {
-		lpae_pte_t pte = lpae_read_pte(ptep);
-
-		/* a hole, or a block bigger than the request */
-		if (unlikely(~pte & LPAE_PTE_TYPE_TABLE))
-			return lpae_unmap_stuck(d, pte, iova);
-		shift -= d->bits_per_level;
-		ptep = pte_to_table(d, pte) + ((iova >> shift) & d->tbl_mask);
-	}
-
 	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
 		ptep[i] = 0;
 	if (unlikely(i < n || !d->coherent || gather))
 		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
 	return n * pgsize;
+
+general:
+	return lpae_unmap_general(d, iova, pgsize, pgcount, gather);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -785,20 +894,13 @@ static inline uint64_t lpae_leaf_to_phys(const struct lpae_pgtable *d,
 	return pte_to_paddr(d, pte) | (iova & d->lvl_offset[lvl]);
 }
 
-/* The entry for iova in the table at level lvl. */
-static inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
-				     const lpae_pte_t *table,
-				     unsigned long iova, int lvl)
-{
-	return lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
-}
-
 /*
- * No range check, as Linux: bits above ias are simply not indexed.  The
- * walk is unrolled from the start level, so each level's shift and mask
- * sit at fixed offsets and each level ends in its own leaf check.
+ * iova_to_phys.  No range check, as Linux: bits above ias are simply not
+ * indexed.  The walk is unrolled from the start level and each level ends
+ * in its own leaf check.
  */
-static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+static lpae_always_inline uint64_t
+__lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	const lpae_pte_t *table = d->pgd;
@@ -806,25 +908,25 @@ static uint64_t lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 
 	switch (d->start_level) {
 	case 0:
-		pte = lpae_lookup(d, table, iova, 0);
-		if (~pte & LPAE_PTE_TYPE_TABLE)
+		pte = lpae_lookup(d, table, iova, 0, bpl);
+		if (!pte_type_is_3(pte))
 			return lpae_leaf_to_phys(d, pte, iova, 0);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 1:
-		pte = lpae_lookup(d, table, iova, 1);
-		if (~pte & LPAE_PTE_TYPE_TABLE)
+		pte = lpae_lookup(d, table, iova, 1, bpl);
+		if (!pte_type_is_3(pte))
 			return lpae_leaf_to_phys(d, pte, iova, 1);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 2:
-		pte = lpae_lookup(d, table, iova, 2);
-		if (~pte & LPAE_PTE_TYPE_TABLE)
+		pte = lpae_lookup(d, table, iova, 2, bpl);
+		if (!pte_type_is_3(pte))
 			return lpae_leaf_to_phys(d, pte, iova, 2);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	default:
-		pte = lpae_lookup(d, table, iova, 3);
+		pte = lpae_lookup(d, table, iova, 3, bpl);
 		return lpae_leaf_to_phys(d, pte, iova, 3);
 	}
 }
@@ -1008,14 +1110,43 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 	}
 }
 
-static const struct iopgt_ops lpae_ops = {
-	.map_pages = lpae_map_pages,
-	.unmap_pages = lpae_unmap_pages,
-	.iova_to_phys = lpae_iova_to_phys,
-	.read_and_clear_dirty = lpae_read_and_clear_dirty,
-	.walk = lpae_walk,
-	.describe_regs = lpae_describe_regs,
-};
+/*
+ * One ops table per granule: the hot ops instantiated with bits_per_level
+ * as a constant (9, 11, 13), the rest shared.
+ */
+#define LPAE_GRANULE_OPS(sfx, bpl)                                             \
+	static int lpae_map_pages_##sfx(struct iopgt_ops *ops,                 \
+					unsigned long iova, uint64_t paddr,    \
+					size_t pgsize, size_t pgcount,         \
+					int prot, size_t *mapped)              \
+	{                                                                      \
+		return __lpae_map_pages(ops, iova, paddr, pgsize, pgcount,     \
+					prot, mapped, bpl);                    \
+	}                                                                      \
+	static size_t lpae_unmap_pages_##sfx(struct iopgt_ops *ops,            \
+					     unsigned long iova,               \
+					     size_t pgsize, size_t pgcount,    \
+					     struct iopgt_iotlb_gather *g)     \
+	{                                                                      \
+		return __lpae_unmap_pages(ops, iova, pgsize, pgcount, g, bpl); \
+	}                                                                      \
+	static uint64_t lpae_iova_to_phys_##sfx(struct iopgt_ops *ops,         \
+						unsigned long iova)            \
+	{                                                                      \
+		return __lpae_iova_to_phys(ops, iova, bpl);                    \
+	}                                                                      \
+	static const struct iopgt_ops lpae_ops_##sfx = {                       \
+		.map_pages = lpae_map_pages_##sfx,                             \
+		.unmap_pages = lpae_unmap_pages_##sfx,                         \
+		.iova_to_phys = lpae_iova_to_phys_##sfx,                       \
+		.read_and_clear_dirty = lpae_read_and_clear_dirty,             \
+		.walk = lpae_walk,                                             \
+		.describe_regs = lpae_describe_regs,                           \
+	}
+
+LPAE_GRANULE_OPS(4k, 9);
+LPAE_GRANULE_OPS(16k, 11);
+LPAE_GRANULE_OPS(64k, 13);
 
 /* ---- allocation -------------------------------------------------------------- */
 
@@ -1245,7 +1376,7 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 	if (d->stage != LPAE_MALI)
 		d->leaf_type[LPAE_MAX_LEVELS - 1] = LPAE_PTE_TYPE_PAGE;
 
-	d->oa_mask = bpl == 13 ? GENMASK_ULL(51, 16) : GENMASK_ULL(47, 12);
+	d->addr_mask = LPAE_PTE_ADDR_MASK;
 	d->oa_hi = cfg->oas > 48;
 	d->start_shift = d->lvl_shift[d->start_level];
 	d->pg_shift = d->lvl_shift[LPAE_MAX_LEVELS - 1];
@@ -1364,7 +1495,17 @@ static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
 
 	d->iop.cookie = cookie;
 	d->iop.cfg = *cfg;
-	d->iop.ops = lpae_ops;
+	switch (d->bits_per_level) {
+	case 9:
+		d->iop.ops = lpae_ops_4k;
+		break;
+	case 11:
+		d->iop.ops = lpae_ops_16k;
+		break;
+	default:
+		d->iop.ops = lpae_ops_64k;
+		break;
+	}
 	d->iop.root_pa = pgd_pa;
 	*out = &d->iop;
 	return 0;

@@ -1,0 +1,2194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ARM LPAE formats (io-pgtable-arm): registration, allocation outputs
+ * and rejections, register values, stage-2 concatenation, exact
+ * descriptors for every prot at every level, map/unmap semantics and every
+ * error with its value (and the table unchanged after it), TLB callbacks,
+ * DMA syncs for a non-coherent walker, dirty tracking and the dump walk.
+ *
+ * Expected descriptors are written out in hex or built from the bit list
+ * of the Arm ARM / the io-pgtable digest (spec §2.4-2.6) by a tiny oracle
+ * in this file; they are never read back from the format and compared
+ * with itself.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include <iopgt/host.h>
+
+#include "test-util.h"
+
+extern const struct iopgt_plugin_desc iopgt_plugin_desc;
+
+#define RW		(IOMMU_READ | IOMMU_WRITE)
+#define SELFTEST_PROT	(IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE)
+#define PGSIZES_4K	(SZ_4K | SZ_2M | SZ_1G)
+#define PGSIZES_16K	(SZ_16K | SZ_32M)
+#define PGSIZES_64K	(SZ_64K | SZ_512M)
+#define SZ_8K		0x2000UL
+#define SZ_4M		0x400000UL
+#define SZ_4T		(1UL << 42)
+#define SZ_512G		(1UL << 39)
+
+/* descriptor bits, spelled out for the oracle (spec §2.4) */
+#define PTE_TYPE_BLOCK	0x1ULL
+#define PTE_TYPE_PAGE	0x3ULL
+#define PTE_TYPE_TABLE	0x3ULL
+#define PTE_NS		(1ULL << 5)
+#define PTE_AP_UNPRIV	(1ULL << 6)
+#define PTE_AP_RDONLY	(1ULL << 7)
+#define PTE_HAP_READ	(1ULL << 6)
+#define PTE_HAP_WRITE	(1ULL << 7)
+#define PTE_SH_OS	(2ULL << 8)
+#define PTE_SH_IS	(3ULL << 8)
+#define PTE_AF		(1ULL << 10)
+#define PTE_NG		(1ULL << 11)
+#define PTE_DBM		(1ULL << 51)
+#define PTE_XN		(3ULL << 53)
+#define PTE_SW_SYNC	(1ULL << 55)
+#define PTE_NSTABLE	(1ULL << 63)
+#define PTE_ATTR(i)	((uint64_t)(i) << 2)
+#define PTE_MEMATTR_OIWB	(0xfULL << 2)
+#define PTE_MEMATTR_NC		(0x5ULL << 2)
+#define PTE_MEMATTR_DEV		(0x1ULL << 2)
+#define PTE_MEMATTR_FWB_WB	(0x6ULL << 2)
+
+struct fixture {
+	struct iopgt_host *host;
+	struct log_capture log;
+	struct tlb_recorder tlb;
+	struct iopgt_cfg cfg;
+	struct iopgt_pgtable *pgt;
+};
+
+/* ---- fixture ----------------------------------------------------------- */
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	f->host = iopgt_host_new();
+	g_assert_nonnull(f->host);
+	log_capture_init(&f->log);
+	log_capture_attach(&f->log, f->host);
+	tlb_recorder_init(&f->tlb);
+	g_assert_cmpint(iopgt_host_register_builtin(f->host, &iopgt_plugin_desc,
+						    NULL), ==, 0);
+	/* the selftest's configuration: S1/S2 4K, 48 bits, coherent */
+	f->cfg = (struct iopgt_cfg){
+		.quirks = IO_PGTABLE_QUIRK_NO_WARN,
+		.pgsize_bitmap = PGSIZES_4K,
+		.ias = 48,
+		.oas = 48,
+		.coherent_walk = true,
+		.tlb = &tlb_recorder_ops,
+	};
+	f->pgt = NULL;
+}
+
+static int table_try(struct fixture *f, const char *fmt)
+{
+	return iopgt_pgtable_new(f->host, fmt, &f->cfg, &f->tlb, &f->pgt);
+}
+
+static void table_new(struct fixture *f, const char *fmt)
+{
+	int ret = table_try(f, fmt);
+
+	if (ret) {
+		char *log = log_capture_dump(&f->log);
+
+		g_test_message("%s: %s", fmt, log);
+		g_free(log);
+	}
+	g_assert_cmpint(ret, ==, 0);
+	g_assert_nonnull(f->pgt);
+}
+
+/* free_io_pgtable_ops: the host flushes the whole TLB exactly once. */
+static void table_free(struct fixture *f)
+{
+	bool recorded = f->pgt->cfg.tlb == &tlb_recorder_ops;
+
+	f->tlb.flush_all = 0;
+	iopgt_pgtable_free(f->host, f->pgt);
+	f->pgt = NULL;
+	if (recorded)
+		g_assert_cmpuint(f->tlb.flush_all, ==, 1);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_mem_stats st;
+
+	(void)data;
+	if (f->pgt)
+		table_free(f);
+	g_assert_cmpuint(f->tlb.bad_cookie, ==, 0);
+	iopgt_host_get_mem_stats(f->host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.table_allocs, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+	g_assert_null(iopgt_host_unref(f->host));
+	tlb_recorder_clear(&f->tlb);
+	log_capture_clear(&f->log);
+}
+
+#define add_test(path, fn) \
+	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
+
+/* ---- op helpers ------------------------------------------------------------ */
+
+static int map_n(struct fixture *f, unsigned long iova, uint64_t pa,
+		 size_t size, size_t count, int prot, size_t *mapped)
+{
+	*mapped = 0;
+	return f->pgt->ops.map_pages(&f->pgt->ops, iova, pa, size, count, prot,
+				     mapped);
+}
+
+/* One page; on success exactly size bytes are mapped. */
+static int map(struct fixture *f, unsigned long iova, uint64_t pa,
+	       size_t size, int prot)
+{
+	size_t mapped;
+	int ret = map_n(f, iova, pa, size, 1, prot, &mapped);
+
+	g_assert_cmpuint(mapped, ==, ret ? 0 : size);
+	return ret;
+}
+
+static size_t unmap(struct fixture *f, unsigned long iova, size_t size,
+		    size_t count, struct iopgt_iotlb_gather *gather)
+{
+	return f->pgt->ops.unmap_pages(&f->pgt->ops, iova, size, count, gather);
+}
+
+static uint64_t phys(struct fixture *f, unsigned long iova)
+{
+	return f->pgt->ops.iova_to_phys(&f->pgt->ops, iova);
+}
+
+static void mem_stats(struct fixture *f, struct iopgt_mem_stats *st)
+{
+	iopgt_pgtable_get_mem_stats(f->host, f->pgt, st);
+}
+
+static uint64_t syncs(struct fixture *f)
+{
+	struct iopgt_mem_stats st;
+
+	mem_stats(f, &st);
+	return st.syncs;
+}
+
+static uint64_t table_bytes(struct fixture *f)
+{
+	struct iopgt_mem_stats st;
+
+	mem_stats(f, &st);
+	return st.table_bytes;
+}
+
+/* ---- walk helpers ---------------------------------------------------------- */
+
+struct find {
+	unsigned long iova;
+	int level;		/* -1: the leaf, wherever it is */
+	const struct iopgt_walk_entry *hit;
+	struct iopgt_walk_entry e;
+	bool found;
+};
+
+static int find_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct find *fd = data;
+
+	if (fd->iova - e->iova >= e->size)
+		return 0;
+	if (fd->level == e->level ||
+	    (fd->level < 0 && e->kind == IOPGT_ENTRY_LEAF)) {
+		fd->e = *e;
+		fd->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The descriptor covering iova at a level (-1: the leaf), or 0. */
+static uint64_t pte_at(struct fixture *f, unsigned long iova, int level,
+		       struct iopgt_walk_entry *out)
+{
+	const struct iopgt_walk_ops v = { .entry = find_entry };
+	struct find fd = { .iova = iova, .level = level };
+
+	f->pgt->ops.walk(&f->pgt->ops, &v, &fd);
+	if (out)
+		*out = fd.e;
+	return fd.found ? fd.e.raw : 0;
+}
+
+static uint64_t leaf_pte(struct fixture *f, unsigned long iova)
+{
+	return pte_at(f, iova, -1, NULL);
+}
+
+static int snap_table(void *data, uint64_t pa, const void *va, size_t size,
+		      int level)
+{
+	(void)va;
+	g_string_append_printf(data, "T%d %" G_GINT64_MODIFIER "x %zu\n",
+			       level, pa, size);
+	return 0;
+}
+
+static int snap_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	g_string_append_printf(data, " %d:%u %lx +%zx %016" G_GINT64_MODIFIER
+			       "x %d\n", e->level, e->index, e->iova, e->size,
+			       e->raw, e->kind);
+	return 0;
+}
+
+static int snap_end(void *data, uint64_t pa, int level)
+{
+	g_string_append_printf(data, "E%d %" G_GINT64_MODIFIER "x\n", level,
+			       pa);
+	return 0;
+}
+
+/* Every table and entry, as text: equal snapshots mean equal tables. */
+static char *snapshot(struct fixture *f)
+{
+	const struct iopgt_walk_ops v = {
+		.table = snap_table,
+		.entry = snap_entry,
+		.table_end = snap_end,
+	};
+	GString *s = g_string_new(NULL);
+
+	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops, &v, s), ==, 0);
+	return g_string_free(s, FALSE);
+}
+
+struct counts {
+	unsigned int tables;
+	unsigned int leaves;
+	unsigned int table_entries;
+	int first_level;
+	size_t root_size;
+};
+
+static int count_table(void *data, uint64_t pa, const void *va, size_t size,
+		       int level)
+{
+	struct counts *c = data;
+
+	(void)pa;
+	(void)va;
+	if (!c->tables++) {
+		c->first_level = level;
+		c->root_size = size;
+	}
+	return 0;
+}
+
+static int count_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct counts *c = data;
+
+	if (e->kind == IOPGT_ENTRY_LEAF)
+		c->leaves++;
+	else
+		c->table_entries++;
+	return 0;
+}
+
+static struct counts count(struct fixture *f)
+{
+	const struct iopgt_walk_ops v = {
+		.table = count_table,
+		.entry = count_entry,
+	};
+	struct counts c = { 0 };
+
+	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops, &v, &c), ==, 0);
+	return c;
+}
+
+/* ---- the descriptor oracle (spec §2.5) ------------------------------------- */
+
+enum stage { S1, S2, MALI };
+
+/* Leaf attributes for a prot, before the type and the address. */
+static uint64_t expect_attrs(enum stage st, int prot, unsigned long quirks)
+{
+	uint64_t pte = 0;
+
+	switch (st) {
+	case S1:
+		pte |= PTE_NG;
+		if ((prot & IOMMU_READ) && !(prot & IOMMU_WRITE))
+			pte |= PTE_AP_RDONLY;
+		else if (quirks & IO_PGTABLE_QUIRK_ARM_HD)
+			pte |= PTE_DBM;
+		if (!(prot & IOMMU_PRIV))
+			pte |= PTE_AP_UNPRIV;
+		break;
+	case S2:
+	case MALI:
+		if (prot & IOMMU_READ)
+			pte |= PTE_HAP_READ;
+		if (prot & IOMMU_WRITE)
+			pte |= PTE_HAP_WRITE;
+		break;
+	}
+	if (st == S2) {
+		if (prot & IOMMU_MMIO)
+			pte |= PTE_MEMATTR_DEV;
+		else if (prot & IOMMU_CACHE)
+			pte |= quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
+				       PTE_MEMATTR_FWB_WB : PTE_MEMATTR_OIWB;
+		else
+			pte |= PTE_MEMATTR_NC;
+	} else {
+		if (prot & IOMMU_MMIO)
+			pte |= PTE_ATTR(2);
+		else if (prot & IOMMU_CACHE)
+			pte |= PTE_ATTR(1);
+	}
+	pte |= (prot & IOMMU_CACHE) && st != MALI ? PTE_SH_IS : PTE_SH_OS;
+	if (prot & IOMMU_NOEXEC)
+		pte |= PTE_XN;
+	if (quirks & IO_PGTABLE_QUIRK_ARM_NS)
+		pte |= PTE_NS;
+	if (st != MALI)
+		pte |= PTE_AF;
+	return pte;
+}
+
+static uint64_t expect_leaf(enum stage st, int prot, unsigned long quirks,
+			    int level, uint64_t pa)
+{
+	uint64_t type = level == 3 && st != MALI ? PTE_TYPE_PAGE :
+						   PTE_TYPE_BLOCK;
+
+	return expect_attrs(st, prot, quirks) | type | pa;
+}
+
+/* ---- /lpae/plugin ------------------------------------------------------------ */
+
+static const char *const lpae_names[] = {
+	"arm-64-lpae-s1", "arm-64-lpae-s2", "arm-32-lpae-s1",
+	"arm-32-lpae-s2", "arm-mali-lpae",
+};
+static const char *const lpae_aliases[] = {
+	"ARM_64_LPAE_S1", "ARM_64_LPAE_S2", "ARM_32_LPAE_S1",
+	"ARM_32_LPAE_S2", "ARM_MALI_LPAE",
+};
+
+static void test_plugin_formats(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_plugin *p = iopgt_host_find_plugin(f->host,
+							"io-pgtable-arm");
+	char **names;
+
+	(void)data;
+	g_test_summary("One plugin, io-pgtable-arm, registers the five LPAE "
+		       "formats by name and by their Linux aliases");
+	g_assert_nonnull(p);
+	g_assert_cmpstr(iopgt_plugin_get_license(p), ==, "MIT");
+	names = iopgt_plugin_dup_formats(p);
+	g_assert_cmpuint(g_strv_length(names), ==, 5);
+	for (unsigned int i = 0; i < 5; i++) {
+		g_assert_true(g_strv_contains((const char *const *)names,
+					      lpae_names[i]));
+		g_assert_true(iopgt_host_find_format(f->host, lpae_names[i]) ==
+			      p);
+		g_assert_true(iopgt_host_find_format(f->host,
+						     lpae_aliases[i]) == p);
+	}
+	g_strfreev(names);
+
+	/* a table by alias is the same format */
+	table_new(f, "ARM_64_LPAE_S2");
+	g_assert_cmpstr(f->pgt->fmt->name, ==, "arm-64-lpae-s2");
+	g_assert_cmpuint(f->pgt->fmt->caps & IOPGT_FMT_CAP_DIRTY, ==, 0);
+	table_free(f);
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpuint(f->pgt->fmt->caps, ==, IOPGT_FMT_CAP_DIRTY);
+}
+
+static void test_plugin_from_file(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_host *host = iopgt_host_new();
+	struct iopgt_plugin *p = NULL;
+	struct iopgt_pgtable *pgt = NULL;
+	struct iopgt_mem_stats st;
+	char *path = g_build_filename(test_plugin_dir(), "io-pgtable-arm.so",
+				      NULL);
+	size_t mapped = 0;
+
+	(void)data;
+	(void)f;
+	g_test_summary("The module io-pgtable-arm.so loads with dlopen and "
+		       "its tables work like the built-in ones");
+	g_assert_cmpint(iopgt_host_load_plugin_file(host, path, &p), ==, 0);
+	g_assert_cmpstr(iopgt_plugin_get_name(p), ==, "io-pgtable-arm");
+	g_assert_false(iopgt_plugin_is_builtin(p));
+	f->cfg.tlb = NULL;
+	g_assert_cmpint(iopgt_pgtable_new(host, "ARM_MALI_LPAE", &f->cfg, NULL,
+					  &pgt), ==, -EINVAL);
+	f->cfg.quirks = 0;
+	f->cfg.oas = 40;
+	g_assert_cmpint(iopgt_pgtable_new(host, "ARM_MALI_LPAE", &f->cfg, NULL,
+					  &pgt), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_map_pages(host, pgt, SZ_1G, SZ_2M, SZ_2M,
+						1, RW, &mapped), ==, 0);
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(host, pgt, SZ_1G + 42), ==,
+			SZ_2M + 42);
+	iopgt_pgtable_free(host, pgt);
+	iopgt_host_get_mem_stats(host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+	g_assert_cmpint(iopgt_host_unload_plugin(host, "io-pgtable-arm"), ==,
+			0);
+	g_assert_null(iopgt_host_unref(host));
+	g_free(path);
+}
+
+/* ---- /lpae/alloc --------------------------------------------------------------- */
+
+static void test_alloc_s1_outputs(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("ARM_64_LPAE_S1, 4K, 48/48, coherent: Linux's MAIR, "
+		       "TCR fields and TTBR (the pgd's physical address)");
+	f->cfg.pgsize_bitmap = SZ_4K | SZ_16K | SZ_64K | SZ_2M | SZ_32M |
+			       SZ_512M | SZ_1G;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmphex(f->cfg.pgsize_bitmap, ==, PGSIZES_4K);
+	g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.mair, ==, 0xf404ff44);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.ips, ==, 5);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.tg, ==, 0);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.sh, ==, 3);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.orgn, ==, 1);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.irgn, ==, 1);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.tsz, ==, 16);
+	g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.ttbr, ==, f->pgt->root_pa);
+	/* the table's copy of cfg carries the same outputs */
+	g_assert_cmphex(f->pgt->cfg.arm_lpae_s1_cfg.ttbr, ==, f->pgt->root_pa);
+	g_assert_cmphex(f->pgt->cfg.pgsize_bitmap, ==, PGSIZES_4K);
+	/* the root is real table memory: a 4K page for a 4K pgd */
+	g_assert_cmpuint(f->pgt->root_pa & (SZ_4K - 1), ==, 0);
+	g_assert_cmpuint(table_bytes(f), ==, SZ_4K);
+}
+
+struct restrict_case {
+	unsigned long in;
+	unsigned int ias, oas;
+	unsigned long out;
+	unsigned int ias_out, oas_out;
+};
+
+static void test_alloc_pgsize_restriction(struct fixture *f,
+					  gconstpointer data)
+{
+	static const struct restrict_case cases[] = {
+		/* the host's page size wins when offered */
+		{ SZ_4K | SZ_16K | SZ_64K | SZ_2M | SZ_32M | SZ_512M | SZ_1G,
+		  48, 48, PGSIZES_4K, 48, 48 },
+		{ SZ_16K | SZ_32M, 48, 48, SZ_16K | SZ_32M, 48, 48 },
+		/* no 4K: the smallest larger size is the granule */
+		{ SZ_16K | SZ_64K | SZ_32M | SZ_512M, 40, 40,
+		  SZ_16K | SZ_32M, 40, 40 },
+		{ SZ_64K | SZ_2M | SZ_512M | SZ_1G, 44, 44,
+		  SZ_64K | SZ_512M, 44, 44 },
+		/* 64K with oas > 48 adds the 4T level-1 block */
+		{ SZ_64K | SZ_512M | SZ_4T, 52, 52,
+		  SZ_64K | SZ_512M | SZ_4T, 52, 52 },
+		{ SZ_64K | SZ_512M | SZ_4T, 48, 48, SZ_64K | SZ_512M, 48, 48 },
+		/* ias and oas clamp to 48 below the 64K granule */
+		{ PGSIZES_4K, 52, 52, PGSIZES_4K, 48, 48 },
+		{ SZ_16K | SZ_32M, 52, 52, SZ_16K | SZ_32M, 48, 48 },
+	};
+
+	(void)data;
+	g_test_summary("pgsize_bitmap narrows to what the chosen granule can "
+		       "express (host PAGE_SIZE 4K) and ias/oas clamp");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		f->cfg.pgsize_bitmap = cases[i].in;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		table_new(f, "arm-64-lpae-s1");
+		g_assert_cmphex(f->cfg.pgsize_bitmap, ==, cases[i].out);
+		g_assert_cmpuint(f->cfg.ias, ==, cases[i].ias_out);
+		g_assert_cmpuint(f->cfg.oas, ==, cases[i].oas_out);
+		table_free(f);
+	}
+}
+
+struct reject_case {
+	const char *fmt;
+	unsigned long quirks;
+	unsigned long bitmap;
+	unsigned int ias, oas;
+	bool coherent;
+	const char *why;
+};
+
+static void test_alloc_rejects(struct fixture *f, gconstpointer data)
+{
+	const unsigned long NO_WARN = IO_PGTABLE_QUIRK_NO_WARN;
+	static const struct reject_case cases[] = {
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_S2FWB, PGSIZES_4K,
+		  48, 48, true, "S2FWB on stage 1" },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_NO_PERMS, PGSIZES_4K,
+		  48, 48, true, "NO_PERMS (v7s only)" },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_MTK_EXT, PGSIZES_4K,
+		  48, 48, true, "MTK_EXT (v7s only)" },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
+		  PGSIZES_4K, 48, 48, true, "OUTER_WBWA with coherent walk" },
+		{ "arm-64-lpae-s1", 1UL << 2, PGSIZES_4K, 48, 48, true,
+		  "an unknown quirk bit" },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_ARM_HD, PGSIZES_4K,
+		  48, 48, true, "HD on stage 2" },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_ARM_NS, PGSIZES_4K,
+		  48, 48, true, "NS on stage 2" },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_ARM_TTBR1, PGSIZES_4K,
+		  48, 48, true, "TTBR1 on stage 2" },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
+		  PGSIZES_4K, 48, 48, false, "OUTER_WBWA on stage 2" },
+		{ "arm-mali-lpae", NO_WARN, PGSIZES_4K, 48, 40, true,
+		  "NO_WARN on Mali" },
+		{ "arm-mali-lpae", IO_PGTABLE_QUIRK_ARM_NS, PGSIZES_4K, 48, 40,
+		  true, "NS on Mali" },
+		{ "arm-64-lpae-s1", 0, PGSIZES_4K, 48, 33, true,
+		  "oas 33 has no IPS encoding" },
+		{ "arm-64-lpae-s1", 0, PGSIZES_4K, 48, 39, true,
+		  "oas 39 has no IPS encoding" },
+		{ "arm-64-lpae-s2", 0, PGSIZES_4K, 40, 46, true,
+		  "oas 46 has no PS encoding" },
+		{ "arm-64-lpae-s1", 0, PGSIZES_4K, 53, 48, true,
+		  "ias above 52" },
+		{ "arm-64-lpae-s1", 0, PGSIZES_4K, 48, 53, true,
+		  "oas above 52" },
+		{ "arm-64-lpae-s1", 0, SZ_2M | SZ_1G, 48, 48, true,
+		  "no granule in the bitmap" },
+		{ "arm-64-lpae-s1", 0, SZ_16K | SZ_8K | SZ_2M, 48, 48, true,
+		  "the granule chosen (8K) is no LPAE granule" },
+		{ "arm-32-lpae-s1", 0, PGSIZES_4K, 36, 40, true,
+		  "32-bit stage 1 with ias > 32" },
+		{ "arm-32-lpae-s1", 0, PGSIZES_4K, 32, 42, true,
+		  "32-bit stage 1 with oas > 40" },
+		{ "arm-32-lpae-s2", 0, PGSIZES_4K, 42, 42, true,
+		  "32-bit stage 2 with ias > 40" },
+		{ "arm-32-lpae-s2", 0, PGSIZES_4K, 40, 42, true,
+		  "32-bit stage 2 with oas > 40" },
+		{ "arm-32-lpae-s1", 0, SZ_16K | SZ_32M, 32, 40, true,
+		  "32-bit stage 1 with a 16K granule only" },
+		{ "arm-mali-lpae", 0, PGSIZES_4K, 48, 42, true,
+		  "Mali with oas > 40" },
+		{ "arm-mali-lpae", 0, PGSIZES_4K, 52, 40, true,
+		  "Mali with ias > 48" },
+		{ "arm-mali-lpae", 0, SZ_64K | SZ_512M, 48, 40, true,
+		  "Mali with a 64K granule only" },
+		/* 4K, ias 44: a 32-entry level-0 pgd would need 32 tables */
+		{ "arm-64-lpae-s2", 0, PGSIZES_4K, 44, 42, true,
+		  "mandatory concatenation of more than 16 tables" },
+		{ "arm-64-lpae-s2", 0, SZ_16K | SZ_32M, 44, 40, true,
+		  "16K start level 1 concatenation of 256 tables" },
+		{ "arm-64-lpae-s1", 0, PGSIZES_4K, 12, 32, true,
+		  "ias no larger than the granule" },
+	};
+
+	(void)data;
+	g_test_summary("Configurations Linux refuses fail with -EINVAL and "
+		       "leave nothing allocated");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct iopgt_mem_stats st;
+
+		f->cfg.quirks = cases[i].quirks;
+		f->cfg.pgsize_bitmap = cases[i].bitmap;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		f->cfg.coherent_walk = cases[i].coherent;
+		g_test_message("%s: %s", cases[i].fmt, cases[i].why);
+		g_assert_cmpint(table_try(f, cases[i].fmt), ==, -EINVAL);
+		iopgt_host_get_mem_stats(f->host, &st);
+		g_assert_cmpuint(st.table_bytes, ==, 0);
+		g_assert_cmpuint(st.state_bytes, ==, 0);
+	}
+	/* mandatory concatenation refused: Linux WARNs */
+	g_assert_cmpuint(log_capture_count(&f->log, "concatenated tables"), ==,
+			 2);
+}
+
+static void test_alloc_quirks_accepted(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *fmt;
+		unsigned long quirks;
+		bool coherent;
+		unsigned int ias, oas;
+	} cases[] = {
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_NS, true, 48, 48 },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_TTBR1, true, 48, 48 },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_OUTER_WBWA, false,
+		  48, 48 },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_HD, true, 48, 48 },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_NO_WARN, true, 48, 48 },
+		{ "arm-64-lpae-s1", IO_PGTABLE_QUIRK_ARM_NS |
+		  IO_PGTABLE_QUIRK_ARM_TTBR1 | IO_PGTABLE_QUIRK_ARM_HD |
+		  IO_PGTABLE_QUIRK_ARM_OUTER_WBWA | IO_PGTABLE_QUIRK_NO_WARN,
+		  false, 48, 48 },
+		{ "arm-32-lpae-s1", IO_PGTABLE_QUIRK_ARM_NS |
+		  IO_PGTABLE_QUIRK_ARM_TTBR1 | IO_PGTABLE_QUIRK_ARM_HD |
+		  IO_PGTABLE_QUIRK_NO_WARN, true, 32, 40 },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_ARM_S2FWB, true, 48, 48 },
+		{ "arm-64-lpae-s2", IO_PGTABLE_QUIRK_NO_WARN, true, 48, 48 },
+		{ "arm-32-lpae-s2", IO_PGTABLE_QUIRK_ARM_S2FWB |
+		  IO_PGTABLE_QUIRK_NO_WARN, true, 40, 40 },
+		{ "arm-mali-lpae", 0, true, 48, 40 },
+	};
+
+	(void)data;
+	g_test_summary("Each quirk Linux accepts for a format is accepted "
+		       "and kept in cfg");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		f->cfg.quirks = cases[i].quirks;
+		f->cfg.coherent_walk = cases[i].coherent;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		f->cfg.pgsize_bitmap = PGSIZES_4K;
+		table_new(f, cases[i].fmt);
+		g_assert_cmphex(f->pgt->cfg.quirks, ==, cases[i].quirks);
+		table_free(f);
+	}
+}
+
+static void test_alloc_enomem(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A pgd the host refuses makes alloc fail with -ENOMEM "
+		       "and free its state");
+	iopgt_host_set_mem_limit(f->host, 1);
+	g_assert_cmpint(table_try(f, "arm-64-lpae-s1"), ==, -ENOMEM);
+	g_assert_cmpint(table_try(f, "arm-mali-lpae"), ==, -EINVAL);
+	f->cfg.quirks = 0;
+	f->cfg.oas = 40;
+	g_assert_cmpint(table_try(f, "arm-mali-lpae"), ==, -ENOMEM);
+	f->cfg.oas = 48;
+	g_assert_cmpint(table_try(f, "arm-64-lpae-s2"), ==, -ENOMEM);
+	g_assert_null(f->pgt);
+	iopgt_host_set_mem_limit(f->host, 0);
+	table_new(f, "arm-64-lpae-s2");
+}
+
+/* ---- /lpae/regs ---------------------------------------------------------------- */
+
+struct reg_capture {
+	GString *names;
+	GHashTable *values;
+};
+
+static void reg_fn(void *data, const char *name, uint64_t value)
+{
+	struct reg_capture *rc = data;
+
+	g_string_append_printf(rc->names, "%s%s", rc->names->len ? " " : "",
+			       name);
+	g_hash_table_insert(rc->values, g_strdup(name),
+			    g_memdup2(&value, sizeof(value)));
+}
+
+static char *describe(struct fixture *f, struct reg_capture *rc)
+{
+	rc->names = g_string_new(NULL);
+	rc->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	iopgt_pgtable_describe_regs(f->host, f->pgt, reg_fn, rc);
+	return g_string_free(rc->names, FALSE);
+}
+
+static uint64_t reg(struct reg_capture *rc, const char *name)
+{
+	uint64_t *v = g_hash_table_lookup(rc->values, name);
+
+	g_assert_nonnull(v);
+	return *v;
+}
+
+struct s1_regs_case {
+	unsigned long bitmap;
+	unsigned int ias, oas;
+	unsigned long quirks;
+	bool coherent;
+	unsigned int ips, tg, sh, orgn, irgn, tsz;
+};
+
+static void test_regs_s1(struct fixture *f, gconstpointer data)
+{
+	static const struct s1_regs_case cases[] = {
+		{ PGSIZES_4K, 48, 48, 0, true, 5, 0, 3, 1, 1, 16 },
+		{ PGSIZES_4K, 32, 32, 0, true, 0, 0, 3, 1, 1, 32 },
+		{ PGSIZES_4K, 39, 36, 0, true, 1, 0, 3, 1, 1, 25 },
+		{ PGSIZES_4K, 40, 42, 0, false, 3, 0, 2, 0, 0, 24 },
+		{ PGSIZES_4K, 44, 44, IO_PGTABLE_QUIRK_ARM_OUTER_WBWA, false,
+		  4, 0, 2, 1, 0, 20 },
+		{ PGSIZES_4K, 48, 48, IO_PGTABLE_QUIRK_ARM_TTBR1, true,
+		  5, 2, 3, 1, 1, 16 },
+		{ PGSIZES_16K, 36, 40, 0, false, 2, 2, 2, 0, 0, 28 },
+		{ PGSIZES_16K, 47, 48, IO_PGTABLE_QUIRK_ARM_TTBR1, true,
+		  5, 1, 3, 1, 1, 17 },
+		{ PGSIZES_64K, 42, 48, 0, true, 5, 1, 3, 1, 1, 22 },
+		{ PGSIZES_64K | SZ_4T, 52, 52, IO_PGTABLE_QUIRK_ARM_TTBR1 |
+		  IO_PGTABLE_QUIRK_ARM_OUTER_WBWA, false, 6, 3, 2, 1, 0, 12 },
+	};
+
+	(void)data;
+	g_test_summary("Stage-1 TCR fields (ips, tg incl. TTBR1 encodings, "
+		       "sh/orgn/irgn by coherency, tsz), MAIR and TTBR");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const struct s1_regs_case *c = &cases[i];
+		typeof(&f->cfg.arm_lpae_s1_cfg.tcr) tcr =
+			&f->cfg.arm_lpae_s1_cfg.tcr;
+		struct reg_capture rc;
+		char *names;
+
+		f->cfg.pgsize_bitmap = c->bitmap;
+		f->cfg.ias = c->ias;
+		f->cfg.oas = c->oas;
+		f->cfg.quirks = c->quirks;
+		f->cfg.coherent_walk = c->coherent;
+		table_new(f, "arm-64-lpae-s1");
+		g_assert_cmpuint(tcr->ips, ==, c->ips);
+		g_assert_cmpuint(tcr->tg, ==, c->tg);
+		g_assert_cmpuint(tcr->sh, ==, c->sh);
+		g_assert_cmpuint(tcr->orgn, ==, c->orgn);
+		g_assert_cmpuint(tcr->irgn, ==, c->irgn);
+		g_assert_cmpuint(tcr->tsz, ==, c->tsz);
+		g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.mair, ==, 0xf404ff44);
+		g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.ttbr, ==,
+				f->pgt->root_pa);
+
+		names = describe(f, &rc);
+		g_assert_cmpstr(names, ==, "ttbr tcr.ips tcr.tg tcr.sh "
+			       "tcr.orgn tcr.irgn tcr.tsz mair");
+		g_assert_cmphex(reg(&rc, "ttbr"), ==, f->pgt->root_pa);
+		g_assert_cmpuint(reg(&rc, "tcr.ips"), ==, c->ips);
+		g_assert_cmpuint(reg(&rc, "tcr.tg"), ==, c->tg);
+		g_assert_cmpuint(reg(&rc, "tcr.sh"), ==, c->sh);
+		g_assert_cmpuint(reg(&rc, "tcr.orgn"), ==, c->orgn);
+		g_assert_cmpuint(reg(&rc, "tcr.irgn"), ==, c->irgn);
+		g_assert_cmpuint(reg(&rc, "tcr.tsz"), ==, c->tsz);
+		g_assert_cmphex(reg(&rc, "mair"), ==, 0xf404ff44);
+		g_free(names);
+		g_hash_table_unref(rc.values);
+		table_free(f);
+	}
+}
+
+struct s2_regs_case {
+	unsigned long bitmap;
+	unsigned int ias, oas;
+	bool coherent;
+	unsigned int ps, tg, sh, orgn, irgn, sl, tsz;
+	int start_level;
+	size_t pgd_bytes;	/* PGD_SIZE after concatenation */
+	size_t table_bytes;	/* what the host handed out for it */
+};
+
+static void test_regs_s2(struct fixture *f, gconstpointer data)
+{
+	static const struct s2_regs_case cases[] = {
+		/* 4K: SL0 counts from level -1 */
+		{ PGSIZES_4K, 48, 48, true, 5, 0, 3, 1, 1, 2, 16, 0,
+		  SZ_4K, SZ_4K },
+		{ PGSIZES_4K, 40, 48, true, 5, 0, 3, 1, 1, 2, 24, 0,
+		  16, SZ_4K },
+		{ PGSIZES_4K, 40, 40, true, 2, 0, 3, 1, 1, 1, 24, 1,
+		  2 * SZ_4K, 2 * SZ_4K },
+		{ PGSIZES_4K, 40, 42, false, 3, 0, 2, 0, 0, 1, 24, 1,
+		  2 * SZ_4K, 2 * SZ_4K },
+		{ PGSIZES_4K, 42, 42, true, 3, 0, 3, 1, 1, 1, 22, 1,
+		  8 * SZ_4K, 8 * SZ_4K },
+		{ PGSIZES_4K, 36, 36, true, 1, 0, 3, 1, 1, 1, 28, 1,
+		  512, SZ_4K },
+		{ PGSIZES_4K, 32, 32, true, 0, 0, 3, 1, 1, 1, 32, 1,
+		  32, SZ_4K },
+		{ PGSIZES_4K, 30, 32, true, 0, 0, 3, 1, 1, 0, 34, 2,
+		  SZ_4K, SZ_4K },
+		/* 16K */
+		{ PGSIZES_16K, 48, 48, true, 5, 2, 3, 1, 1, 2, 16, 1,
+		  2 * SZ_16K, 2 * SZ_16K },
+		{ PGSIZES_16K, 40, 40, true, 2, 2, 3, 1, 1, 1, 24, 2,
+		  16 * SZ_16K, 16 * SZ_16K },
+		{ PGSIZES_16K, 40, 42, true, 3, 2, 3, 1, 1, 2, 24, 1,
+		  128, SZ_4K },
+		{ PGSIZES_16K, 36, 40, true, 2, 2, 3, 1, 1, 1, 28, 2,
+		  SZ_16K, SZ_16K },
+		/* 64K */
+		{ PGSIZES_64K, 48, 48, true, 5, 1, 3, 1, 1, 2, 16, 1,
+		  512, SZ_4K },
+		{ PGSIZES_64K, 42, 44, false, 4, 1, 2, 0, 0, 1, 22, 2,
+		  SZ_64K, SZ_64K },
+		{ PGSIZES_64K | SZ_4T, 52, 52, true, 6, 1, 3, 1, 1, 2, 12, 1,
+		  8 * 1024, 8 * 1024 },
+	};
+
+	(void)data;
+	g_test_summary("Stage-2 VTCR fields (ps, tg, sh/orgn/irgn, SL0, tsz), "
+		       "the start level and pgd size with concatenation");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const struct s2_regs_case *c = &cases[i];
+		typeof(&f->cfg.arm_lpae_s2_cfg.vtcr) vtcr =
+			&f->cfg.arm_lpae_s2_cfg.vtcr;
+		struct reg_capture rc;
+		struct counts n;
+		char *names;
+
+		f->cfg.pgsize_bitmap = c->bitmap;
+		f->cfg.ias = c->ias;
+		f->cfg.oas = c->oas;
+		f->cfg.quirks = 0;
+		f->cfg.coherent_walk = c->coherent;
+		g_test_message("s2 %lx ias %u oas %u", c->bitmap, c->ias,
+			       c->oas);
+		table_new(f, "arm-64-lpae-s2");
+		g_assert_cmpuint(table_bytes(f), ==, c->table_bytes);
+		g_assert_cmpuint(vtcr->ps, ==, c->ps);
+		g_assert_cmpuint(vtcr->tg, ==, c->tg);
+		g_assert_cmpuint(vtcr->sh, ==, c->sh);
+		g_assert_cmpuint(vtcr->orgn, ==, c->orgn);
+		g_assert_cmpuint(vtcr->irgn, ==, c->irgn);
+		g_assert_cmpuint(vtcr->sl, ==, c->sl);
+		g_assert_cmpuint(vtcr->tsz, ==, c->tsz);
+		g_assert_cmphex(f->cfg.arm_lpae_s2_cfg.vttbr, ==,
+				f->pgt->root_pa);
+		n = count(f);
+		g_assert_cmpint(n.first_level, ==, c->start_level);
+		g_assert_cmpuint(n.root_size, ==, c->pgd_bytes);
+
+		names = describe(f, &rc);
+		g_assert_cmpstr(names, ==, "vttbr vtcr.ps vtcr.tg vtcr.sh "
+			       "vtcr.orgn vtcr.irgn vtcr.sl vtcr.tsz");
+		g_assert_cmphex(reg(&rc, "vttbr"), ==, f->pgt->root_pa);
+		g_assert_cmpuint(reg(&rc, "vtcr.ps"), ==, c->ps);
+		g_assert_cmpuint(reg(&rc, "vtcr.tg"), ==, c->tg);
+		g_assert_cmpuint(reg(&rc, "vtcr.sh"), ==, c->sh);
+		g_assert_cmpuint(reg(&rc, "vtcr.orgn"), ==, c->orgn);
+		g_assert_cmpuint(reg(&rc, "vtcr.irgn"), ==, c->irgn);
+		g_assert_cmpuint(reg(&rc, "vtcr.sl"), ==, c->sl);
+		g_assert_cmpuint(reg(&rc, "vtcr.tsz"), ==, c->tsz);
+		g_free(names);
+		g_hash_table_unref(rc.values);
+		table_free(f);
+	}
+}
+
+static void test_regs_mali(struct fixture *f, gconstpointer data)
+{
+	struct reg_capture rc;
+	struct counts n;
+	char *names;
+
+	(void)data;
+	g_test_summary("Mali: MEMATTR 0x888D88, TRANSTAB = pgd | READ_INNER | "
+		       "ADRMODE_TABLE (| SHARE_OUTER when coherent), 4 levels");
+	f->cfg.quirks = 0;
+	f->cfg.ias = 36;
+	f->cfg.oas = 40;
+	table_new(f, "arm-mali-lpae");
+	g_assert_cmphex(f->cfg.arm_mali_lpae_cfg.memattr, ==, 0x888D88);
+	g_assert_cmphex(f->cfg.arm_mali_lpae_cfg.transtab, ==,
+			f->pgt->root_pa | 0x17);
+	n = count(f);
+	/* always four levels: ias 36 starts at level 0 with one entry */
+	g_assert_cmpint(n.first_level, ==, 0);
+	g_assert_cmpuint(n.root_size, ==, 8);
+	g_assert_cmpuint(table_bytes(f), ==, SZ_4K);
+	g_assert_cmpint(map(f, (1UL << 36) - SZ_1G, 0, SZ_1G, RW), ==, 0);
+	g_assert_cmpint(pte_at(f, (1UL << 36) - SZ_1G, 1, NULL), ==,
+			0x2C1);
+
+	names = describe(f, &rc);
+	g_assert_cmpstr(names, ==, "transtab memattr");
+	g_assert_cmphex(reg(&rc, "transtab"), ==, f->pgt->root_pa | 0x17);
+	g_assert_cmphex(reg(&rc, "memattr"), ==, 0x888D88);
+	g_free(names);
+	g_hash_table_unref(rc.values);
+	table_free(f);
+
+	/* ias 40 starts at level 0 anyway: two entries */
+	f->cfg.ias = 40;
+	table_new(f, "arm-mali-lpae");
+	g_assert_cmpuint(count(f).root_size, ==, 16);
+	table_free(f);
+
+	f->cfg.coherent_walk = false;
+	f->cfg.ias = 48;
+	table_new(f, "arm-mali-lpae");
+	g_assert_cmphex(f->cfg.arm_mali_lpae_cfg.transtab, ==,
+			f->pgt->root_pa | 0x7);
+	g_assert_cmpuint(count(f).root_size, ==, SZ_4K);
+}
+
+static void test_regs_32bit(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("The 32-bit formats fill the same fields as the 64-bit "
+		       "ones and keep to 4K|2M|1G");
+	f->cfg.pgsize_bitmap = PGSIZES_4K | SZ_16K | SZ_32M;
+	f->cfg.ias = 32;
+	f->cfg.oas = 40;
+	table_new(f, "arm-32-lpae-s1");
+	g_assert_cmphex(f->cfg.pgsize_bitmap, ==, PGSIZES_4K);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.ips, ==, 2);
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.tsz, ==, 32);
+	g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.mair, ==, 0xf404ff44);
+	g_assert_cmphex(f->cfg.arm_lpae_s1_cfg.ttbr, ==, f->pgt->root_pa);
+	table_free(f);
+
+	f->cfg.pgsize_bitmap = SZ_16K | SZ_4K;
+	f->cfg.ias = 40;
+	f->cfg.oas = 40;
+	table_new(f, "arm-32-lpae-s2");
+	g_assert_cmphex(f->cfg.pgsize_bitmap, ==, SZ_4K);
+	/* 4K 40/40 concatenates, as for the 64-bit format */
+	g_assert_cmpuint(f->cfg.arm_lpae_s2_cfg.vtcr.sl, ==, 1);
+	g_assert_cmpuint(table_bytes(f), ==, 2 * SZ_4K);
+}
+
+/* ---- /lpae/geometry --------------------------------------------------------- */
+
+static void test_geometry_start_levels(struct fixture *f, gconstpointer data)
+{
+	/* spec §2.1: start level / pgd entries per granule and ias */
+	static const unsigned int ias[] = { 32, 36, 40, 42, 44, 48 };
+	static const struct {
+		unsigned long bitmap;
+		int level[6];
+		unsigned int entries[6];
+	} rows[] = {
+		{ PGSIZES_4K, { 1, 1, 0, 0, 0, 0 }, { 4, 64, 2, 8, 32, 512 } },
+		{ PGSIZES_16K, { 2, 2, 1, 1, 1, 0 },
+		  { 128, 2048, 16, 64, 256, 2 } },
+		{ PGSIZES_64K, { 2, 2, 2, 2, 1, 1 },
+		  { 8, 128, 2048, 8192, 4, 64 } },
+	};
+
+	(void)data;
+	g_test_summary("Stage-1 start level and pgd entries for every granule "
+		       "and selftest ias, as Linux computes them");
+	for (unsigned int r = 0; r < G_N_ELEMENTS(rows); r++) {
+		for (unsigned int i = 0; i < G_N_ELEMENTS(ias); i++) {
+			struct counts n;
+
+			f->cfg.pgsize_bitmap = rows[r].bitmap;
+			f->cfg.ias = ias[i];
+			f->cfg.oas = 48;
+			table_new(f, "arm-64-lpae-s1");
+			n = count(f);
+			g_assert_cmpint(n.first_level, ==, rows[r].level[i]);
+			g_assert_cmpuint(n.root_size, ==,
+					 8 * rows[r].entries[i]);
+			table_free(f);
+		}
+	}
+	/* 64K with a 52-bit ias: start level 1, 1024 entries */
+	f->cfg.pgsize_bitmap = PGSIZES_64K;
+	f->cfg.ias = 52;
+	f->cfg.oas = 52;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(count(f).first_level, ==, 1);
+	g_assert_cmpuint(count(f).root_size, ==, 8 * 1024);
+}
+
+/* ---- /lpae/concat ------------------------------------------------------------- */
+
+static void test_concat_top_of_ias(struct fixture *f, gconstpointer data)
+{
+	/* edge: the first iova of the second concatenated table */
+	static const struct {
+		unsigned long bitmap;
+		unsigned int ias, oas;
+		size_t big;
+		unsigned long edge;
+	} cases[] = {
+		{ PGSIZES_4K, 40, 40, SZ_1G, SZ_512G },
+		{ PGSIZES_4K, 40, 42, SZ_1G, SZ_512G },
+		{ PGSIZES_4K, 42, 42, SZ_1G, SZ_512G },
+		{ PGSIZES_16K, 48, 48, SZ_32M, 1UL << 47 },
+		{ PGSIZES_16K, 40, 40, SZ_32M, 1UL << 36 },
+	};
+
+	(void)data;
+	g_test_summary("A concatenated pgd maps and unmaps at the bottom, at "
+		       "each sub-table edge and at the top of the ias");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		unsigned long top = (1UL << cases[i].ias) - cases[i].big;
+		unsigned long edge = cases[i].edge;
+
+		f->cfg.pgsize_bitmap = cases[i].bitmap;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		table_new(f, "arm-64-lpae-s2");
+		g_assert_cmpint(map(f, top, top, cases[i].big, SELFTEST_PROT),
+				==, 0);
+		g_assert_cmphex(phys(f, top + 42), ==, top + 42);
+		g_assert_cmpint(map(f, edge, 0, cases[i].big, RW), ==, 0);
+		g_assert_cmphex(phys(f, edge + 42), ==, 42);
+		g_assert_cmpint(map(f, edge - cases[i].big, cases[i].big,
+				    cases[i].big, RW), ==, 0);
+		g_assert_cmpuint(unmap(f, top, cases[i].big, 1, NULL), ==,
+				 cases[i].big);
+		g_assert_cmphex(phys(f, top + 42), ==, 0);
+		table_free(f);
+	}
+}
+
+static void test_concat_batch_stops_at_subtable(struct fixture *f,
+						gconstpointer data)
+{
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("A batch at the start level of a concatenated pgd "
+		       "stops at the end of its granule-sized table");
+	f->cfg.ias = 40;
+	f->cfg.oas = 40;
+	table_new(f, "arm-64-lpae-s2");
+	/* 2 concatenated level-1 tables of 512 x 1G */
+	g_assert_cmpint(map_n(f, SZ_512G - 2 * SZ_1G, 0, SZ_1G, 8, RW,
+			      &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, 2 * SZ_1G);
+	g_assert_cmpint(map_n(f, SZ_512G, 2 * SZ_1G, SZ_1G, 6, RW, &mapped),
+			==, 0);
+	g_assert_cmpuint(mapped, ==, 6 * SZ_1G);
+	g_assert_cmphex(phys(f, SZ_512G + 5 * SZ_1G + 7), ==,
+			7 * SZ_1G + 7);
+	g_assert_cmpuint(unmap(f, SZ_512G - 2 * SZ_1G, SZ_1G, 8, NULL), ==,
+			 2 * SZ_1G);
+	g_assert_cmpuint(unmap(f, SZ_512G, SZ_1G, 8, NULL), ==, 6 * SZ_1G);
+	g_assert_cmpuint(count(f).leaves, ==, 0);
+}
+
+static void test_concat_small_pgd_batch(struct fixture *f, gconstpointer data)
+{
+	size_t mapped;
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("A batch never runs past the end of a pgd smaller than "
+		       "a granule (iopgt stops there; Linux would overrun)");
+	f->cfg.ias = 32;
+	f->cfg.oas = 36;
+	table_new(f, "arm-64-lpae-s1");
+	/* a 4-entry level-1 pgd */
+	g_assert_cmpint(map_n(f, 2 * SZ_1G, 2 * SZ_1G, SZ_1G, 8, RW, &mapped),
+			==, 0);
+	g_assert_cmpuint(mapped, ==, 2 * SZ_1G);
+	before = snapshot(f);
+	g_assert_cmpint(map_n(f, 4 * SZ_1G, 4 * SZ_1G, SZ_1G, 6, RW, &mapped),
+			==, -ERANGE);
+	after = snapshot(f);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmpuint(count(f).leaves, ==, 2);
+	g_assert_cmpuint(unmap(f, 2 * SZ_1G, SZ_1G, 8, NULL), ==, 2 * SZ_1G);
+	g_free(before);
+	g_free(after);
+}
+
+/* ---- /lpae/descriptors ------------------------------------------------------ */
+
+static void test_desc_worked_examples(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("The worked descriptor values of spec §2.5 come out "
+		       "bit for bit");
+	f->cfg.quirks = 0;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0x1000, 0x1000, SZ_4K, RW | IOMMU_NOEXEC |
+			    IOMMU_CACHE), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0x1000), ==, 0x0060000000001F47);
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_2M, IOMMU_READ), ==, 0);
+	g_assert_cmphex(leaf_pte(f, SZ_2M), ==, 0x0000000000200EC1);
+	table_free(f);
+
+	table_new(f, "arm-64-lpae-s2");
+	g_assert_cmpint(map(f, 0x1000, 0x1000, SZ_4K, RW | IOMMU_NOEXEC |
+			    IOMMU_CACHE), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0x1000), ==, 0x00600000000017FF);
+	g_assert_cmpint(map(f, 0x2000, 0x1000, SZ_4K, IOMMU_READ), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0x2000), ==, 0x0000000000001657);
+	table_free(f);
+
+	f->cfg.oas = 40;
+	table_new(f, "arm-mali-lpae");
+	g_assert_cmpint(map(f, 0x1000, 0x1000, SZ_4K, RW | IOMMU_CACHE), ==,
+			0);
+	g_assert_cmphex(leaf_pte(f, 0x1000), ==, 0x00000000000012C5);
+}
+
+struct prot_case {
+	const char *fmt;
+	enum stage stage;
+	unsigned long quirks;
+	unsigned int oas;
+};
+
+static void check_prot_matrix(struct fixture *f, const struct prot_case *pc)
+{
+	static const struct {
+		size_t size;
+		int level;
+	} sizes[] = { { SZ_4K, 3 }, { SZ_2M, 2 }, { SZ_1G, 1 } };
+
+	f->cfg.quirks = pc->quirks;
+	f->cfg.oas = pc->oas;
+	f->cfg.ias = pc->stage == S2 ? 40 : 32;
+	table_new(f, pc->fmt);
+	for (int prot = 0; prot < 64; prot++) {
+		for (unsigned int s = 0; s < G_N_ELEMENTS(sizes); s++) {
+			size_t size = sizes[s].size;
+			/* a fresh place per (prot, size), PA != iova */
+			unsigned long iova = s == 2 ?
+				(unsigned long)(prot % 4) * SZ_1G :
+				(unsigned long)prot * SZ_4M + s * SZ_2M;
+			uint64_t pa = (uint64_t)(63 - prot) * SZ_1G / 16 +
+				      SZ_1G * 4;
+			struct iopgt_walk_entry e;
+			uint64_t expect;
+			int ret;
+
+			pa &= ~(uint64_t)(size - 1);
+			ret = map(f, iova, pa, size, prot);
+			if (!(prot & RW)) {
+				g_assert_cmpint(ret, ==, -EINVAL);
+				continue;
+			}
+			g_assert_cmpint(ret, ==, 0);
+			expect = expect_leaf(pc->stage, prot, pc->quirks,
+					     sizes[s].level, pa);
+			g_assert_cmphex(pte_at(f, iova, sizes[s].level, &e), ==,
+					expect);
+			g_assert_cmpint(e.kind, ==, IOPGT_ENTRY_LEAF);
+			g_assert_cmphex(e.oa, ==, pa);
+			g_assert_cmpuint(e.size, ==, size);
+			g_assert_cmphex(phys(f, iova + size - 1), ==,
+					pa + size - 1);
+			g_assert_cmpuint(unmap(f, iova, size, 1, NULL), ==,
+					 size);
+		}
+	}
+	table_free(f);
+}
+
+static void test_desc_prot_matrix(struct fixture *f, gconstpointer data)
+{
+	static const struct prot_case cases[] = {
+		{ "arm-64-lpae-s1", S1, 0, 48 },
+		{ "arm-64-lpae-s1", S1, IO_PGTABLE_QUIRK_ARM_NS, 48 },
+		{ "arm-64-lpae-s1", S1, IO_PGTABLE_QUIRK_ARM_HD, 48 },
+		{ "arm-32-lpae-s1", S1, IO_PGTABLE_QUIRK_ARM_HD |
+		  IO_PGTABLE_QUIRK_ARM_NS, 40 },
+		{ "arm-64-lpae-s2", S2, 0, 48 },
+		{ "arm-64-lpae-s2", S2, IO_PGTABLE_QUIRK_ARM_S2FWB, 44 },
+		{ "arm-32-lpae-s2", S2, 0, 40 },
+		{ "arm-mali-lpae", MALI, 0, 40 },
+	};
+
+	(void)data;
+	g_test_summary("Every prot combination (r/w/c/n/m/p) at levels 1, 2 "
+		       "and 3 of every stage, with the leaf quirks, gives "
+		       "Linux's descriptor; no r/w is -EINVAL");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s quirks %lx", cases[i].fmt, cases[i].quirks);
+		check_prot_matrix(f, &cases[i]);
+	}
+}
+
+static void test_desc_tables(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_walk_entry e;
+	uint64_t raw;
+
+	(void)data;
+	g_test_summary("Table descriptors: next table's PA | 3, NSTABLE with "
+		       "ARM_NS, SW_SYNC (bit 55) for a non-coherent walker");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, SZ_4K, SZ_4K, RW), ==, 0);
+	for (int lvl = 0; lvl < 3; lvl++) {
+		raw = pte_at(f, SZ_1G + SZ_4K, lvl, &e);
+		g_assert_cmpint(e.kind, ==, IOPGT_ENTRY_TABLE);
+		g_assert_cmphex(raw, ==, e.oa | PTE_TYPE_TABLE);
+		g_assert_cmphex(e.oa & (SZ_4K - 1), ==, 0);
+	}
+	table_free(f);
+
+	f->cfg.quirks = IO_PGTABLE_QUIRK_ARM_NS;
+	f->cfg.coherent_walk = false;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, SZ_4K, SZ_4K, RW), ==, 0);
+	for (int lvl = 0; lvl < 3; lvl++) {
+		raw = pte_at(f, SZ_1G + SZ_4K, lvl, &e);
+		g_assert_cmphex(raw, ==, e.oa | PTE_TYPE_TABLE | PTE_NSTABLE |
+					 PTE_SW_SYNC);
+	}
+	g_assert_cmphex(leaf_pte(f, SZ_1G + SZ_4K), ==,
+			expect_leaf(S1, RW, IO_PGTABLE_QUIRK_ARM_NS, 3, SZ_4K));
+}
+
+static void test_desc_52bit_pa(struct fixture *f, gconstpointer data)
+{
+	const uint64_t pa = 0x000F000000010000ULL;	/* PA[51:48] = 0xF */
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("64K granule, oas 52: PA[51:48] live in PTE[15:12] and "
+		       "come back out of iova_to_phys; 4T level-1 blocks");
+	f->cfg.pgsize_bitmap = PGSIZES_64K | SZ_4T;
+	f->cfg.ias = 52;
+	f->cfg.oas = 52;
+	f->cfg.quirks = 0;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmphex(f->cfg.pgsize_bitmap, ==, PGSIZES_64K | SZ_4T);
+	g_assert_cmpint(map(f, SZ_64K, pa, SZ_64K, RW), ==, 0);
+	/* nG | AF | SH_OS | UNPRIV | page, address 0x10000 | 0xF000 */
+	g_assert_cmphex(leaf_pte(f, SZ_64K), ==, 0x000000000001FE43);
+	g_assert_cmphex(phys(f, SZ_64K + 0x1234), ==, pa + 0x1234);
+	/* a batch across PA bit 48 */
+	g_assert_cmpint(map_n(f, 2 * SZ_64K, (1ULL << 48) - SZ_64K, SZ_64K, 2,
+			      RW, &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, 2 * SZ_64K);
+	/* PA bit 48 folds into PTE bit 12 */
+	g_assert_cmphex(leaf_pte(f, 3 * SZ_64K), ==, 0x0000000000001E43);
+	g_assert_cmphex(phys(f, 3 * SZ_64K + 8), ==, (1ULL << 48) + 8);
+	g_assert_cmphex(phys(f, 2 * SZ_64K + 8), ==, (1ULL << 48) - SZ_64K + 8);
+	/* a 4T block at level 1 */
+	g_assert_cmpint(map(f, 3 * SZ_4T, 5 * SZ_4T, SZ_4T, RW), ==, 0);
+	g_assert_cmphex(pte_at(f, 3 * SZ_4T, 1, NULL), ==,
+			(5 * SZ_4T) | 0xE41);
+	g_assert_cmphex(phys(f, 4 * SZ_4T - 1), ==, 6 * SZ_4T - 1);
+	g_assert_cmpuint(unmap(f, 3 * SZ_4T, SZ_4T, 1, NULL), ==, SZ_4T);
+	/* beyond 52 bits */
+	g_assert_cmpint(map(f, 0, 1ULL << 52, SZ_64K, RW), ==, -ERANGE);
+}
+
+static void test_desc_ttbr1(struct fixture *f, gconstpointer data)
+{
+	const unsigned long top = ~0UL << 39;	/* ias 39: sign-extended */
+	struct iopgt_walk_entry e;
+
+	(void)data;
+	g_test_summary("TTBR1: iovas are sign-extended above ias; others are "
+		       "-ERANGE; the walk reports sign-extended iovas");
+	f->cfg.quirks = IO_PGTABLE_QUIRK_ARM_TTBR1;
+	f->cfg.ias = 39;
+	f->cfg.oas = 40;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpuint(f->cfg.arm_lpae_s1_cfg.tcr.tg, ==, 2);
+	g_assert_cmpint(map(f, top + SZ_2M, SZ_2M, SZ_4K, RW), ==, 0);
+	g_assert_cmphex(phys(f, top + SZ_2M + 5), ==, SZ_2M + 5);
+	g_assert_cmphex(leaf_pte(f, top + SZ_2M), ==,
+			expect_leaf(S1, RW, 0, 3, SZ_2M));
+	pte_at(f, top + SZ_2M, 3, &e);
+	g_assert_cmphex(e.iova, ==, top + SZ_2M);
+	/* not sign-extended: out of range, both ways */
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_4K, RW), ==, -ERANGE);
+	g_assert_cmpint(map(f, (top << 1) + SZ_2M, SZ_2M, SZ_4K, RW), ==,
+			-ERANGE);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, top + SZ_2M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmphex(phys(f, top + SZ_2M + 5), ==, 0);
+}
+
+/* ---- /lpae/map ------------------------------------------------------------------- */
+
+static void test_map_identity(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Each page size maps, translates with the offset "
+		       "inside it kept, and an empty table translates nothing");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmphex(phys(f, 42), ==, 0);
+	g_assert_cmphex(phys(f, SZ_1G + 42), ==, 0);
+	g_assert_cmphex(phys(f, 2 * SZ_1G + 42), ==, 0);
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, SELFTEST_PROT), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G, SZ_1G, SZ_2M, SELFTEST_PROT), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_1G, 2 * SZ_1G, SZ_1G, SELFTEST_PROT), ==,
+			0);
+	g_assert_cmphex(phys(f, 42), ==, 42);
+	g_assert_cmphex(phys(f, SZ_1G + 0x12345), ==, SZ_1G + 0x12345);
+	g_assert_cmphex(phys(f, 2 * SZ_1G + 0x3456789), ==,
+			2 * SZ_1G + 0x3456789);
+	g_assert_cmphex(phys(f, SZ_4K), ==, 0);
+	g_assert_cmphex(phys(f, SZ_1G + SZ_2M), ==, 0);
+	/* bits above ias are not indexed (Linux does not check them) */
+	g_assert_cmphex(phys(f, (1UL << 48) + 42), ==, 42);
+}
+
+static void test_map_overlap_is_eexist(struct fixture *f, gconstpointer data)
+{
+	size_t mapped;
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("Mapping over a leaf (same size, smaller inside a "
+		       "block, or a batch with one used slot) is -EEXIST and "
+		       "changes nothing");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_4K, SZ_4K, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G, SZ_1G, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_1G, 2 * SZ_1G, SZ_1G, RW), ==, 0);
+	before = snapshot(f);
+
+	g_assert_cmpint(map(f, SZ_4K, SZ_2M, SZ_4K, IOMMU_READ), ==, -EEXIST);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_2M, IOMMU_READ), ==, -EEXIST);
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, -EEXIST);
+	g_assert_cmpint(map(f, 2 * SZ_1G + SZ_2M, 0, SZ_2M, RW), ==, -EEXIST);
+	g_assert_cmpint(map(f, 2 * SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, -EEXIST);
+	g_assert_cmpint(map(f, 2 * SZ_1G, 0, SZ_1G, RW), ==, -EEXIST);
+	/* a batch whose second slot is used writes none of the others */
+	g_assert_cmpint(map_n(f, 0, 0, SZ_4K, 8, RW, &mapped), ==, -EEXIST);
+	g_assert_cmpuint(mapped, ==, 0);
+	after = snapshot(f);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmphex(phys(f, SZ_4K + 1), ==, SZ_4K + 1);
+	g_assert_cmpuint(log_capture_count(&f->log, "lpae:"), ==, 0);
+	g_free(before);
+	g_free(after);
+}
+
+static void test_map_eexist_warns(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Without NO_WARN a conflicting map logs Linux's WARN as "
+		       "a warning; with it, nothing is logged");
+	f->cfg.quirks = 0;
+	table_new(f, "arm-64-lpae-s2");
+	g_assert_cmpint(map(f, SZ_4K, SZ_4K, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_4K, SZ_4K, SZ_4K, RW), ==, -EEXIST);
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M + SZ_4K, 0, SZ_4K, RW), ==, -EEXIST);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: lpae: map: iova 0x1000 is already mapped"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: lpae: map: iova 0x201000 is inside a block"),
+			 ==, 1);
+	g_assert_cmpuint(unmap(f, 5 * SZ_4K, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: lpae: unmap: iova 0x5000 is not mapped"),
+			 ==, 1);
+}
+
+static void test_map_batch_stops_at_table_end(struct fixture *f,
+					      gconstpointer data)
+{
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("map_pages maps only up to the end of the current table "
+		       "and returns 0; the caller continues from *mapped");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map_n(f, 0, 0, SZ_4K, 1024, RW, &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, SZ_2M);
+	g_assert_cmpint(map_n(f, SZ_2M, SZ_2M, SZ_4K, 512, RW, &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, SZ_2M);
+	g_assert_cmphex(phys(f, SZ_4M - 1), ==, SZ_4M - 1);
+	/* mid-table: up to the end */
+	g_assert_cmpint(map_n(f, SZ_1G - 2 * SZ_4K, 0, SZ_4K, 5, RW, &mapped),
+			==, 0);
+	g_assert_cmpuint(mapped, ==, 2 * SZ_4K);
+	/* *mapped accumulates (+=), as Linux */
+	mapped = 100;
+	g_assert_cmpint(f->pgt->ops.map_pages(&f->pgt->ops, SZ_1G, 0, SZ_2M, 3,
+					      RW, &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, 100 + 3 * SZ_2M);
+
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 1024, NULL), ==, SZ_2M);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1024, NULL), ==, SZ_2M);
+	g_assert_cmpuint(unmap(f, SZ_1G - 2 * SZ_4K, SZ_4K, 3, NULL), ==,
+			 2 * SZ_4K);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_2M, 3, NULL), ==, 3 * SZ_2M);
+	g_assert_cmpuint(count(f).leaves, ==, 0);
+}
+
+static void test_map_write_only_is_rw(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Stage 1 cannot express write-only: IOMMU_WRITE alone "
+		       "maps read/write (no AP_RDONLY), stage 2 sets HAP W only");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, SZ_4K, SZ_4K, IOMMU_WRITE), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0), ==, 0x1000 | 0xE43);
+	table_free(f);
+	table_new(f, "arm-64-lpae-s2");
+	g_assert_cmpint(map(f, 0, SZ_4K, SZ_4K, IOMMU_WRITE), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0), ==, 0x1000 | 0x697);
+}
+
+static void test_map_block_over_tables(struct fixture *f, gconstpointer data)
+{
+	uint64_t bytes;
+
+	(void)data;
+	g_test_summary("A block over a table removes the table (flush_walk, "
+		       "subtree freed), whether the table is empty or not, "
+		       "as Linux does");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, SZ_4K);
+	bytes = table_bytes(f);
+	/* the empty level-3 table is still there */
+	g_assert_cmpuint(count(f).tables, ==, 4);
+	g_assert_cmpint(map(f, SZ_2M, 4 * SZ_2M, SZ_2M, RW), ==, 0);
+	g_assert_cmpuint(table_bytes(f), ==, bytes - SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	g_assert_cmphex(g_array_index(f->tlb.walks, struct tlb_call, 0).iova,
+			==, SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.walks, struct tlb_call, 0).size,
+			 ==, SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.walks, struct tlb_call,
+				       0).granule, ==, SZ_4K);
+	g_assert_cmphex(phys(f, SZ_2M + 7), ==, 4 * SZ_2M + 7);
+
+	/* a table with live leaves goes the same way */
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G + 9 * SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G, 8 * SZ_2M, SZ_2M, RW), ==, 0);
+	g_assert_cmphex(phys(f, SZ_1G + SZ_4K), ==, 8 * SZ_2M + SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 2);
+	/* and a 1G block over a whole level-2 subtree */
+	g_assert_cmpint(map(f, 0, 4 * SZ_1G, SZ_1G, RW), ==, 0);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 3);
+	g_assert_cmpuint(g_array_index(f->tlb.walks, struct tlb_call, 2).size,
+			 ==, SZ_1G);
+	g_assert_cmphex(phys(f, SZ_2M), ==, 4 * SZ_1G + SZ_2M);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 0);
+}
+
+static void test_map_errors(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		unsigned long iova;
+		uint64_t pa;
+		size_t size, count;
+		int prot, err;
+		const char *why;
+	} cases[] = {
+		{ 0, 0, 0, 1, RW, -EINVAL, "pgsize 0" },
+		{ 0, 0, SZ_8K, 1, RW, -EINVAL, "pgsize not in the bitmap" },
+		{ 0, 0, SZ_16K, 1, RW, -EINVAL, "another granule's size" },
+		{ 0, 0, SZ_4K | SZ_2M, 1, RW, -EINVAL, "two sizes at once" },
+		{ 1UL << 40, 0, SZ_4K, 1, RW, -ERANGE, "iova at 2^ias" },
+		{ ~0UL << 12, 0, SZ_4K, 1, RW, -ERANGE, "iova at the top" },
+		{ 0, 1ULL << 40, SZ_4K, 1, RW, -ERANGE, "paddr at 2^oas" },
+		{ 0, (1ULL << 40) - SZ_4K, SZ_4K, 2, RW, -ERANGE,
+		  "a batch ending beyond oas" },
+		{ 0, 0, SZ_4K, 1, 0, -EINVAL, "no prot" },
+		{ 0, 0, SZ_4K, 1, IOMMU_NOEXEC | IOMMU_CACHE | IOMMU_PRIV,
+		  -EINVAL, "neither read nor write" },
+		{ SZ_4K + 8, 0, SZ_4K, 1, RW, -EINVAL, "misaligned iova" },
+		{ 0, SZ_4K + 8, SZ_4K, 1, RW, -EINVAL, "misaligned paddr" },
+		{ SZ_1G + SZ_4K, SZ_2M, SZ_2M, 1, RW, -EINVAL,
+		  "iova not aligned to the block" },
+		{ SZ_2M, SZ_4K, SZ_2M, 1, RW, -EINVAL,
+		  "paddr not aligned to the block" },
+		{ 0, 0, SZ_4K, 0, RW, -EINVAL, "pgcount 0" },
+		/* checks run in Linux's order: range before prot */
+		{ 1UL << 40, 0, SZ_4K, 1, 0, -ERANGE, "range before prot" },
+		{ 1UL << 40, 0, SZ_8K, 1, RW, -EINVAL, "pgsize before range" },
+	};
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("Every map_pages argument error returns its errno and "
+		       "leaves the table as it was");
+	f->cfg.ias = 40;
+	f->cfg.oas = 40;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_1G, SZ_1G, SZ_2M, RW), ==, 0);
+	before = snapshot(f);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		size_t mapped;
+
+		g_test_message("%s", cases[i].why);
+		g_assert_cmpint(map_n(f, cases[i].iova, cases[i].pa,
+				      cases[i].size, cases[i].count,
+				      cases[i].prot, &mapped), ==,
+				cases[i].err);
+		g_assert_cmpuint(mapped, ==, 0);
+		after = snapshot(f);
+		g_assert_cmpstr(before, ==, after);
+		g_free(after);
+	}
+	g_free(before);
+	/* argument WARNs are Linux's WARN_ONs: logged despite NO_WARN */
+	g_assert_cmpuint(log_capture_count(&f->log, "warning: lpae: map:"), ==,
+			 G_N_ELEMENTS(cases) - 2);
+}
+
+static void test_map_level_above_start(struct fixture *f, gconstpointer data)
+{
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("A page size whose level lies above the start level "
+		       "(1G with ias 30) is -EINVAL with no table allocated");
+	f->cfg.ias = 30;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(count(f).first_level, ==, 2);
+	before = snapshot(f);
+	g_assert_cmpint(map(f, 0, 0, SZ_1G, RW), ==, -EINVAL);
+	g_assert_cmpuint(unmap(f, 0, SZ_1G, 1, NULL), ==, 0);
+	after = snapshot(f);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmpint(map(f, SZ_512M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_512M - SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_free(before);
+	g_free(after);
+}
+
+static void test_map_enomem(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_mem_stats st;
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("When the host refuses a table, map_pages is -ENOMEM; "
+		       "tables already installed on the way stay (as Linux)");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	before = snapshot(f);
+	iopgt_host_get_mem_stats(f->host, &st);
+	iopgt_host_set_mem_limit(f->host, st.table_bytes);
+	/* the tables for [0, 2M) exist: mapping there needs no memory */
+	g_assert_cmpint(map(f, SZ_4K, SZ_4K, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_4K, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_4K, RW), ==, -ENOMEM);
+	g_assert_cmpint(map(f, SZ_512G, 0, SZ_4K, RW), ==, -ENOMEM);
+	after = snapshot(f);
+	g_assert_cmpstr(before, ==, after);
+	/* one table's worth more: a level-3 table, then the leaf */
+	iopgt_host_set_mem_limit(f->host, st.table_bytes + SZ_4K);
+	g_assert_cmpint(map(f, SZ_512G, 0, SZ_4K, RW), ==, -ENOMEM);
+	g_assert_cmpuint(count(f).tables, ==, 5);
+	iopgt_host_set_mem_limit(f->host, 0);
+	g_assert_cmpint(map(f, SZ_512G, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_4K, RW), ==, 0);
+	g_free(before);
+	g_free(after);
+}
+
+/* ---- /lpae/unmap ---------------------------------------------------------------- */
+
+static void test_unmap_exact_and_remap(struct fixture *f, gconstpointer data)
+{
+	static const size_t sizes[] = { SZ_4K, SZ_2M, SZ_1G };
+
+	(void)data;
+	g_test_summary("Unmapping exactly one page returns its size; a remap "
+		       "with IOMMU_WRITE only maps RW again");
+	table_new(f, "arm-64-lpae-s1");
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned long iova = i * SZ_1G;
+
+		g_assert_cmpint(map(f, iova, iova, sizes[i], SELFTEST_PROT), ==,
+				0);
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned long iova = i * SZ_1G;
+
+		g_assert_cmpuint(unmap(f, iova, sizes[i], 1, NULL), ==,
+				 sizes[i]);
+		g_assert_cmphex(phys(f, iova + 42), ==, 0);
+		g_assert_cmpint(map(f, iova, iova, sizes[i], IOMMU_WRITE), ==,
+				0);
+		g_assert_cmphex(phys(f, iova + 42), ==, iova + 42);
+		g_assert_cmphex(leaf_pte(f, iova) & PTE_AP_RDONLY, ==, 0);
+	}
+}
+
+static void test_unmap_partial_block(struct fixture *f, gconstpointer data)
+{
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("Unmapping 4K out of a 2M block returns 0 and keeps the "
+		       "block; Linux's WARN_ONCE is logged once, even with "
+		       "NO_WARN");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_1G, SZ_1G, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_1G, 0, SZ_1G, RW), ==, 0);
+	before = snapshot(f);
+	g_assert_cmpuint(unmap(f, SZ_1G + SZ_4K, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, 2 * SZ_1G + SZ_2M, SZ_2M, 4, NULL), ==, 0);
+	after = snapshot(f);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmphex(phys(f, SZ_1G + SZ_4K + 3), ==, SZ_1G + SZ_4K + 3);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "Unmap of a partial large IOPTE is not allowed"),
+			 ==, 1);
+	g_free(before);
+	g_free(after);
+}
+
+static void test_unmap_holes(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("An unmapped iova unmaps 0 bytes; a range whose tail is "
+		       "unmapped counts only the mapped prefix");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_2M, 1, NULL), ==, 0);
+	g_assert_cmpint(map_n(f, SZ_4K, 0, SZ_4K, 3, RW, &(size_t){ 0 }), ==,
+			0);
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 4, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_4K, SZ_4K, 8, NULL), ==, 3 * SZ_4K);
+	g_assert_cmpuint(count(f).leaves, ==, 0);
+	/* a hole in the middle */
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 3, NULL), ==, SZ_4K);
+	g_assert_cmphex(phys(f, 2 * SZ_4K + 1), ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log, "lpae:"), ==, 0);
+}
+
+static void test_unmap_table_at_block_size(struct fixture *f,
+					   gconstpointer data)
+{
+	struct iopgt_iotlb_gather gather = { 0 };
+	uint64_t bytes;
+
+	(void)data;
+	g_test_summary("A 2M unmap over 4K pages removes their table: returns "
+		       "2M, flush_walk(iova, 2M, 4K), subtree freed, one "
+		       "add_page");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map_n(f, SZ_2M, 0, SZ_4K, 512, RW, &(size_t){ 0 }), ==,
+			0);
+	bytes = table_bytes(f);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_2M, 1, &gather), ==, SZ_2M);
+	g_assert_cmpuint(table_bytes(f), ==, bytes - SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	g_assert_cmphex(g_array_index(f->tlb.walks, struct tlb_call, 0).iova,
+			==, SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.walks, struct tlb_call, 0).size,
+			 ==, SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.walks, struct tlb_call,
+				       0).granule, ==, SZ_4K);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 1);
+	g_assert_cmphex(g_array_index(f->tlb.pages, struct tlb_call, 0).iova,
+			==, SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.pages, struct tlb_call, 0).size,
+			 ==, SZ_2M);
+	g_assert_cmphex(phys(f, SZ_2M + SZ_4K), ==, 0);
+
+	/* an empty leftover table counts the same */
+	g_assert_cmpint(map(f, SZ_4M, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_4M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(unmap(f, SZ_4M, SZ_2M, 1, NULL), ==, SZ_2M);
+	g_assert_cmpuint(table_bytes(f), ==, bytes - SZ_4K);
+	/* a batch of 1G over level-2 tables and a block */
+	g_assert_cmpint(map(f, 0, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_1G, 0, SZ_1G, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, 0, SZ_1G, 4, NULL), ==, 3 * SZ_1G);
+	g_assert_cmpuint(count(f).tables, ==, 2);
+	g_assert_cmpuint(table_bytes(f), ==, 2 * SZ_4K);
+}
+
+static void test_unmap_errors(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		unsigned long iova;
+		size_t size, count;
+		const char *why;
+	} cases[] = {
+		{ 0, 0, 1, "pgsize 0" },
+		{ 0, SZ_8K, 1, "pgsize not in the bitmap" },
+		{ 0, SZ_4K | SZ_2M, 1, "two sizes" },
+		{ 0, SZ_4K, 0, "pgcount 0" },
+		{ 1UL << 40, SZ_4K, 1, "iova at 2^ias" },
+		{ 8, SZ_4K, 1, "misaligned iova" },
+	};
+	char *before, *after;
+
+	(void)data;
+	g_test_summary("Every unmap_pages argument error unmaps 0 bytes and "
+		       "changes nothing");
+	f->cfg.ias = 40;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	before = snapshot(f);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s", cases[i].why);
+		g_assert_cmpuint(unmap(f, cases[i].iova, cases[i].size,
+				       cases[i].count, NULL), ==, 0);
+		after = snapshot(f);
+		g_assert_cmpstr(before, ==, after);
+		g_free(after);
+	}
+	g_free(before);
+	g_assert_cmpuint(log_capture_count(&f->log, "warning: lpae: unmap:"),
+			 ==, G_N_ELEMENTS(cases));
+}
+
+/* ---- /lpae/tlb ------------------------------------------------------------------ */
+
+static void test_tlb_gather(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_iotlb_gather gather = { 0 };
+
+	(void)data;
+	g_test_summary("tlb_add_page once per cleared leaf (iova, leaf size) "
+		       "only for a non-NULL gather that is not queued");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map_n(f, 0, 0, SZ_4K, 8, RW, &(size_t){ 0 }), ==, 0);
+	g_assert_cmpint(map_n(f, SZ_1G, 0, SZ_2M, 2, RW, &(size_t){ 0 }), ==,
+			0);
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 2, NULL), ==, 2 * SZ_4K);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 0);
+	gather.queued = true;
+	g_assert_cmpuint(unmap(f, 2 * SZ_4K, SZ_4K, 2, &gather), ==,
+			 2 * SZ_4K);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 0);
+	gather.queued = false;
+	g_assert_cmpuint(unmap(f, 4 * SZ_4K, SZ_4K, 8, &gather), ==,
+			 4 * SZ_4K);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		struct tlb_call *c = &g_array_index(f->tlb.pages,
+						    struct tlb_call, i);
+
+		g_assert_cmphex(c->iova, ==, (4 + i) * SZ_4K);
+		g_assert_cmpuint(c->granule, ==, SZ_4K);
+	}
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_2M, 2, &gather), ==, 2 * SZ_2M);
+	g_assert_cmpuint(f->tlb.pages->len, ==, 6);
+	g_assert_cmphex(g_array_index(f->tlb.pages, struct tlb_call, 5).iova,
+			==, SZ_1G + SZ_2M);
+	g_assert_cmpuint(g_array_index(f->tlb.pages, struct tlb_call,
+				       5).granule, ==, SZ_2M);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+	g_assert_cmpuint(f->tlb.flush_all, ==, 0);
+}
+
+static void test_tlb_null_ops(struct fixture *f, gconstpointer data)
+{
+	static const struct iopgt_flush_ops empty = { 0 };
+	struct iopgt_iotlb_gather gather = { 0 };
+
+	(void)data;
+	g_test_summary("A NULL flush-ops table, or one with NULL members, is "
+		       "simply not called");
+	for (int i = 0; i < 2; i++) {
+		f->cfg.tlb = i ? &empty : NULL;
+		table_new(f, "arm-64-lpae-s1");
+		g_assert_cmpint(map_n(f, 0, 0, SZ_4K, 4, RW, &(size_t){ 0 }),
+				==, 0);
+		g_assert_cmpuint(unmap(f, 0, SZ_4K, 4, &gather), ==,
+				 4 * SZ_4K);
+		g_assert_cmpint(map(f, 0, 0, SZ_2M, RW), ==, 0);
+		g_assert_cmpuint(unmap(f, 0, SZ_2M, 1, &gather), ==, SZ_2M);
+		table_free(f);
+	}
+}
+
+/* ---- /lpae/sync ------------------------------------------------------------------ */
+
+static void test_sync_coherent_none(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A coherent walker gets no DMA syncs at all");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, 0, SZ_2M, 2, NULL), ==, 2 * SZ_2M);
+	g_assert_cmpuint(syncs(f), ==, 0);
+}
+
+static void test_sync_noncoherent_counts(struct fixture *f,
+					 gconstpointer data)
+{
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("A non-coherent walker: every table and entry write is "
+		       "synced before it is reachable, each exactly once");
+	f->cfg.coherent_walk = false;
+	table_new(f, "arm-64-lpae-s1");
+	/* the zeroed pgd */
+	g_assert_cmpuint(syncs(f), ==, 1);
+	/* three new tables (zeroes, then the entry) and the leaf */
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 1 + 3 * 2 + 1);
+	/* SW_SYNC tables need no sync on the way: just the leaf */
+	g_assert_cmpint(map(f, SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 9);
+	/* a batch is one sync */
+	g_assert_cmpint(map_n(f, 4 * SZ_4K, 0, SZ_4K, 16, RW, &mapped), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 10);
+	g_assert_cmpuint(unmap(f, 4 * SZ_4K, SZ_4K, 16, NULL), ==, 16 * SZ_4K);
+	g_assert_cmpuint(syncs(f), ==, 11);
+	/* a hole clears nothing and syncs nothing */
+	g_assert_cmpuint(unmap(f, 4 * SZ_4K, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 11);
+	/* a 2M unmap over the table: the entry, then the batch */
+	g_assert_cmpuint(unmap(f, 0, SZ_2M, 1, NULL), ==, SZ_2M);
+	g_assert_cmpuint(syncs(f), ==, 13);
+	/* a block over a leftover table: the removal (twice) and the leaf */
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 13 + 2 + 1);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(syncs(f), ==, 17);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 20);
+	/* errors sync nothing */
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_2M, RW), ==, -EEXIST);
+	g_assert_cmpuint(syncs(f), ==, 20);
+	/* stage-2 TCR reflects the non-coherent walker */
+	table_free(f);
+	table_new(f, "arm-64-lpae-s2");
+	g_assert_cmpuint(f->cfg.arm_lpae_s2_cfg.vtcr.sh, ==, 2);
+	g_assert_cmpuint(f->cfg.arm_lpae_s2_cfg.vtcr.irgn, ==, 0);
+	g_assert_cmpuint(f->cfg.arm_lpae_s2_cfg.vtcr.orgn, ==, 0);
+}
+
+/* ---- /lpae/dirty ------------------------------------------------------------------ */
+
+struct dirty_log {
+	struct iopgt_dirty_bitmap bitmap;
+	GArray *ranges;		/* struct tlb_call: iova, size */
+};
+
+static void dirty_record(struct iopgt_dirty_bitmap *dirty, unsigned long iova,
+			 size_t size)
+{
+	struct dirty_log *dl = container_of(dirty, struct dirty_log, bitmap);
+	struct tlb_call c = { iova, size, size };
+
+	g_array_append_val(dl->ranges, c);
+}
+
+static int read_dirty(struct fixture *f, struct dirty_log *dl,
+		      unsigned long iova, size_t size, unsigned long flags)
+{
+	g_array_set_size(dl->ranges, 0);
+	return f->pgt->ops.read_and_clear_dirty(&f->pgt->ops, iova, size, flags,
+						&dl->bitmap);
+}
+
+static void test_dirty_tracking(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_iotlb_gather gather = { .start = ~0UL, .end = 0 };
+	struct dirty_log dl = {
+		.bitmap = { .record = dirty_record, .gather = &gather },
+		.ranges = g_array_new(FALSE, FALSE, sizeof(struct tlb_call)),
+	};
+
+	(void)data;
+	g_test_summary("HD: writable leaves start writeable-dirty (DBM); a read "
+		       "reports and cleans them unless NO_CLEAR; read-only "
+		       "leaves never report");
+	f->cfg.quirks |= IO_PGTABLE_QUIRK_ARM_HD;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, SZ_1G, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_4K, SZ_1G, SZ_4K, IOMMU_READ), ==, 0);
+	g_assert_cmpint(map(f, 2 * SZ_4K, SZ_1G, SZ_4K, IOMMU_WRITE), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_2M, RW | IOMMU_CACHE), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0), ==, SZ_1G | PTE_DBM | 0xE43);
+	g_assert_cmphex(leaf_pte(f, SZ_4K), ==, SZ_1G | 0xEC3);
+
+	/* NO_CLEAR: reported, still dirty */
+	g_assert_cmpint(read_dirty(f, &dl, 0, 3 * SZ_4K, IOMMU_DIRTY_NO_CLEAR),
+			==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 2);
+	g_assert_cmphex(g_array_index(dl.ranges, struct tlb_call, 0).iova, ==,
+			0);
+	g_assert_cmpuint(g_array_index(dl.ranges, struct tlb_call, 0).size, ==,
+			 SZ_4K);
+	g_assert_cmphex(g_array_index(dl.ranges, struct tlb_call, 1).iova, ==,
+			2 * SZ_4K);
+	g_assert_cmpint(read_dirty(f, &dl, SZ_2M, SZ_2M, IOMMU_DIRTY_NO_CLEAR),
+			==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 1);
+	g_assert_cmphex(g_array_index(dl.ranges, struct tlb_call, 0).iova, ==,
+			SZ_2M);
+	g_assert_cmpuint(g_array_index(dl.ranges, struct tlb_call, 0).size, ==,
+			 SZ_2M);
+	/* the gather grows to cover what was recorded */
+	g_assert_cmphex(gather.start, ==, 0);
+	g_assert_cmphex(gather.end, ==, SZ_4M - 1);
+	g_assert_cmphex(leaf_pte(f, 0), ==, SZ_1G | PTE_DBM | 0xE43);
+
+	/* clearing: reported once, then writeable-clean (AP[2] set) */
+	g_assert_cmpint(read_dirty(f, &dl, 0, 3 * SZ_4K, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 2);
+	g_assert_cmphex(leaf_pte(f, 0), ==,
+			SZ_1G | PTE_DBM | PTE_AP_RDONLY | 0xE43);
+	g_assert_cmphex(leaf_pte(f, SZ_4K), ==, SZ_1G | 0xEC3);
+	g_assert_cmpint(read_dirty(f, &dl, 0, 3 * SZ_4K, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 0);
+	g_assert_cmpint(read_dirty(f, &dl, SZ_2M + SZ_4K, SZ_4K, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 1);
+	g_assert_cmpint(read_dirty(f, &dl, SZ_2M, SZ_2M, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 0);
+	/* the walker would clear AP[2] on a write; iova_to_phys still works */
+	g_assert_cmphex(phys(f, 2 * SZ_4K + 5), ==, SZ_1G + 5);
+
+	/* a hole inside the range: -EINVAL, leaves before it processed */
+	g_assert_cmpint(map(f, 8 * SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(read_dirty(f, &dl, 8 * SZ_4K, 2 * SZ_4K, 0), ==,
+			-EINVAL);
+	g_assert_cmpuint(dl.ranges->len, ==, 1);
+	g_assert_cmphex(leaf_pte(f, 8 * SZ_4K) & PTE_AP_RDONLY, ==,
+			PTE_AP_RDONLY);
+
+	/* argument errors */
+	g_assert_cmpint(read_dirty(f, &dl, 0, 0, 0), ==, -EINVAL);
+	g_assert_cmpint(read_dirty(f, &dl, (1UL << 48) - SZ_4K, 2 * SZ_4K, 0),
+			==, -EINVAL);
+	g_assert_cmpint(read_dirty(f, &dl, SZ_1G, SZ_4K, 0), ==, -EINVAL);
+	g_assert_cmpint(iopgt_pgtable_read_and_clear_dirty(f->host, f->pgt, 0,
+							   SZ_4K, 0,
+							   &dl.bitmap),
+			==, 0);
+	g_array_unref(dl.ranges);
+}
+
+static void test_dirty_other_formats(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *fmt;
+		unsigned long quirks;
+		unsigned int ias, oas;
+	} cases[] = {
+		{ "arm-64-lpae-s2", 0, 48, 48 },
+		{ "arm-32-lpae-s1", IO_PGTABLE_QUIRK_ARM_HD, 32, 40 },
+		{ "arm-32-lpae-s2", 0, 40, 40 },
+		{ "arm-mali-lpae", 0, 48, 40 },
+	};
+	struct dirty_log dl = {
+		.bitmap = { .record = dirty_record },
+		.ranges = g_array_new(FALSE, FALSE, sizeof(struct tlb_call)),
+	};
+
+	(void)data;
+	g_test_summary("read_and_clear_dirty is ARM_64_LPAE_S1 only: -EINVAL "
+		       "elsewhere, and without HD nothing is ever dirty");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		f->cfg.quirks = cases[i].quirks;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		table_new(f, cases[i].fmt);
+		g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+		g_assert_cmpint(read_dirty(f, &dl, 0, SZ_4K, 0), ==, -EINVAL);
+		table_free(f);
+	}
+	f->cfg.quirks = 0;
+	f->cfg.ias = f->cfg.oas = 48;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmphex(leaf_pte(f, 0) & PTE_DBM, ==, 0);
+	g_assert_cmpint(read_dirty(f, &dl, 0, SZ_4K, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 0);
+	g_array_unref(dl.ranges);
+}
+
+/* ---- /lpae/walk ----------------------------------------------------------------- */
+
+struct order {
+	GString *s;
+	int stop_after;
+	int entries;
+};
+
+static int order_table(void *data, uint64_t pa, const void *va, size_t size,
+		       int level)
+{
+	struct order *o = data;
+
+	(void)pa;
+	(void)va;
+	(void)size;
+	g_string_append_printf(o->s, "(%d", level);
+	return 0;
+}
+
+static int order_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct order *o = data;
+
+	g_string_append_printf(o->s, " %c%d", e->kind == IOPGT_ENTRY_LEAF ?
+			       'L' : 'T', e->level);
+	return ++o->entries == o->stop_after ? 77 : 0;
+}
+
+static int order_end(void *data, uint64_t pa, int level)
+{
+	struct order *o = data;
+
+	(void)pa;
+	g_string_append_printf(o->s, " %d)", level);
+	return 0;
+}
+
+static void test_walk_order(struct fixture *f, gconstpointer data)
+{
+	const struct iopgt_walk_ops v = {
+		.table = order_table,
+		.entry = order_entry,
+		.table_end = order_end,
+	};
+	struct order o = { .s = g_string_new(NULL) };
+	struct iopgt_walk_entry e;
+
+	(void)data;
+	g_test_summary("The walk visits each table before its entries, recurses "
+		       "into tables, closes each table, uses Linux's level "
+		       "numbers, and stops on a visitor's non-zero return");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_1G, RW), ==, 0);
+	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops, &v, &o), ==, 0);
+	g_assert_cmpstr(o.s->str, ==,
+			"(0 T0(1 T1(2 T2(3 L3 3) L2 2) L1 1) 0)");
+	g_string_truncate(o.s, 0);
+	o.entries = 0;
+	o.stop_after = 3;
+	g_assert_cmpint(iopgt_pgtable_walk(f->host, f->pgt, &v, &o), ==, 77);
+	g_assert_cmpstr(o.s->str, ==, "(0 T0(1 T1(2 T2");
+	g_string_free(o.s, TRUE);
+
+	pte_at(f, SZ_1G + 5, 1, &e);
+	g_assert_cmpint(e.kind, ==, IOPGT_ENTRY_LEAF);
+	g_assert_cmpuint(e.index, ==, 1);
+	g_assert_cmphex(e.iova, ==, SZ_1G);
+	g_assert_cmpuint(e.size, ==, SZ_1G);
+	g_assert_cmphex(e.oa, ==, 0);
+	pte_at(f, SZ_4K, 3, &e);
+	g_assert_cmpuint(e.index, ==, 1);
+	g_assert_cmpuint(e.size, ==, SZ_4K);
+	pte_at(f, SZ_4K, 0, &e);
+	g_assert_cmpint(e.kind, ==, IOPGT_ENTRY_TABLE);
+	g_assert_cmpuint(e.size, ==, SZ_512G);
+	/* members may be NULL */
+	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops,
+					 &(struct iopgt_walk_ops){ 0 }, NULL),
+			==, 0);
+}
+
+/* ---- /lpae/mem --------------------------------------------------------------------- */
+
+static void test_mem_free_returns_everything(struct fixture *f,
+					     gconstpointer data)
+{
+	struct iopgt_mem_stats st;
+
+	(void)data;
+	g_test_summary("Freeing a populated table returns every table and the "
+		       "state; tlb_flush_all is called exactly once");
+	f->cfg.pgsize_bitmap = PGSIZES_16K;
+	f->cfg.ias = 40;
+	f->cfg.oas = 40;
+	table_new(f, "arm-64-lpae-s2");
+	for (unsigned long i = 0; i < 64; i++)
+		g_assert_cmpint(map(f, i * (SZ_1G / 2) + i * SZ_16K, 0, SZ_16K,
+				    RW), ==, 0);
+	g_assert_cmpint(map(f, (1UL << 40) - SZ_32M, 0, SZ_32M, RW), ==, 0);
+	mem_stats(f, &st);
+	/* the pgd is 16 concatenated level-2 tables; 64 level-3 tables */
+	g_assert_cmpuint(st.table_bytes, ==, 16 * SZ_16K + 64 * SZ_16K);
+	g_assert_cmpuint(st.table_allocs, ==, 1 + 64);
+	g_assert_cmpuint(st.state_bytes, >, 0);
+	table_free(f);
+	g_assert_cmpuint(f->tlb.flush_all, ==, 1);
+	iopgt_host_get_mem_stats(f->host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+	add_test("/lpae/plugin/registers-five-formats", test_plugin_formats);
+	add_test("/lpae/plugin/loads-from-file", test_plugin_from_file);
+
+	add_test("/lpae/alloc/s1-outputs", test_alloc_s1_outputs);
+	add_test("/lpae/alloc/pgsize-restriction",
+		 test_alloc_pgsize_restriction);
+	add_test("/lpae/alloc/rejects-what-linux-rejects", test_alloc_rejects);
+	add_test("/lpae/alloc/accepts-linux-quirks",
+		 test_alloc_quirks_accepted);
+	add_test("/lpae/alloc/enomem-frees-state", test_alloc_enomem);
+
+	add_test("/lpae/regs/s1-tcr-mair-ttbr", test_regs_s1);
+	add_test("/lpae/regs/s2-vtcr-concatenation", test_regs_s2);
+	add_test("/lpae/regs/mali-transtab-memattr", test_regs_mali);
+	add_test("/lpae/regs/32-bit-formats", test_regs_32bit);
+
+	add_test("/lpae/geometry/start-levels", test_geometry_start_levels);
+
+	add_test("/lpae/concat/maps-to-top-of-ias", test_concat_top_of_ias);
+	add_test("/lpae/concat/batch-stops-at-subtable",
+		 test_concat_batch_stops_at_subtable);
+	add_test("/lpae/concat/small-pgd-batch-stays-inside",
+		 test_concat_small_pgd_batch);
+
+	add_test("/lpae/descriptors/worked-examples",
+		 test_desc_worked_examples);
+	add_test("/lpae/descriptors/prot-by-stage-and-level",
+		 test_desc_prot_matrix);
+	add_test("/lpae/descriptors/tables", test_desc_tables);
+	add_test("/lpae/descriptors/52-bit-pa", test_desc_52bit_pa);
+	add_test("/lpae/descriptors/ttbr1-sign-extended", test_desc_ttbr1);
+
+	add_test("/lpae/map/identity-per-size", test_map_identity);
+	add_test("/lpae/map/overlap-is-eexist", test_map_overlap_is_eexist);
+	add_test("/lpae/map/eexist-warns-without-no-warn",
+		 test_map_eexist_warns);
+	add_test("/lpae/map/batch-stops-at-table-end",
+		 test_map_batch_stops_at_table_end);
+	add_test("/lpae/map/write-only-is-read-write",
+		 test_map_write_only_is_rw);
+	add_test("/lpae/map/block-replaces-tables", test_map_block_over_tables);
+	add_test("/lpae/map/errors-leave-table-unchanged", test_map_errors);
+	add_test("/lpae/map/size-above-start-level",
+		 test_map_level_above_start);
+	add_test("/lpae/map/enomem", test_map_enomem);
+
+	add_test("/lpae/unmap/exact-then-remap-write-only",
+		 test_unmap_exact_and_remap);
+	add_test("/lpae/unmap/partial-block-is-refused",
+		 test_unmap_partial_block);
+	add_test("/lpae/unmap/holes-stop-the-count", test_unmap_holes);
+	add_test("/lpae/unmap/block-size-frees-table",
+		 test_unmap_table_at_block_size);
+	add_test("/lpae/unmap/errors-leave-table-unchanged",
+		 test_unmap_errors);
+
+	add_test("/lpae/tlb/add-page-per-leaf-unless-queued", test_tlb_gather);
+	add_test("/lpae/tlb/null-ops-are-skipped", test_tlb_null_ops);
+
+	add_test("/lpae/sync/coherent-never-syncs", test_sync_coherent_none);
+	add_test("/lpae/sync/noncoherent-syncs-every-write",
+		 test_sync_noncoherent_counts);
+
+	add_test("/lpae/dirty/hd-reports-and-cleans", test_dirty_tracking);
+	add_test("/lpae/dirty/only-64-bit-s1", test_dirty_other_formats);
+
+	add_test("/lpae/walk/order-levels-and-stop", test_walk_order);
+
+	add_test("/lpae/mem/free-returns-everything",
+		 test_mem_free_returns_everything);
+
+	return g_test_run();
+}
