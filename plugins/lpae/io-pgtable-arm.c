@@ -95,10 +95,13 @@ struct lpae_fmt_info {
 	bool dirty;			/* read_and_clear_dirty allowed */
 };
 
-#define LPAE_S1_QUIRKS	(IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_ARM_TTBR1 | \
-			 IO_PGTABLE_QUIRK_ARM_OUTER_WBWA |                  \
-			 IO_PGTABLE_QUIRK_ARM_HD | IO_PGTABLE_QUIRK_NO_WARN)
-#define LPAE_S2_QUIRKS	(IO_PGTABLE_QUIRK_ARM_S2FWB | IO_PGTABLE_QUIRK_NO_WARN)
+#define LPAE_S1_QUIRKS	(IO_PGTABLE_QUIRK_ARM_NS |		\
+			 IO_PGTABLE_QUIRK_ARM_TTBR1 |		\
+			 IO_PGTABLE_QUIRK_ARM_OUTER_WBWA |	\
+			 IO_PGTABLE_QUIRK_ARM_HD |		\
+			 IO_PGTABLE_QUIRK_NO_WARN)
+#define LPAE_S2_QUIRKS	(IO_PGTABLE_QUIRK_ARM_S2FWB |		\
+			 IO_PGTABLE_QUIRK_NO_WARN)
 
 static const struct lpae_fmt_info lpae_fmt_info[] = {
 	[LPAE_FMT_64_S1] = { LPAE_STAGE1, LPAE_S1_QUIRKS, 0, 0, false, true },
@@ -122,30 +125,27 @@ struct lpae_pgtable {
 	unsigned long pgsize_bitmap;
 	unsigned int ias;
 	unsigned int oas;
-	long iaext_xor;			/* ~0 with TTBR1: iova sign-extended */
+	long iaext_xor;			/* ~0 with TTBR1 */
 	int start_level;
-	unsigned int start_shift;	/* LVL_SHIFT(start_level) */
-	unsigned int pg_shift;		/* LVL_SHIFT(3): log2(granule) */
 	int bits_per_level;
-	unsigned long pgd_mask;		/* LVL_IDX mask at the start level */
-	unsigned long tbl_mask;		/* LVL_IDX mask below it */
 	/* a table entry a walker may follow without help: type, SW_SYNC */
 	lpae_pte_t table_need;
 	bool coherent;
-	bool oa_hi;			/* oas > 48: PA[51:48] live in PTE[15:12] */
+	bool oa_hi;			/* oas > 48: PA[51:48] at [15:12] */
 	unsigned long quirks;
 	/*
 	 * LPAE_PTE_ADDR_MASK, kept here so each level of a walk masks with
 	 * one memory operand instead of materialising a 64-bit constant.
 	 */
 	lpae_pte_t addr_mask;
+	/* per level l: */
 	uint8_t lvl_shift[LPAE_MAX_LEVELS];	/* LVL_SHIFT(l) */
-	uint8_t leaf_type[LPAE_MAX_LEVELS];	/* type bits of a leaf at l */
-	unsigned long lvl_offset[LPAE_MAX_LEVELS];	/* BLOCK_SIZE(l) - 1 */
-	uint32_t lvl_entries[LPAE_MAX_LEVELS];	/* batch limit at l */
-	unsigned long lvl_mask[LPAE_MAX_LEVELS];	/* LVL_IDX mask at l */
+	lpae_pte_t leaf_type[LPAE_MAX_LEVELS];	/* type bits of a leaf */
+	unsigned long lvl_offset[LPAE_MAX_LEVELS];	/* BLOCK_SIZE - 1 */
+	uint32_t lvl_entries[LPAE_MAX_LEVELS];	/* batch limit */
+	unsigned long lvl_mask[LPAE_MAX_LEVELS];	/* LVL_IDX mask */
 	int8_t size_lvl[64];		/* log2(pgsize) -> level, or -1 */
-	lpae_pte_t table_attr;		/* TYPE_TABLE, plus NSTABLE with NS */
+	lpae_pte_t table_attr;		/* TYPE_TABLE, NSTABLE with NS */
 	lpae_pte_t prot_pte[64];	/* IOMMU_* prot -> leaf attributes */
 
 	/* cold */
@@ -160,7 +160,7 @@ struct lpae_pgtable {
 	int warned_partial;		/* WARN_ONCE for partial unmaps */
 };
 
-/* ---- geometry (Linux's macros, once each) ------------------------------- */
+/* ---- geometry (Linux's macros, once each) -------------------------------- */
 
 /* Bits of iova translated below level l: (4 - l) * bpl + log2(8). */
 #define LPAE_LVL_SHIFT(l, bpl)	((LPAE_MAX_LEVELS - (l)) * (bpl) + 3)
@@ -171,7 +171,8 @@ struct lpae_pgtable {
 /* Entries in one granule-sized table. */
 #define LPAE_PTES_PER_TABLE(d)	(1UL << (d)->bits_per_level)
 /* Index of addr at level l (the pgd index may span several tables). */
-#define LPAE_LVL_IDX(d, a, l)	(((a) >> (d)->lvl_shift[l]) & (d)->lvl_mask[l])
+#define LPAE_LVL_IDX(d, a, l)	\
+	(((a) >> (d)->lvl_shift[l]) & (d)->lvl_mask[l])
 
 static inline struct lpae_pgtable *ops_to_data(struct iopgt_ops *ops)
 {
@@ -361,7 +362,7 @@ static void lpae_remove_table(struct lpae_pgtable *d, lpae_pte_t *ptep,
 	lpae_free_subtree(d, pte_to_table(d, pte), lvl + 1);
 }
 
-/* ---- prot -> descriptor (arm_lpae_prot_to_pte) ----------------------------- */
+/* ---- prot -> descriptor (arm_lpae_prot_to_pte) --------------------------- */
 
 static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
 {
@@ -373,7 +374,7 @@ static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
 		if (!(prot & IOMMU_WRITE) && (prot & IOMMU_READ))
 			pte |= LPAE_PTE_AP_RDONLY;
 		else if (d->quirks & IO_PGTABLE_QUIRK_ARM_HD)
-			pte |= LPAE_PTE_DBM;	/* writeable-dirty from birth */
+			pte |= LPAE_PTE_DBM;	/* born writeable-dirty */
 		if (!(prot & IOMMU_PRIV))
 			pte |= LPAE_PTE_AP_UNPRIV;
 	} else {
@@ -420,7 +421,7 @@ static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
 	return pte;
 }
 
-/* ---- map ------------------------------------------------------------------- */
+/* ---- map ----------------------------------------------------------------- */
 
 /*
  * Errors travel through table pointers on the walk, as the kernel's
@@ -443,7 +444,7 @@ static inline size_t lpae_batch(const struct lpae_pgtable *d,
 	unsigned long e = d->lvl_entries[lvl];
 	size_t n;
 
-	if (pgcount == 1)	/* the common case; never crosses a table end */
+	if (pgcount == 1)	/* common, and never crosses a table end */
 		return 1;
 	n = e - ((iova >> lg) & (e - 1));
 	return pgcount < n ? pgcount : n;
@@ -683,19 +684,17 @@ lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
 }
 
 /*
- * map_pages.  The common case (valid arguments, every table on the way
- * present and synced, the target slots empty, PA[47:12] in place) is
- * handled here without a call that returns, so it needs no stack frame.
- * Bad arguments go to lpae_map_general(), a missing table or a used slot
- * to lpae_map_install(): both tail calls, with the values already folded
- * (n, attr) so few stay live across the walk.
+ * A batch of pages: valid arguments, every table on the way present and
+ * synced, the target slots empty, PA[47:12] in place.  Anything else goes
+ * to lpae_map_general() (bad arguments) or lpae_map_install() (a table to
+ * install, a used slot): tail calls, with the values already folded (n,
+ * attr) so that few stay live across the walk.
  */
 static lpae_always_inline int
-__lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
+__lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
 		 const int bpl)
 {
-	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
 	lpae_pte_t *ptep, pte, attr, any = 0;
@@ -735,7 +734,50 @@ install:
 	return lpae_map_install(d, iova, paddr, pgsize, n, attr, mapped);
 }
 
-/* ---- unmap ----------------------------------------------------------------- */
+/*
+ * map_pages.  One page, the common case, is handled here without a call
+ * that returns, so it needs no stack frame: an aligned paddr below 2^oas
+ * cannot end beyond it, and one slot needs no batch arithmetic.  Batches
+ * go to the batch path of the same granule.
+ */
+static lpae_always_inline int
+__lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
+		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
+		 const int bpl,
+		 int (*batch)(struct lpae_pgtable *, unsigned long, uint64_t,
+			      size_t, size_t, int, size_t *))
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int target = d->size_lvl[lg];
+	lpae_pte_t *ptep, attr;
+
+	if (unlikely(pgcount != 1 || target < 0 ||
+		     ((iova | paddr | pgsize) & (pgsize - 1)) ||
+		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+		     !lpae_iova_in_range(d, iova) || paddr >> d->oas ||
+		     d->oa_hi))
+		return batch(d, iova, paddr, pgsize, pgcount, prot, mapped);
+	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
+
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, d->table_need,
+				     &ptep)))
+		goto install;
+	ptep += (iova >> lg) & d->lvl_mask[target];
+	if (unlikely(*ptep))
+		goto install;
+
+	*ptep = attr | paddr;
+	*mapped += pgsize;
+	if (!d->coherent)
+		return lpae_sync_leaves(d, ptep, 1);
+	return 0;
+
+install:
+	return lpae_map_install(d, iova, paddr, pgsize, 1, attr, mapped);
+}
+
+/* ---- unmap --------------------------------------------------------------- */
 
 static __attribute__((noinline, cold)) size_t
 lpae_unmap_bad_args(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
@@ -772,9 +814,11 @@ static lpae_pte_t *lpae_table_of(const struct lpae_pgtable *d,
 {
 	lpae_pte_t *table = d->pgd;
 
-	for (int l = d->start_level; l < lvl; l++)
-		table = pte_to_table(d, lpae_read_pte(&table[LPAE_LVL_IDX(d, iova,
-									  l)]));
+	for (int l = d->start_level; l < lvl; l++) {
+		lpae_pte_t *ptep = &table[LPAE_LVL_IDX(d, iova, l)];
+
+		table = pte_to_table(d, lpae_read_pte(ptep));
+	}
 	return table;
 }
 
@@ -834,7 +878,8 @@ lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
 
 	for (lvl = d->start_level; lvl < target; lvl++) {
-		lpae_pte_t pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, lvl)]);
+		lpae_pte_t *ptep = &table[LPAE_LVL_IDX(d, iova, lvl)];
+		lpae_pte_t pte = lpae_read_pte(ptep);
 
 		/* a hole, or a block bigger than the request */
 		if (~pte & LPAE_PTE_TYPE_TABLE)
@@ -882,7 +927,7 @@ general:
 	return lpae_unmap_general(d, iova, pgsize, pgcount, gather);
 }
 
-/* ---- lookups --------------------------------------------------------------- */
+/* ---- lookups ------------------------------------------------------------- */
 
 /* A leaf's output address plus iova's offset into it, or 0 if not a leaf. */
 static inline uint64_t lpae_leaf_to_phys(const struct lpae_pgtable *d,
@@ -906,7 +951,8 @@ __lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl)
 	const lpae_pte_t *table = d->pgd;
 	lpae_pte_t pte;
 
-	switch (d->start_level) {
+	/* 4 levels (4K, 48 bits) is the common geometry: test it first */
+	switch (__builtin_expect(d->start_level, 0)) {
 	case 0:
 		pte = lpae_lookup(d, table, iova, 0, bpl);
 		if (!pte_type_is_3(pte))
@@ -966,7 +1012,7 @@ static int lpae_dirty_visit(struct lpae_pgtable *d, struct lpae_dirty_walk *w,
 				if (g->end < w->addr + size - 1)
 					g->end = w->addr + size - 1;
 			}
-			/* writeable-clean: the walker clears AP[2] on a write */
+			/* writeable-clean: a write clears AP[2] again */
 			if (!(w->flags & IOMMU_DIRTY_NO_CLEAR))
 				__atomic_fetch_or(ptep, LPAE_PTE_AP_RDONLY,
 						  __ATOMIC_RELAXED);
@@ -1016,7 +1062,7 @@ static int lpae_read_and_clear_dirty(struct iopgt_ops *ops, unsigned long iova,
 	return lpae_dirty_table(d, &w, d->pgd, d->start_level);
 }
 
-/* ---- dump walk and registers -------------------------------------------- */
+/* ---- dump walk and registers --------------------------------------------- */
 
 static int lpae_walk_table(struct lpae_pgtable *d,
 			   const struct iopgt_walk_ops *visit, void *data,
@@ -1115,13 +1161,22 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
  * as a constant (9, 11, 13), the rest shared.
  */
 #define LPAE_GRANULE_OPS(sfx, bpl)                                             \
+	static __attribute__((noinline)) int                                   \
+	lpae_map_batch_##sfx(struct lpae_pgtable *d, unsigned long iova,       \
+			     uint64_t paddr, size_t pgsize, size_t pgcount,    \
+			     int prot, size_t *mapped)                         \
+	{                                                                      \
+		return __lpae_map_batch(d, iova, paddr, pgsize, pgcount, prot, \
+					mapped, bpl);                          \
+	}                                                                      \
 	static int lpae_map_pages_##sfx(struct iopgt_ops *ops,                 \
 					unsigned long iova, uint64_t paddr,    \
 					size_t pgsize, size_t pgcount,         \
 					int prot, size_t *mapped)              \
 	{                                                                      \
 		return __lpae_map_pages(ops, iova, paddr, pgsize, pgcount,     \
-					prot, mapped, bpl);                    \
+					prot, mapped, bpl,                     \
+					lpae_map_batch_##sfx);                 \
 	}                                                                      \
 	static size_t lpae_unmap_pages_##sfx(struct iopgt_ops *ops,            \
 					     unsigned long iova,               \
@@ -1148,7 +1203,7 @@ LPAE_GRANULE_OPS(4k, 9);
 LPAE_GRANULE_OPS(16k, 11);
 LPAE_GRANULE_OPS(64k, 13);
 
-/* ---- allocation -------------------------------------------------------------- */
+/* ---- allocation ---------------------------------------------------------- */
 
 /*
  * arm_lpae_restrict_pgsizes: pick the granule (the host page size if
@@ -1354,7 +1409,8 @@ static void lpae_setup_mali(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 }
 
 /* Fill the per-level tables the hot paths use, once the geometry is final. */
-static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg)
+static void lpae_init_lookup(struct lpae_pgtable *d,
+			     const struct iopgt_cfg *cfg)
 {
 	int bpl = d->bits_per_level;
 
@@ -1378,10 +1434,6 @@ static void lpae_init_lookup(struct lpae_pgtable *d, const struct iopgt_cfg *cfg
 
 	d->addr_mask = LPAE_PTE_ADDR_MASK;
 	d->oa_hi = cfg->oas > 48;
-	d->start_shift = d->lvl_shift[d->start_level];
-	d->pg_shift = d->lvl_shift[LPAE_MAX_LEVELS - 1];
-	d->pgd_mask = d->lvl_mask[d->start_level];
-	d->tbl_mask = LPAE_PTES_PER_TABLE(d) - 1;
 	d->table_need = LPAE_PTE_TYPE_TABLE;
 	if (!d->coherent)
 		d->table_need |= LPAE_PTE_SW_SYNC;

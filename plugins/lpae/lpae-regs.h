@@ -19,11 +19,14 @@ typedef uint64_t lpae_pte_t;
 #define LPAE_MAX_ADDR_BITS	52
 #define LPAE_S2_MAX_CONCAT_PAGES 16
 
-/* ---- descriptors ------------------------------------------------------- */
+/* ---- descriptors --------------------------------------------------------- */
 #define LPAE_PTE_TYPE_MASK	GENMASK_ULL(1, 0)
-#define LPAE_PTE_TYPE_BLOCK	1ULL	/* leaf at levels 0-2 (every level on Mali) */
-#define LPAE_PTE_TYPE_TABLE	3ULL	/* next-level table at levels 0-2 */
-#define LPAE_PTE_TYPE_PAGE	3ULL	/* leaf at level 3 */
+/* leaf at levels 0-2 (at every level on Mali) */
+#define LPAE_PTE_TYPE_BLOCK	1ULL
+/* next-level table at levels 0-2 */
+#define LPAE_PTE_TYPE_TABLE	3ULL
+/* leaf at level 3 */
+#define LPAE_PTE_TYPE_PAGE	3ULL
 
 /* Table descriptor attributes */
 #define LPAE_PTE_NSTABLE	BIT_ULL(63)
@@ -34,8 +37,8 @@ typedef uint64_t lpae_pte_t;
 #define LPAE_PTE_SW_SYNC	BIT_ULL(55)
 
 /* Leaf attributes shared by every stage */
-#define LPAE_PTE_XN		GENMASK_ULL(54, 53)	/* PXN|UXN, S2 XN[1:0] */
-#define LPAE_PTE_DBM		BIT_ULL(51)		/* dirty bit modifier */
+#define LPAE_PTE_XN		GENMASK_ULL(54, 53)	/* PXN, UXN */
+#define LPAE_PTE_DBM		BIT_ULL(51)	/* dirty bit modifier */
 #define LPAE_PTE_ADDR_MASK	GENMASK_ULL(47, 12)
 #define LPAE_PTE_nG		BIT_ULL(11)
 #define LPAE_PTE_AF		BIT_ULL(10)
@@ -61,7 +64,7 @@ typedef uint64_t lpae_pte_t;
 #define LPAE_PTE_MEMATTR_DEV	FIELD_PREP(LPAE_PTE_MEMATTR, 0x1)
 #define LPAE_PTE_MEMATTR_FWB_WB	FIELD_PREP(LPAE_PTE_MEMATTR, 0x6)
 
-/* ---- TCR / VTCR fields (decoded values, as io_pgtable_cfg holds them) --- */
+/* ---- TCR / VTCR fields (decoded values, as io_pgtable_cfg holds them) ---- */
 #define LPAE_TCR_TG0_4K		0
 #define LPAE_TCR_TG0_64K	1
 #define LPAE_TCR_TG0_16K	2
@@ -97,7 +100,7 @@ typedef uint64_t lpae_pte_t;
 #define LPAE_MAIR_ATTR_IDX_DEV	2
 #define LPAE_MAIR_ATTR_IDX_INC_OCACHE 3
 
-/* ---- Mali TRANSTAB / MEMATTR ------------------------------------------- */
+/* ---- Mali TRANSTAB / MEMATTR --------------------------------------------- */
 #define MALI_LPAE_TTBR_ADRMODE_TABLE	(3ULL << 0)
 #define MALI_LPAE_TTBR_READ_INNER	BIT_ULL(2)
 #define MALI_LPAE_TTBR_SHARE_OUTER	BIT_ULL(4)

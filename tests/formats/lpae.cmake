@@ -18,3 +18,9 @@ iopgt_add_test(NAME lpae-threads
   SOURCES test-lpae-threads.c
   LIBS io-pgtable-arm-static
   LABELS threads)
+# Fixed hot-path scenarios; run under callgrind for instructions per op
+# (see the file's header).  Natively an ordinary, quick test.
+iopgt_add_test(NAME lpae-perf
+  SOURCES test-lpae-perf.c
+  LIBS io-pgtable-arm-static
+  LABELS perf)

@@ -46,6 +46,7 @@ struct slot {
 
 struct model {
 	GHashTable *slots;	/* key(level, index) -> struct slot */
+	unsigned int tables_dropped;	/* tables a block replaced */
 	int start_level;
 	unsigned int bpl;
 	unsigned long start_entries;	/* batch limit at the start level */
@@ -60,11 +61,12 @@ struct rt {
 	struct iopgt_pgtable *pgt;
 	struct model m;
 	GRand *rand;
-	unsigned long window_lo, window_hi;
+	unsigned long window_lo, window_hi;	/* all operations */
+	unsigned long hot_lo, hot_hi;		/* half of them */
 	unsigned int ops[8];
 };
 
-/* ---- model geometry ---------------------------------------------------------- */
+/* ---- model geometry ------------------------------------------------------ */
 
 static unsigned int lvl_shift(const struct model *m, int lvl)
 {
@@ -139,10 +141,11 @@ static void drop_subtree(struct model *m, int lvl, unsigned long iova)
 		.hi = (iova & ~(size - 1)) + size - 1,
 	};
 
-	g_hash_table_foreach_remove(m->slots, in_subtree, &st);
+	if (g_hash_table_foreach_remove(m->slots, in_subtree, &st))
+		m->tables_dropped++;
 }
 
-/* ---- model operations ------------------------------------------------------- */
+/* ---- model operations ---------------------------------------------------- */
 
 static int model_map(struct model *m, unsigned long iova, uint64_t pa,
 		     size_t size, size_t count, size_t *mapped)
@@ -214,7 +217,7 @@ static uint64_t model_phys(struct model *m, unsigned long iova)
 	return 0;
 }
 
-/* ---- comparing the table with the model ------------------------------------- */
+/* ---- comparing the table with the model ---------------------------------- */
 
 struct cmp {
 	struct rt *t;
@@ -303,28 +306,71 @@ static void compare(struct rt *t)
 	g_assert_cmpuint(lc.bad, ==, 0);
 }
 
-/* ---- random operations ----------------------------------------------------- */
+/* ---- random operations --------------------------------------------------- */
 
 static size_t random_size(struct rt *t)
 {
 	unsigned long b = t->cfg.pgsize_bitmap;
 	int n = __builtin_popcountl(b);
-	/* small pages more often: weights 8, 3, 1 */
-	int r = g_rand_int_range(t->rand, 0, n == 3 ? 12 : 11);
-	int pick = r < 8 ? 0 : (r < 11 ? 1 : 2);
+	/* small pages most often: weights 14, 5, 1 */
+	int r = g_rand_int_range(t->rand, 0, n == 3 ? 20 : 19);
+	int pick = r < 14 ? 0 : (r < 19 ? 1 : 2);
 
 	while (pick--)
 		b &= b - 1;
 	return 1UL << __builtin_ctzl(b);
 }
 
+static unsigned long random_u64(struct rt *t)
+{
+	return (unsigned long)g_rand_int(t->rand) << 32 | g_rand_int(t->rand);
+}
+
+/* Half in a hot spot (collisions, batches at table ends), half anywhere. */
 static unsigned long random_iova(struct rt *t, size_t size)
 {
-	unsigned long span = t->window_hi - t->window_lo;
-	unsigned long off = ((unsigned long)g_rand_int(t->rand) << 32 |
-			     g_rand_int(t->rand)) % span;
+	bool hot = g_rand_boolean(t->rand);
+	unsigned long lo = hot ? t->hot_lo : t->window_lo;
+	unsigned long hi = hot ? t->hot_hi : t->window_hi;
 
-	return (t->window_lo + off) & ~(size - 1);
+	if (size > hi - lo) {
+		lo = t->window_lo;
+		hi = t->window_hi;
+	}
+	return (lo + random_u64(t) % (hi - lo)) & ~(size - 1);
+}
+
+struct pick {
+	unsigned int n;
+	uint64_t key;
+};
+
+static void pick_leaf(gpointer k, gpointer v, gpointer data)
+{
+	struct pick *p = data;
+	struct slot *s = v;
+
+	if (s->kind == SLOT_LEAF && p->n-- == 0)
+		p->key = GPOINTER_TO_SIZE(k);
+}
+
+/* An existing leaf (its iova and size), or false if there is none. */
+static bool random_leaf(struct rt *t, unsigned long *iova, size_t *size)
+{
+	struct pick p = { .key = ~0ULL };
+	unsigned int n = g_hash_table_size(t->m.slots);
+	int lvl;
+
+	if (!n)
+		return false;
+	p.n = g_rand_int_range(t->rand, 0, n);
+	g_hash_table_foreach(t->m.slots, pick_leaf, &p);
+	if (p.key == ~0ULL)
+		return false;
+	lvl = p.key >> 60;
+	*size = 1UL << lvl_shift(&t->m, lvl);
+	*iova = (p.key & ((1ULL << 60) - 1)) << lvl_shift(&t->m, lvl);
+	return true;
 }
 
 static size_t random_count(struct rt *t)
@@ -381,9 +427,16 @@ static void op_map(struct rt *t)
 
 static void op_unmap(struct rt *t)
 {
-	size_t size = random_size(t), count = random_count(t);
-	unsigned long iova = random_iova(t, size);
-	size_t expect = model_unmap(&t->m, iova, size, count);
+	size_t size, count = random_count(t);
+	unsigned long iova;
+	size_t expect;
+
+	/* half the time an existing leaf, else anything */
+	if (!g_rand_boolean(t->rand) || !random_leaf(t, &iova, &size)) {
+		size = random_size(t);
+		iova = random_iova(t, size);
+	}
+	expect = model_unmap(&t->m, iova, size, count);
 	size_t got = t->pgt->ops.unmap_pages(&t->pgt->ops, iova, size, count,
 					     NULL);
 
@@ -396,11 +449,7 @@ static void op_unmap(struct rt *t)
 
 static void op_lookup(struct rt *t)
 {
-	unsigned long iova = random_iova(t, 1) | g_rand_int_range(t->rand, 0,
-								 4096);
-
-	if (iova >= t->window_hi)
-		iova = t->window_lo;
+	unsigned long iova = random_iova(t, 1);
 	g_assert_cmphex(t->pgt->ops.iova_to_phys(&t->pgt->ops, iova), ==,
 			model_phys(&t->m, iova));
 	t->ops[4]++;
@@ -423,8 +472,9 @@ static void run_random(gconstpointer data)
 	const struct config *cf = data;
 	const struct iopgt_walk_ops first = { .table = first_table };
 	struct rt t = { .cfgp = cf };
-	guint32 seed = g_test_rand_int();
-	unsigned long big;
+	/* per configuration, and reproducible with --seed */
+	guint32 seed = g_test_rand_int() ^ g_str_hash(cf->path);
+	unsigned long big, mid;
 	struct iopgt_mem_stats st;
 
 	g_test_summary("Random map/unmap/iova_to_phys agree with a shadow model "
@@ -452,11 +502,19 @@ static void run_random(gconstpointer data)
 	t.m.ias = t.cfg.ias;
 	t.pgt->ops.walk(&t.pgt->ops, &first, &t.m);
 
-	/* a window of four of the largest pages: bottom or top of the ias */
+	/*
+	 * A window of four of the largest pages at the bottom or the top of
+	 * the ias, and inside it a hot spot of four second-largest pages
+	 * across a table boundary.
+	 */
 	big = 1UL << (63 - __builtin_clzl(t.cfg.pgsize_bitmap));
+	mid = 1UL << (63 - __builtin_clzl(t.cfg.pgsize_bitmap & (big - 1)));
 	t.window_lo = g_rand_boolean(t.rand) ? 0 : (1UL << cf->ias) - 4 * big;
 	t.window_hi = t.window_lo + 4 * big;
-	g_test_message("window [0x%lx, 0x%lx)", t.window_lo, t.window_hi);
+	t.hot_lo = t.window_lo + big - 2 * mid;
+	t.hot_hi = t.hot_lo + 4 * mid;
+	g_test_message("window [0x%lx, 0x%lx), hot [0x%lx, 0x%lx)",
+		       t.window_lo, t.window_hi, t.hot_lo, t.hot_hi);
 
 	for (unsigned int i = 0; i < N_OPS; i++) {
 		int r = g_rand_int_range(t.rand, 0, 20);
@@ -472,12 +530,15 @@ static void run_random(gconstpointer data)
 	}
 	compare(&t);
 	g_test_message("maps %u (refused %u), unmaps %u (empty %u), lookups %u, "
-		       "slots now %u", t.ops[0], t.ops[1], t.ops[2], t.ops[3],
-		       t.ops[4], g_hash_table_size(t.m.slots));
-	/* both outcomes must have happened for the run to mean something */
-	g_assert_cmpuint(t.ops[0], >, 0);
+		       "tables replaced %u, slots now %u", t.ops[0], t.ops[1],
+		       t.ops[2], t.ops[3], t.ops[4], t.m.tables_dropped,
+		       g_hash_table_size(t.m.slots));
+	/* every outcome must have happened for the run to mean something */
+	g_assert_cmpuint(t.ops[0], >, N_OPS / 10);
 	g_assert_cmpuint(t.ops[1], >, 0);
-	g_assert_cmpuint(t.ops[2], >, 0);
+	g_assert_cmpuint(t.ops[2], >, N_OPS / 10);
+	g_assert_cmpuint(t.ops[3], >, 0);
+	g_assert_cmpuint(t.m.tables_dropped, >, 0);
 
 	iopgt_pgtable_free(t.host, t.pgt);
 	iopgt_host_get_mem_stats(t.host, &st);

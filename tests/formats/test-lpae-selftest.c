@@ -23,7 +23,8 @@
 
 extern const struct iopgt_plugin_desc iopgt_plugin_desc;
 
-#define SELFTEST_PROT	(IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE)
+#define SELFTEST_PROT	\
+	(IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE)
 
 struct selftest {
 	const char *fmt;
@@ -102,7 +103,7 @@ static void dump_geometry(struct run *r)
 		g_assert_cmphex(a_, op, b_);                                 \
 	} while (0)
 
-/* ---- the sequence ---------------------------------------------------------- */
+/* ---- the sequence -------------------------------------------------------- */
 
 static int map(struct run *r, unsigned long iova, uint64_t pa, size_t size,
 	       int prot, size_t *mapped)
@@ -228,7 +229,7 @@ static void run_selftest(gconstpointer data)
 	log_capture_clear(&r.log);
 }
 
-/* ---- the matrix ------------------------------------------------------------- */
+/* ---- the matrix ---------------------------------------------------------- */
 
 static const unsigned int address_sizes[] = { 32, 36, 40, 42, 44, 48 };
 

@@ -194,6 +194,12 @@ static gpointer worker_fn(gpointer data)
 	return NULL;
 }
 
+static uint64_t phys(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		     unsigned long iova)
+{
+	return iopgt_pgtable_iova_to_phys(host, pgt, iova);
+}
+
 static void run_threads(gconstpointer data)
 {
 	const struct tconfig *tc = data;
@@ -240,20 +246,16 @@ static void run_threads(gconstpointer data)
 			for (int k = 0; k < PAGES; k += 4) {
 				unsigned long iova = page_iova(&w[i], r, k);
 
-				g_assert_cmphex(iopgt_pgtable_iova_to_phys(host,
-									   pgt,
-									   iova),
-						==, pa_of(&w[i], iova));
+				g_assert_cmphex(phys(host, pgt, iova), ==,
+						pa_of(&w[i], iova));
 				leaves++;
 			}
 			for (int k = 0; k < REGIONS; k++) {
 				unsigned long iova = region_iova(&w[i], r, k);
 
-				g_assert_cmphex(iopgt_pgtable_iova_to_phys(host,
-									   pgt,
-									   iova + b / 2),
+				g_assert_cmphex(phys(host, pgt, iova + b / 2),
 						==, k % 2 ? 0 :
-						    pa_of(&w[i], iova) + b / 2);
+						pa_of(&w[i], iova) + b / 2);
 				leaves += !(k % 2);
 			}
 		}
@@ -265,9 +267,9 @@ static void run_threads(gconstpointer data)
 		for (int r = 0; r < ROUNDS; r++)
 			for (int k = 0; k < PAGES; k++)
 				for (int i = 0; i < N_THREADS; i++)
-					if (k % 4 && iopgt_pgtable_iova_to_phys(
-							host, pgt,
-							page_iova(&w[i], r, k)))
+					if (k % 4 &&
+					    phys(host, pgt,
+						 page_iova(&w[i], r, k)))
 						n++;
 		g_assert_cmpuint(n, ==, 0);
 	}

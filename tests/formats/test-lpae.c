@@ -23,7 +23,8 @@
 extern const struct iopgt_plugin_desc iopgt_plugin_desc;
 
 #define RW		(IOMMU_READ | IOMMU_WRITE)
-#define SELFTEST_PROT	(IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE)
+#define SELFTEST_PROT	\
+	(IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE)
 #define PGSIZES_4K	(SZ_4K | SZ_2M | SZ_1G)
 #define PGSIZES_16K	(SZ_16K | SZ_32M)
 #define PGSIZES_64K	(SZ_64K | SZ_512M)
@@ -63,7 +64,7 @@ struct fixture {
 	struct iopgt_pgtable *pgt;
 };
 
-/* ---- fixture ----------------------------------------------------------- */
+/* ---- fixture ------------------------------------------------------------- */
 
 static void setup(struct fixture *f, gconstpointer data)
 {
@@ -138,7 +139,7 @@ static void teardown(struct fixture *f, gconstpointer data)
 #define add_test(path, fn) \
 	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 
-/* ---- op helpers ------------------------------------------------------------ */
+/* ---- op helpers ---------------------------------------------------------- */
 
 static int map_n(struct fixture *f, unsigned long iova, uint64_t pa,
 		 size_t size, size_t count, int prot, size_t *mapped)
@@ -191,7 +192,7 @@ static uint64_t table_bytes(struct fixture *f)
 	return st.table_bytes;
 }
 
-/* ---- walk helpers ---------------------------------------------------------- */
+/* ---- walk helpers -------------------------------------------------------- */
 
 struct find {
 	unsigned long iova;
@@ -317,7 +318,7 @@ static struct counts count(struct fixture *f)
 	return c;
 }
 
-/* ---- the descriptor oracle (spec §2.5) ------------------------------------- */
+/* ---- the descriptor oracle (spec 2.5) ------------------------------------ */
 
 enum stage { S1, S2, MALI };
 
@@ -377,7 +378,7 @@ static uint64_t expect_leaf(enum stage st, int prot, unsigned long quirks,
 	return expect_attrs(st, prot, quirks) | type | pa;
 }
 
-/* ---- /lpae/plugin ------------------------------------------------------------ */
+/* ---- /lpae/plugin -------------------------------------------------------- */
 
 static const char *const lpae_names[] = {
 	"arm-64-lpae-s1", "arm-64-lpae-s2", "arm-32-lpae-s1",
@@ -458,7 +459,7 @@ static void test_plugin_from_file(struct fixture *f, gconstpointer data)
 	g_free(path);
 }
 
-/* ---- /lpae/alloc --------------------------------------------------------------- */
+/* ---- /lpae/alloc --------------------------------------------------------- */
 
 static void test_alloc_s1_outputs(struct fixture *f, gconstpointer data)
 {
@@ -686,7 +687,7 @@ static void test_alloc_enomem(struct fixture *f, gconstpointer data)
 	table_new(f, "arm-64-lpae-s2");
 }
 
-/* ---- /lpae/regs ---------------------------------------------------------------- */
+/* ---- /lpae/regs ---------------------------------------------------------- */
 
 struct reg_capture {
 	GString *names;
@@ -961,7 +962,7 @@ static void test_regs_32bit(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(table_bytes(f), ==, 2 * SZ_4K);
 }
 
-/* ---- /lpae/geometry --------------------------------------------------------- */
+/* ---- /lpae/geometry ------------------------------------------------------ */
 
 static void test_geometry_start_levels(struct fixture *f, gconstpointer data)
 {
@@ -1006,7 +1007,7 @@ static void test_geometry_start_levels(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(count(f).root_size, ==, 8 * 1024);
 }
 
-/* ---- /lpae/concat ------------------------------------------------------------- */
+/* ---- /lpae/concat -------------------------------------------------------- */
 
 static void test_concat_top_of_ias(struct fixture *f, gconstpointer data)
 {
@@ -1101,7 +1102,7 @@ static void test_concat_small_pgd_batch(struct fixture *f, gconstpointer data)
 	g_free(after);
 }
 
-/* ---- /lpae/descriptors ------------------------------------------------------ */
+/* ---- /lpae/descriptors --------------------------------------------------- */
 
 static void test_desc_worked_examples(struct fixture *f, gconstpointer data)
 {
@@ -1305,7 +1306,7 @@ static void test_desc_ttbr1(struct fixture *f, gconstpointer data)
 	g_assert_cmphex(phys(f, top + SZ_2M + 5), ==, 0);
 }
 
-/* ---- /lpae/map ------------------------------------------------------------------- */
+/* ---- /lpae/map ----------------------------------------------------------- */
 
 static void test_map_identity(struct fixture *f, gconstpointer data)
 {
@@ -1584,7 +1585,51 @@ static void test_map_enomem(struct fixture *f, gconstpointer data)
 	g_free(after);
 }
 
-/* ---- /lpae/unmap ---------------------------------------------------------------- */
+static void test_map_through_iommu_map(struct fixture *f, gconstpointer data)
+{
+	const unsigned long iova = SZ_1G - 3 * SZ_4K;
+	const size_t size = 3 * SZ_4K + 2 * SZ_2M + 5 * SZ_4K;
+	/* pa 4K off iova's 2M alignment: only pages, across table ends */
+	const unsigned long iova2 = 4 * SZ_1G - 2 * SZ_4K;
+	const uint64_t pa2 = iova2 + SZ_4K;
+	const size_t size2 = 1030 * SZ_4K;
+
+	(void)data;
+	g_test_summary("The host's iommu_map loop drives the partial-progress "
+		       "contract: pages up to a block edge, blocks, pages; and "
+		       "page batches across table ends; iommu_unmap undoes it");
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(iopgt_pgtable_map(f->host, f->pgt, iova, iova, size,
+					  RW), ==, 0);
+	g_assert_cmpuint(count(f).leaves, ==, 3 + 2 + 5);
+	g_assert_cmphex(leaf_pte(f, SZ_1G) & 3, ==, PTE_TYPE_BLOCK);
+	for (size_t off = 0; off < size; off += SZ_4K)
+		g_assert_cmphex(phys(f, iova + off + 1), ==, iova + off + 1);
+
+	g_assert_cmpint(iopgt_pgtable_map(f->host, f->pgt, iova2, pa2, size2,
+					  RW), ==, 0);
+	g_assert_cmpuint(count(f).leaves, ==, 10 + 1030);
+	for (size_t off = 0; off < size2; off += SZ_4K)
+		g_assert_cmphex(phys(f, iova2 + off + 1), ==, pa2 + off + 1);
+
+	g_assert_cmpuint(iopgt_pgtable_unmap(f->host, f->pgt, iova, size, NULL),
+			 ==, size);
+	g_assert_cmpuint(iopgt_pgtable_unmap(f->host, f->pgt, iova2, size2,
+					     NULL), ==, size2);
+	g_assert_cmpuint(count(f).leaves, ==, 0);
+	/*
+	 * A block in the second batch (after the table end at 1G): -EEXIST,
+	 * and the first batch, already mapped, is undone by the host.
+	 */
+	g_assert_cmpint(map(f, SZ_1G + SZ_2M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_map(f->host, f->pgt, SZ_1G - SZ_4M,
+					  SZ_1G - SZ_4M, 4 * SZ_2M, RW), ==,
+			-EEXIST);
+	g_assert_cmpuint(count(f).leaves, ==, 1);
+	g_assert_cmphex(phys(f, SZ_1G - SZ_4M), ==, 0);
+}
+
+/* ---- /lpae/unmap --------------------------------------------------------- */
 
 static void test_unmap_exact_and_remap(struct fixture *f, gconstpointer data)
 {
@@ -1739,7 +1784,7 @@ static void test_unmap_errors(struct fixture *f, gconstpointer data)
 			 ==, G_N_ELEMENTS(cases));
 }
 
-/* ---- /lpae/tlb ------------------------------------------------------------------ */
+/* ---- /lpae/tlb ----------------------------------------------------------- */
 
 static void test_tlb_gather(struct fixture *f, gconstpointer data)
 {
@@ -1800,7 +1845,7 @@ static void test_tlb_null_ops(struct fixture *f, gconstpointer data)
 	}
 }
 
-/* ---- /lpae/sync ------------------------------------------------------------------ */
+/* ---- /lpae/sync ---------------------------------------------------------- */
 
 static void test_sync_coherent_none(struct fixture *f, gconstpointer data)
 {
@@ -1860,7 +1905,7 @@ static void test_sync_noncoherent_counts(struct fixture *f,
 	g_assert_cmpuint(f->cfg.arm_lpae_s2_cfg.vtcr.orgn, ==, 0);
 }
 
-/* ---- /lpae/dirty ------------------------------------------------------------------ */
+/* ---- /lpae/dirty --------------------------------------------------------- */
 
 struct dirty_log {
 	struct iopgt_dirty_bitmap bitmap;
@@ -2001,7 +2046,7 @@ static void test_dirty_other_formats(struct fixture *f, gconstpointer data)
 	g_array_unref(dl.ranges);
 }
 
-/* ---- /lpae/walk ----------------------------------------------------------------- */
+/* ---- /lpae/walk ---------------------------------------------------------- */
 
 struct order {
 	GString *s;
@@ -2085,7 +2130,7 @@ static void test_walk_order(struct fixture *f, gconstpointer data)
 			==, 0);
 }
 
-/* ---- /lpae/mem --------------------------------------------------------------------- */
+/* ---- /lpae/mem ----------------------------------------------------------- */
 
 static void test_mem_free_returns_everything(struct fixture *f,
 					     gconstpointer data)
@@ -2164,6 +2209,7 @@ int main(int argc, char **argv)
 	add_test("/lpae/map/size-above-start-level",
 		 test_map_level_above_start);
 	add_test("/lpae/map/enomem", test_map_enomem);
+	add_test("/lpae/map/through-iommu-map", test_map_through_iommu_map);
 
 	add_test("/lpae/unmap/exact-then-remap-write-only",
 		 test_unmap_exact_and_remap);
