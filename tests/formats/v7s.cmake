@@ -12,3 +12,9 @@ iopgt_add_test(NAME v7s-threads
   SOURCES test-v7s-threads.c
   LIBS io-pgtable-arm-v7s-static
   LABELS threads)
+
+# Callgrind workload for the instruction budgets (docs/formats/v7s.md).
+iopgt_add_test(NAME v7s-perf
+  SOURCES test-v7s-perf.c
+  LIBS io-pgtable-arm-v7s-static
+  LABELS perf)
