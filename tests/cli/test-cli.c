@@ -44,9 +44,12 @@ static char *bytes_to_str(GBytes *b)
 	return d ? g_strndup(d, n) : g_strdup("");
 }
 
-/* argv after the binary; NULL-terminated.  input may be NULL. */
-static void run_cli_input(struct run *r, const char *input,
-			  const char *const *args)
+/*
+ * argv after the binary; NULL-terminated.  input may be NULL.  Unless
+ * with_defaults, --plugin-dir names the build's plugins explicitly.
+ */
+static void run_cli_full(struct run *r, const char *input,
+			 const char *const *args, bool with_defaults)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
@@ -55,8 +58,10 @@ static void run_cli_input(struct run *r, const char *input,
 	g_autoptr(GBytes) in = NULL, out = NULL, err = NULL;
 
 	g_ptr_array_add(argv, (gpointer)g_getenv("IOPGT_TEST_CLI"));
-	g_ptr_array_add(argv, "--plugin-dir");
-	g_ptr_array_add(argv, (gpointer)test_plugin_dir());
+	if (!with_defaults) {
+		g_ptr_array_add(argv, "--plugin-dir");
+		g_ptr_array_add(argv, (gpointer)test_plugin_dir());
+	}
 	for (const char *const *a = args; *a; a++)
 		g_ptr_array_add(argv, (gpointer)*a);
 	g_ptr_array_add(argv, NULL);
@@ -76,6 +81,12 @@ static void run_cli_input(struct run *r, const char *input,
 		    g_subprocess_get_exit_status(p) : 128;
 	r->out = bytes_to_str(out);
 	r->err = bytes_to_str(err);
+}
+
+static void run_cli_input(struct run *r, const char *input,
+			  const char *const *args)
+{
+	run_cli_full(r, input, args, false);
 }
 
 #define run_cli(r, ...) \
@@ -233,6 +244,39 @@ static void test_info_name(void)
 	g_assert_nonnull(strstr(r.out, "\nstate:       loaded\n"));
 	g_assert_nonnull(strstr(r.out, "\nformat:      arm-v7s\n"));
 	g_assert_nonnull(strstr(r.out, "\nlicense:     MIT\n"));
+	run_clear(&r);
+}
+
+static void test_info_file(void)
+{
+	g_autofree char *path = g_build_filename(test_plugin_dir(),
+						 "io-pgtable-arm.so", NULL);
+	g_autofree char *want = g_strdup_printf("filename:    %s\n", path);
+	struct run r;
+
+	g_test_summary("info FILE loads that file directly and shows its "
+		       "metadata");
+	run_cli(&r, "info", path);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "name:        io-pgtable-arm\n"));
+	g_assert_nonnull(strstr(r.out, want));
+	g_assert_nonnull(strstr(r.out, "\nformat:      arm-mali-lpae\n"));
+	run_clear(&r);
+}
+
+static void test_defaults_next_to_executable(void)
+{
+	struct run r;
+
+	g_test_summary("Without --plugin-dir and --manifest the CLI uses the "
+		       "plugins and manifest installed next to it");
+	run_cli_full(&r, NULL, (const char *const[]){ "plan", NULL }, true);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "load order:\n"
+				       "  1. io-pgtable-arm\n"
+				       "  2. io-pgtable-arm-v7s\n"
+				       "because:\n"));
+	g_assert_nonnull(strstr(r.out, "/share/iopgt/iopgt.conf:10)\n"));
 	run_clear(&r);
 }
 
@@ -487,6 +531,48 @@ static void test_dump_json_lpae(void)
 	g_assert_cmphex(json_entry(root, 2, 1, 8), ==, 0x0000000000200EC1);
 }
 
+/* Spec 2.5 worked values, one 4K page at PA 0x1000, per format family. */
+static const struct {
+	const char *alloc;
+	const char *prot;
+	uint64_t pte;
+	const char *reg;		/* a register the format must report */
+	int64_t reg_value;		/* -1: only check presence */
+} worked[] = {
+	{ "arm-64-lpae-s2 ias=48 oas=48", "rwcn", 0x00600000000017FFULL,
+	  "vttbr", -1 },
+	{ "arm-64-lpae-s2 ias=48 oas=48", "r", 0x0000000000001657ULL,
+	  "vttbr", -1 },
+	{ "arm-32-lpae-s1 ias=32 oas=40", "rwcn", 0x0060000000001F47ULL,
+	  "mair", 0xf404ff44 },
+	{ "arm-32-lpae-s2 ias=40 oas=40", "rwcn", 0x00600000000017FFULL,
+	  "vttbr", -1 },
+	{ "arm-mali-lpae ias=48 oas=40", "rwc", 0x00000000000012C5ULL,
+	  "memattr", 0x888D88 },
+};
+
+static void test_dump_json_lpae_formats(void)
+{
+	g_test_summary("dump json of every other LPAE format: the spec's worked "
+		       "descriptor at the last level, byte for byte");
+	for (size_t i = 0; i < G_N_ELEMENTS(worked); i++) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		g_autofree char *script = g_strdup_printf(
+			"load io-pgtable-arm\nalloc t %s\n"
+			"map t 0x1000 0x1000 4K %s\ndump t json\n",
+			worked[i].alloc, worked[i].prot);
+		JsonObject *root = run_dump_json(script, parser);
+		JsonObject *cfg = json_object_get_object_member(root, "cfg");
+
+		g_test_message("%s %s", worked[i].alloc, worked[i].prot);
+		g_assert_cmphex(json_entry(root, 3, 1, 8), ==, worked[i].pte);
+		g_assert_true(json_object_has_member(cfg, worked[i].reg));
+		if (worked[i].reg_value >= 0)
+			g_assert_cmpint(json_object_get_int_member(
+				cfg, worked[i].reg), ==, worked[i].reg_value);
+	}
+}
+
 static void test_dump_json_v7s(void)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
@@ -540,7 +626,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/list/bundled-in-manifest-order", test_list_bundled);
 	g_test_add_func("/cli/list/json-keys", test_list_json);
 	g_test_add_func("/cli/info/by-name", test_info_name);
+	g_test_add_func("/cli/info/by-file", test_info_file);
 	g_test_add_func("/cli/info/missing-plugin-fails", test_info_missing);
+	g_test_add_func("/cli/defaults/next-to-executable",
+			test_defaults_next_to_executable);
 	g_test_add_func("/cli/plan/bundled", test_plan_bundled);
 	g_test_add_func("/cli/plan/bad-manifest-line", test_plan_bad_manifest);
 	g_test_add_func("/cli/manifest/unreadable", test_missing_manifest);
@@ -551,6 +640,8 @@ int main(int argc, char **argv)
 			test_run_expected_failure_succeeds);
 	g_test_add_func("/cli/run/missing-file", test_run_missing_file);
 	g_test_add_func("/cli/dump/json-lpae-bytes", test_dump_json_lpae);
+	g_test_add_func("/cli/dump/json-lpae-formats-bytes",
+			test_dump_json_lpae_formats);
 	g_test_add_func("/cli/dump/json-v7s-bytes", test_dump_json_v7s);
 	g_test_add_func("/cli/dump/dot", test_dump_dot);
 	return g_test_run();
