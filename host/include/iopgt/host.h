@@ -119,10 +119,12 @@ int iopgt_host_load_all(struct iopgt_host *host);
 /*
  * Load one plugin by name (its pre: softdeps first, post: after, both
  * best-effort).  Loading an already-loaded plugin returns 0.
- * Returns: 0 on success or a negative errno: -ENOENT (no such plugin),
- * -EPERM (blacklisted), -ELOOP (on a softdep cycle), -EPROTO (bad
- * descriptor), -ENOEXEC (dlopen failed), -EEXIST (format name taken) or
- * what register_fn returned.
+ * Returns: 0 on success or a negative errno: -ENOENT (no such plugin;
+ * also a file without the descriptor symbol, or a register_fn that
+ * registered no format: the plugin's error text says which), -EPERM
+ * (blacklisted), -ELOOP (on a softdep cycle), -EPROTO (bad descriptor),
+ * -ENOEXEC (dlopen failed), -EEXIST (format name taken) or what
+ * register_fn returned.
  */
 int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
 			   struct iopgt_plugin **out);
