@@ -249,8 +249,8 @@ void iopgt_plugin_destroy(struct iopgt_plugin *plugin);
 /* Run descriptor checks and register_fn; lock held. */
 int iopgt_plugin_activate(struct iopgt_plugin *plugin,
 			  const struct iopgt_plugin_desc *desc);
-void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, int err,
-			     const char *fmt, ...) _printf_(3, 4);
+void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
+			     ...) _printf_(2, 3);
 /*
  * Check a descriptor field by field before any plugin code runs.  expect
  * is the name the file name gives, or NULL for built-ins.  On failure,

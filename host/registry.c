@@ -90,12 +90,10 @@ static const char *plugin_where(const struct iopgt_plugin *p)
 	return p->path ? p->path : p->name;
 }
 
-void iopgt_plugin_set_failed(struct iopgt_plugin *p, int err,
-			     const char *fmt, ...)
+void iopgt_plugin_set_failed(struct iopgt_plugin *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	(void)err;
 	g_free(p->error);
 	va_start(ap, fmt);
 	p->error = g_strdup_vprintf(fmt, ap);
@@ -339,9 +337,9 @@ int iopgt_plugin_activate(struct iopgt_plugin *p,
 		p->desc = NULL;
 		/* what the registrar refused says why, e.g. who owns a name */
 		if (refused)
-			iopgt_plugin_set_failed(p, ret, "%s (%s)", why, refused);
+			iopgt_plugin_set_failed(p, "%s (%s)", why, refused);
 		else
-			iopgt_plugin_set_failed(p, ret, "%s", why);
+			iopgt_plugin_set_failed(p, "%s", why);
 		return ret;
 	}
 	g_clear_pointer(&p->error, g_free);
@@ -459,12 +457,12 @@ static int plugin_load_one(struct iopgt_plugin *p)
 		return -EPERM;
 	}
 	if (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		iopgt_plugin_set_failed(p, -EISDIR, "not a regular file");
+		iopgt_plugin_set_failed(p, "not a regular file");
 		return -ENOEXEC;
 	}
 	ret = iopgt_loader_open(p->path, &p->handle, &why);
 	if (ret < 0) {
-		iopgt_plugin_set_failed(p, ret, "%s", why);
+		iopgt_plugin_set_failed(p, "%s", why);
 		return ret;
 	}
 	ret = iopgt_loader_find_desc(p->handle, &desc, &why);
@@ -473,7 +471,7 @@ static int plugin_load_one(struct iopgt_plugin *p)
 	if (ret == 0)
 		ret = iopgt_plugin_activate(p, desc);
 	else
-		iopgt_plugin_set_failed(p, ret, "%s", why);
+		iopgt_plugin_set_failed(p, "%s", why);
 	if (ret < 0) {
 		g_autofree char *cerr = NULL;
 
@@ -525,8 +523,7 @@ static int load_by_name(struct iopgt_host *host, const char *name,
 	cycle = iopgt_manifest_find_cycle(host->manifest, p->name);
 	if (cycle) {
 		if (p->state != IOPGT_PLUGIN_FAILED)
-			iopgt_plugin_set_failed(p, -ELOOP,
-						"on softdep cycle %s", cycle);
+			iopgt_plugin_set_failed(p, "on softdep cycle %s", cycle);
 		return -ELOOP;
 	}
 	g_hash_table_add(visiting, p->name);
@@ -683,7 +680,7 @@ int iopgt_host_load_all(struct iopgt_host *host)
 			break;
 		case IOPGT_PLAN_CYCLE:
 			if (p->state != IOPGT_PLUGIN_LOADED)
-				iopgt_plugin_set_failed(p, -ELOOP, "%s",
+				iopgt_plugin_set_failed(p, "%s",
 							e->reason);
 			break;
 		}

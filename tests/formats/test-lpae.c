@@ -235,42 +235,10 @@ static uint64_t leaf_pte(struct fixture *f, unsigned long iova)
 	return pte_at(f, iova, -1, NULL);
 }
 
-static int snap_table(void *data, uint64_t pa, const void *va, size_t size,
-		      int level)
-{
-	(void)va;
-	g_string_append_printf(data, "T%d %" G_GINT64_MODIFIER "x %zu\n",
-			       level, pa, size);
-	return 0;
-}
-
-static int snap_entry(void *data, const struct iopgt_walk_entry *e)
-{
-	g_string_append_printf(data, " %d:%u %lx +%zx %016" G_GINT64_MODIFIER
-			       "x %d\n", e->level, e->index, e->iova, e->size,
-			       e->raw, e->kind);
-	return 0;
-}
-
-static int snap_end(void *data, uint64_t pa, int level)
-{
-	g_string_append_printf(data, "E%d %" G_GINT64_MODIFIER "x\n", level,
-			       pa);
-	return 0;
-}
-
 /* Every table and entry, as text: equal snapshots mean equal tables. */
 static char *snapshot(struct fixture *f)
 {
-	const struct iopgt_walk_ops v = {
-		.table = snap_table,
-		.entry = snap_entry,
-		.table_end = snap_end,
-	};
-	GString *s = g_string_new(NULL);
-
-	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops, &v, s), ==, 0);
-	return g_string_free(s, FALSE);
+	return walk_to_text(f->host, f->pgt);
 }
 
 struct counts {

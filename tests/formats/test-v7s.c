@@ -152,46 +152,10 @@ static struct iopgt_mem_stats table_stats(struct fixture *f)
 
 /* ---- walk helpers -------------------------------------------------------- */
 
-static int dump_table(void *data, uint64_t pa, const void *va, size_t size,
-		      int level)
-{
-	(void)va;
-	g_string_append_printf(data, "table L%d pa=%#" G_GINT64_MODIFIER
-			       "x size=%#zx\n", level, pa, size);
-	return 0;
-}
-
-static int dump_entry(void *data, const struct iopgt_walk_entry *e)
-{
-	g_string_append_printf(data, "  L%d[%u] %s iova=%#lx size=%#zx raw=%#"
-			       G_GINT64_MODIFIER "x oa=%#" G_GINT64_MODIFIER
-			       "x\n", e->level, e->index,
-			       e->kind == IOPGT_ENTRY_TABLE ? "table" : "leaf",
-			       e->iova, e->size, e->raw, e->oa);
-	return 0;
-}
-
-static int dump_table_end(void *data, uint64_t pa, int level)
-{
-	g_string_append_printf(data, "end L%d pa=%#" G_GINT64_MODIFIER "x\n",
-			       level, pa);
-	return 0;
-}
-
-static const struct iopgt_walk_ops dump_ops = {
-	.table = dump_table,
-	.entry = dump_entry,
-	.table_end = dump_table_end,
-};
-
 /* Every table and entry as text: a snapshot to compare before/after. */
 static char *dump(struct fixture *f)
 {
-	GString *s = g_string_new(NULL);
-
-	g_assert_cmpint(iopgt_pgtable_walk(f->host, f->pgt, &dump_ops, s), ==,
-			0);
-	return g_string_free(s, FALSE);
+	return walk_to_text(f->host, f->pgt);
 }
 
 struct raw_lookup {

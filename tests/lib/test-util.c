@@ -143,6 +143,45 @@ char *log_capture_dump(struct log_capture *cap)
 	return g_string_free(s, FALSE);
 }
 
+static int text_table(void *data, uint64_t pa, const void *va, size_t size,
+		      int level)
+{
+	(void)va;
+	g_string_append_printf(data, "table L%d pa=%#" G_GINT64_MODIFIER
+			       "x size=%#zx\n", level, pa, size);
+	return 0;
+}
+
+static int text_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	g_string_append_printf(data, "  L%d[%u] %s iova=%#lx size=%#zx raw=%#"
+			       G_GINT64_MODIFIER "x oa=%#" G_GINT64_MODIFIER
+			       "x\n", e->level, e->index,
+			       e->kind == IOPGT_ENTRY_TABLE ? "table" : "leaf",
+			       e->iova, e->size, e->raw, e->oa);
+	return 0;
+}
+
+static int text_table_end(void *data, uint64_t pa, int level)
+{
+	g_string_append_printf(data, "end L%d pa=%#" G_GINT64_MODIFIER "x\n",
+			       level, pa);
+	return 0;
+}
+
+char *walk_to_text(struct iopgt_host *host, struct iopgt_pgtable *pgt)
+{
+	static const struct iopgt_walk_ops ops = {
+		.table = text_table,
+		.entry = text_entry,
+		.table_end = text_table_end,
+	};
+	GString *s = g_string_new(NULL);
+
+	g_assert_cmpint(iopgt_pgtable_walk(host, pgt, &ops, s), ==, 0);
+	return g_string_free(s, FALSE);
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *v = g_getenv(name);

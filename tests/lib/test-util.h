@@ -44,6 +44,13 @@ unsigned int log_capture_count(struct log_capture *cap, const char *needle);
 /* Joined lines, for assertion messages; g_free() it. */
 char *log_capture_dump(struct log_capture *cap);
 
+/*
+ * Every table and entry of a table as text, in walk order (g_free it).
+ * Equal texts mean equal tables: tests take one before and after an
+ * operation that must change nothing.
+ */
+char *walk_to_text(struct iopgt_host *host, struct iopgt_pgtable *pgt);
+
 /* Directories from the CTest environment (see cmake/IopgtTesting.cmake). */
 const char *test_plugin_dir(void);
 const char *test_fixture_dir(void);
