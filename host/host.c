@@ -11,6 +11,7 @@
 #include "iopgt-internal.h"
 
 #define IOPGT_DEFAULT_MEM_SIZE	(16ULL << 30)
+#define IOPGT_DEFAULT_PROBE_TIMEOUT_MS	5000
 
 static void log_stderr(void *data, int priority, const char *file, int line,
 		       const char *fn, const char *format, va_list args)
@@ -64,6 +65,11 @@ struct iopgt_host *iopgt_host_new(void)
 	if (env && log_priority_from_string(env) >= 0)
 		host->log_priority = log_priority_from_string(env);
 	host->plugin_dirs = g_ptr_array_new_with_free_func(g_free);
+	host->plugin_dir_flags = g_array_new(FALSE, FALSE,
+					     sizeof(unsigned int));
+	host->probe = true;
+	host->probe_timeout_ms = IOPGT_DEFAULT_PROBE_TIMEOUT_MS;
+	host->cache = iopgt_cache_new();
 	host->manifest = iopgt_manifest_new();
 	host->plugins = g_ptr_array_new();
 	host->plugins_by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -90,6 +96,8 @@ static void host_destroy(struct iopgt_host *host)
 	g_hash_table_unref(host->plugins_by_name);
 	g_hash_table_unref(host->formats);
 	g_ptr_array_unref(host->plugin_dirs);
+	g_array_unref(host->plugin_dir_flags);
+	iopgt_cache_free(host->cache);
 	iopgt_manifest_free(host->manifest);
 	iopgt_physmem_free(host->pm);
 	g_rec_mutex_clear(&host->lock);
@@ -231,15 +239,70 @@ int iopgt_host_get_table_count(struct iopgt_host *host)
 	return atomic_load(&host->tables);
 }
 
-int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir)
+int iopgt_host_add_plugin_dir_full(struct iopgt_host *host, const char *dir,
+				   unsigned int flags)
 {
 	g_return_val_if_fail(host && dir, -EINVAL);
-	if (!*dir)
+	if (!*dir || (flags & ~IOPGT_DIR_TRUSTED))
 		return -EINVAL;
 	g_rec_mutex_lock(&host->lock);
 	g_ptr_array_add(host->plugin_dirs, g_strdup(dir));
+	g_array_append_val(host->plugin_dir_flags, flags);
 	g_rec_mutex_unlock(&host->lock);
 	return 0;
+}
+
+int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir)
+{
+	return iopgt_host_add_plugin_dir_full(host, dir, 0);
+}
+
+void iopgt_host_set_allow_insecure(struct iopgt_host *host, bool allow)
+{
+	g_return_if_fail(host);
+	g_rec_mutex_lock(&host->lock);
+	host->allow_insecure = allow;
+	g_rec_mutex_unlock(&host->lock);
+}
+
+void iopgt_host_set_probe(struct iopgt_host *host, bool probe)
+{
+	g_return_if_fail(host);
+	g_rec_mutex_lock(&host->lock);
+	host->probe = probe;
+	g_rec_mutex_unlock(&host->lock);
+}
+
+void iopgt_host_set_probe_timeout(struct iopgt_host *host,
+				  unsigned int timeout_ms)
+{
+	g_return_if_fail(host);
+	g_rec_mutex_lock(&host->lock);
+	host->probe_timeout_ms = MAX(timeout_ms, 1u);
+	g_rec_mutex_unlock(&host->lock);
+}
+
+int iopgt_host_set_cache_file(struct iopgt_host *host, const char *path)
+{
+	g_autofree char *why = NULL;
+	int ret;
+
+	g_return_val_if_fail(host, -EINVAL);
+	g_rec_mutex_lock(&host->lock);
+	ret = iopgt_cache_set_file(host->cache, path, &why);
+	g_rec_mutex_unlock(&host->lock);
+	if (ret)
+		WARN(host, "probe cache: %s", why);
+	return ret;
+}
+
+void iopgt_host_get_probe_stats(struct iopgt_host *host,
+				struct iopgt_probe_stats *stats)
+{
+	g_return_if_fail(host && stats);
+	g_rec_mutex_lock(&host->lock);
+	*stats = host->probe_stats;
+	g_rec_mutex_unlock(&host->lock);
 }
 
 gboolean iopgt_host_load_manifest(struct iopgt_host *host, const char *path,

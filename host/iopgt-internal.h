@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 
@@ -180,6 +181,73 @@ void iopgt_plan_free(struct iopgt_plan *plan);
 char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
 				const char *name);
 
+/* ---- file trust (trust.c) ------------------------------------------------ */
+
+/*
+ * Open a plugin file for mapping: O_NOFOLLOW, a symlink only if it stays
+ * inside the file's directory, a regular file, and (unless allow_insecure)
+ * neither the file nor its directory writable by group/others or owned by
+ * someone other than root and the caller.  *st is fstat() of the returned
+ * descriptor, which is what the loader maps.
+ * Returns: 0 with *fd set, or a negative errno (-ENOEXEC: not a regular
+ * file or dangling symlink, -EACCES: refused, or open()'s) with *why set.
+ */
+int iopgt_trust_open(const char *path, bool allow_insecure, int *fd,
+		     struct stat *st, char **why);
+
+/* ---- probe results and metadata (cache.c) --------------------------------- */
+
+struct iopgt_file_id {
+	uint64_t dev;
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+};
+void iopgt_file_id_from_stat(struct iopgt_file_id *id, const struct stat *st);
+
+struct iopgt_cache_entry {
+	char *path;			/* the key */
+	struct iopgt_file_id id;	/* believed only while it matches */
+	bool bad;			/* blacklisted by a probe */
+	char *reason;			/* "probe: ..." when bad */
+	/* what the probe saw; any may be NULL */
+	char *name;
+	char *version;
+	char *description;
+	char *license;
+	char **formats;
+	char **aliases;
+	int64_t probe_us;
+};
+void iopgt_cache_entry_free(struct iopgt_cache_entry *e);
+
+struct iopgt_cache;
+struct iopgt_cache *iopgt_cache_new(void);
+void iopgt_cache_free(struct iopgt_cache *c);
+/* The entry for path if the file is still the same one (else dropped). */
+const struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
+						   const char *path,
+						   const struct iopgt_file_id *id);
+/* Takes e. */
+void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e);
+/* Back the cache by a file (NULL: none) and read it.  Returns: 0 or a
+ * negative errno with *why set; the cache stays usable either way. */
+int iopgt_cache_set_file(struct iopgt_cache *c, const char *file, char **why);
+/* Rewrite the file atomically, if there is one. */
+int iopgt_cache_save(struct iopgt_cache *c, char **why);
+
+/* ---- crash isolation (probe.c) ---------------------------------------------- */
+
+struct iopgt_plugin;
+/*
+ * Probe p's file (descriptor fd, fstat st) in a child unless the cache has
+ * a verdict for this very file; records metadata in p.  Host lock held.
+ * Returns: 0 if the in-process load may go ahead, -EPERM with p
+ * BLACKLISTED if the probe crashed, exited or timed out.
+ */
+int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
+		       int fd, const struct stat *st);
+
 /* ---- host context (host.c) ----------------------------------------------- */
 
 struct iopgt_format_entry {
@@ -197,11 +265,18 @@ struct iopgt_host {
 	void *userdata;
 
 	GPtrArray *plugin_dirs;		/* char *, in search order */
+	GArray *plugin_dir_flags;	/* unsigned int IOPGT_DIR_*, parallel */
 	struct iopgt_manifest *manifest;
 	GPtrArray *plugins;		/* struct iopgt_plugin *, by creation */
 	GHashTable *plugins_by_name;	/* canonical name -> plugin */
 	GHashTable *formats;		/* name and alias -> format_entry */
 	int next_load_index;
+
+	bool allow_insecure;
+	bool probe;
+	unsigned int probe_timeout_ms;
+	struct iopgt_cache *cache;
+	struct iopgt_probe_stats probe_stats;
 
 	struct iopgt_physmem *pm;
 	uint64_t mem_size;
@@ -231,6 +306,9 @@ struct iopgt_plugin {
 	char *error;
 	int load_index;
 	bool builtin;
+	bool trusted;			/* from an IOPGT_DIR_TRUSTED dir */
+	/* formats and aliases a probe saw it register, or NULL */
+	char **provides;
 	const struct iopgt_plugin_desc *builtin_desc;
 	void *handle;			/* loader handle while loaded */
 	const struct iopgt_plugin_desc *desc;
@@ -268,9 +346,24 @@ void iopgt_registry_drop_plugin(struct iopgt_host *host,
 
 /* dlopen(RTLD_NOW | RTLD_LOCAL).  Returns: 0 or -ENOEXEC with *error set. */
 int iopgt_loader_open(const char *path, void **handle, char **error);
+/* The same for a checked descriptor: maps that very file (/proc/self/fd)
+ * and keeps a duplicate of fd reserved while the object may be mapped;
+ * the caller still closes its fd.  fd < 0: open path. */
+int iopgt_loader_open_fd(int fd, const char *path, void **handle,
+			 char **error);
+/* Whether fn lies in an executable segment of the object.
+ * Returns: 0, -EPROTO (in a data segment) or -ENOENT (not in the object). */
+int iopgt_loader_check_code(void *handle, const void *fn);
+/* Serialises our dlopen/dlclose with the probe's fork(). */
+void iopgt_loader_lock(void);
+void iopgt_loader_unlock(void);
+/* For the probe child only: plain dlopen/dlclose, no locks, no records. */
+int iopgt_loader_probe_open(int fd, const char *path, void **handle,
+			    char **error);
+void iopgt_loader_probe_close(void *handle);
 /* Resolve IOPGT_PLUGIN_SYMBOL and check it is a data object.
  * Returns: 0, -ENOENT (no symbol) or -EPROTO (wrong kind), *error set. */
-int iopgt_loader_find_desc(void *handle,
+int iopgt_loader_find_desc(void *handle, const char *path,
 			   const struct iopgt_plugin_desc **desc,
 			   char **error);
 /* dlclose, then check with RTLD_NOLOAD whether path stayed mapped.

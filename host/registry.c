@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "iopgt-internal.h"
 
@@ -82,6 +83,7 @@ void iopgt_plugin_destroy(struct iopgt_plugin *p)
 	g_free(p->description);
 	g_free(p->license);
 	g_free(p->error);
+	g_strfreev(p->provides);
 	g_free(p);
 }
 
@@ -357,7 +359,8 @@ static gint str_ptr_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void scan_dir(struct iopgt_host *host, const char *dir, int *found)
+static void scan_dir(struct iopgt_host *host, const char *dir,
+		     unsigned int flags, int *found)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	GDir *d;
@@ -397,7 +400,8 @@ static void scan_dir(struct iopgt_host *host, const char *dir, int *found)
 				     plugin_where(old));
 			continue;
 		}
-		iopgt_plugin_new_discovered(host, stem, path);
+		old = iopgt_plugin_new_discovered(host, stem, path);
+		old->trusted = flags & IOPGT_DIR_TRUSTED;
 		(*found)++;
 	}
 }
@@ -415,15 +419,37 @@ int iopgt_host_scan(struct iopgt_host *host)
 
 	g_rec_mutex_lock(&host->lock);
 	for (guint i = 0; i < host->plugin_dirs->len; i++)
-		scan_dir(host, g_ptr_array_index(host->plugin_dirs, i), &found);
+		scan_dir(host, g_ptr_array_index(host->plugin_dirs, i),
+			 g_array_index(host->plugin_dir_flags, unsigned int, i),
+			 &found);
 	for (char **d = env_dirs; d && *d; d++)
 		if (**d)
-			scan_dir(host, *d, &found);
+			scan_dir(host, *d, 0, &found);
 	g_rec_mutex_unlock(&host->lock);
 	return found;
 }
 
 /* ---- loading ---------------------------------------------------------------- */
+
+/* The descriptor's function pointers must point to code of the object:
+ * data there would be executed. */
+static int check_desc_code(void *handle, const struct iopgt_plugin_desc *desc,
+			   char **why)
+{
+	if (iopgt_loader_check_code(handle, (const void *)desc->register_fn)) {
+		*why = g_strdup("descriptor field 'register_fn' does not point "
+				"to code in the plugin");
+		return -EPROTO;
+	}
+	if (desc->unregister_fn &&
+	    iopgt_loader_check_code(handle,
+				    (const void *)desc->unregister_fn)) {
+		*why = g_strdup("descriptor field 'unregister_fn' does not "
+				"point to code in the plugin");
+		return -EPROTO;
+	}
+	return 0;
+}
 
 /* Open, check and register one plugin record; lock held. */
 static int plugin_load_one(struct iopgt_plugin *p)
@@ -433,7 +459,7 @@ static int plugin_load_one(struct iopgt_plugin *p)
 	g_autofree char *why = NULL;
 	const char *origin;
 	struct stat st;
-	int ret;
+	int fd, ret;
 
 	switch (p->state) {
 	case IOPGT_PLUGIN_LOADED:
@@ -456,18 +482,30 @@ static int plugin_load_one(struct iopgt_plugin *p)
 		INFO(host, "%s: not loaded: %s", p->path, p->error);
 		return -EPERM;
 	}
-	if (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		iopgt_plugin_set_failed(p, "not a regular file");
-		return -ENOEXEC;
-	}
-	ret = iopgt_loader_open(p->path, &p->handle, &why);
+	ret = iopgt_trust_open(p->path, host->allow_insecure, &fd, &st, &why);
 	if (ret < 0) {
 		iopgt_plugin_set_failed(p, "%s", why);
 		return ret;
 	}
-	ret = iopgt_loader_find_desc(p->handle, &desc, &why);
+	if (host->probe && !p->trusted) {
+		ret = iopgt_probe_plugin(host, p, fd, &st);
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
+	}
+	/* the checked descriptor is what gets mapped */
+	ret = iopgt_loader_open_fd(fd, p->path, &p->handle, &why);
+	close(fd);
+	if (ret < 0) {
+		iopgt_plugin_set_failed(p, "%s", why);
+		return ret;
+	}
+	ret = iopgt_loader_find_desc(p->handle, p->path, &desc, &why);
 	if (ret == 0)
 		ret = iopgt_desc_check(desc, p->name, &why);
+	if (ret == 0)
+		ret = check_desc_code(p->handle, desc, &why);
 	if (ret == 0)
 		ret = iopgt_plugin_activate(p, desc);
 	else

@@ -85,6 +85,61 @@ void iopgt_host_get_mem_stats(struct iopgt_host *host,
  */
 int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir);
 
+/*
+ * Directory flags for iopgt_host_add_plugin_dir_full().
+ * IOPGT_DIR_TRUSTED: plugins from this directory are not probed in a child
+ * process first (see iopgt_host_set_probe()).  The file trust checks still
+ * apply.
+ */
+#define IOPGT_DIR_TRUSTED	(1U << 0)
+int iopgt_host_add_plugin_dir_full(struct iopgt_host *host, const char *dir,
+				   unsigned int flags);
+
+/* ---- trust and crash isolation (docs/security.md) ------------------------ */
+
+/*
+ * File trust.  Every plugin file is opened with O_NOFOLLOW (a symlink is
+ * followed only if its target stays inside the plugin directory), checked
+ * with fstat() on that descriptor, and the same descriptor is what dlopen
+ * maps (/proc/self/fd/N), so nothing can swap the file between check and
+ * use.  A file or its directory writable by group or others, or owned by a
+ * user other than root and the caller, is refused unless allowed here.
+ * Default: refused.
+ */
+void iopgt_host_set_allow_insecure(struct iopgt_host *host, bool allow);
+
+/*
+ * Crash isolation.  With probing on (the default) a plugin file the host
+ * has not seen before is first loaded in a forked child against a recording
+ * registrar; if the child crashes, exits or does not answer within the
+ * timeout, the plugin is BLACKLISTED with the reason ("probe: ...") and the
+ * host never runs its code.  Results are remembered per file (path, device,
+ * inode, size, mtime) in memory and, if set, in the cache file, until the
+ * file changes.  IOPGT_DIR_TRUSTED directories are never probed.
+ */
+void iopgt_host_set_probe(struct iopgt_host *host, bool probe);
+/* Bound on one probe in milliseconds (default 5000, minimum 1). */
+void iopgt_host_set_probe_timeout(struct iopgt_host *host,
+				  unsigned int timeout_ms);
+/*
+ * Remember probe results (good and bad) and plugin metadata across runs in
+ * this file (a GKeyFile written atomically).  NULL turns the file off (the
+ * in-memory cache remains).  A cache file that is not owned by the caller
+ * or is writable by others is ignored with a warning.
+ * Returns: 0, or a negative errno if an existing file cannot be read or
+ * parsed (the cache then starts empty and is rewritten).
+ */
+int iopgt_host_set_cache_file(struct iopgt_host *host, const char *path);
+
+struct iopgt_probe_stats {
+	unsigned int probes;		/* child processes run */
+	unsigned int cache_hits;	/* probe results reused */
+	unsigned int blacklisted;	/* plugins refused by a probe */
+	uint64_t probe_ns;		/* total wall time spent probing */
+};
+void iopgt_host_get_probe_stats(struct iopgt_host *host,
+				struct iopgt_probe_stats *stats);
+
 #define IOPGT_MANIFEST_ERROR (iopgt_manifest_error_quark())
 GQuark iopgt_manifest_error_quark(void);
 enum iopgt_manifest_error {
@@ -122,9 +177,11 @@ int iopgt_host_load_all(struct iopgt_host *host);
  * Returns: 0 on success or a negative errno: -ENOENT (no such plugin;
  * also a file without the descriptor symbol, or a register_fn that
  * registered no format: the plugin's error text says which), -EPERM
- * (blacklisted), -ELOOP (on a softdep cycle), -EPROTO (bad descriptor),
- * -ENOEXEC (dlopen failed), -EEXIST (format name taken) or what
- * register_fn returned.
+ * (blacklisted by the manifest or by a probe), -EACCES (refused by the
+ * file trust checks: insecure mode or owner, symlink leaving the plugin
+ * directory), -ELOOP (on a softdep cycle), -EPROTO (bad descriptor),
+ * -ENOEXEC (not a regular file, dangling symlink, dlopen failed), -EEXIST
+ * (format name taken) or what register_fn returned.
  */
 int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
 			   struct iopgt_plugin **out);
@@ -179,7 +236,7 @@ enum iopgt_plugin_state {
 	IOPGT_PLUGIN_DISCOVERED,	/* found on disk, never opened */
 	IOPGT_PLUGIN_LOADED,
 	IOPGT_PLUGIN_FAILED,		/* see iopgt_plugin_get_error() */
-	IOPGT_PLUGIN_BLACKLISTED,
+	IOPGT_PLUGIN_BLACKLISTED,	/* by the manifest or by a probe */
 	IOPGT_PLUGIN_GOING,		/* unloading: no new tables */
 	IOPGT_PLUGIN_UNLOADED,
 	IOPGT_PLUGIN_RESIDENT,		/* dlclosed but still mapped */
