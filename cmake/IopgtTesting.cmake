@@ -11,6 +11,7 @@ set(IOPGT_TEST_ENV
   "IOPGT_TEST_FIXTURE_DIR=${CMAKE_BINARY_DIR}/tests/fixtures/plugins"
   "IOPGT_TEST_CLI=${CMAKE_BINARY_DIR}/${CMAKE_INSTALL_BINDIR}/iopgt-host"
   "IOPGT_TEST_SOURCE_ROOT=${CMAKE_SOURCE_DIR}"
+  "XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/tests/xdg-cache"
   "MALLOC_CHECK_=2"
   "MALLOC_PERTURB_=165"
   "G_DEBUG=gc-friendly"
@@ -18,11 +19,13 @@ set(IOPGT_TEST_ENV
 
 # With IOPGT_VALGRIND=ON every single-threaded test is registered a second
 # time as NAME-valgrind (label valgrind): memcheck with full leak checking,
-# any error fails the test.
+# any error fails the test.  The probe's forked children are not checked:
+# they hold a copy of the parent's heap and are thrown away.
 option(IOPGT_VALGRIND "Also run the tests under valgrind memcheck" OFF)
 find_program(VALGRIND_PROGRAM valgrind)
 set(IOPGT_VALGRIND_ARGS --tool=memcheck --leak-check=full
   --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+  --child-silent-after-fork=yes
   --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp --num-callers=30)
 
 function(iopgt_add_test)

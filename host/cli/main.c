@@ -27,6 +27,12 @@ static gboolean opt_json;
 static gboolean opt_version;
 static char *opt_mem;
 static int opt_verbose;
+static char **opt_trusted_dirs;
+static gboolean opt_allow_insecure;
+static gboolean opt_no_probe;
+static int opt_probe_timeout = -1;
+static char *opt_cache;
+static gboolean opt_no_cache;
 
 static gboolean count_verbose(const char *name, const char *value,
 			      gpointer data, GError **error)
@@ -51,6 +57,22 @@ static const GOptionEntry options[] = {
 	  "JSON output for list, info and plan", NULL },
 	{ "mem", 0, 0, G_OPTION_ARG_STRING, &opt_mem,
 	  "Simulated physical memory size (default 16G)", "SIZE" },
+	{ "trusted-plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY,
+	  &opt_trusted_dirs,
+	  "Load plugins from DIR without probing them first (repeatable)",
+	  "DIR" },
+	{ "allow-insecure", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure,
+	  "Load plugin files writable by group/others or owned by another "
+	  "user", NULL },
+	{ "no-probe", 0, 0, G_OPTION_ARG_NONE, &opt_no_probe,
+	  "Do not probe new plugins in a child process first", NULL },
+	{ "probe-timeout", 0, 0, G_OPTION_ARG_INT, &opt_probe_timeout,
+	  "Blacklist a plugin whose probe takes longer (default 5000)", "MS" },
+	{ "cache", 0, 0, G_OPTION_ARG_FILENAME, &opt_cache,
+	  "Probe and metadata cache (default: $XDG_CACHE_HOME/iopgt/"
+	  "plugin-cache)", "FILE" },
+	{ "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
+	  "Keep probe results in memory only", NULL },
 	{ "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
 	  count_verbose, "More output (repeat for debug logs)", NULL },
 	{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
@@ -386,6 +408,8 @@ static void free_options(void)
 	g_clear_pointer(&opt_plugin_dirs, g_strfreev);
 	g_clear_pointer(&opt_manifest, g_free);
 	g_clear_pointer(&opt_mem, g_free);
+	g_clear_pointer(&opt_trusted_dirs, g_strfreev);
+	g_clear_pointer(&opt_cache, g_free);
 }
 
 static int usage_error(GOptionContext *ctx, const char *msg)
@@ -394,6 +418,45 @@ static int usage_error(GOptionContext *ctx, const char *msg)
 	g_option_context_free(ctx);
 	free_options();
 	return EXIT_USAGE;
+}
+
+/* The probe cache lives in the user's cache dir unless told otherwise;
+ * a set-id run never reads the environment to find it. */
+static char *default_cache_file(void)
+{
+	if (getuid() != geteuid() || getgid() != getegid())
+		return NULL;
+	return g_build_filename(g_get_user_cache_dir(), "iopgt",
+				"plugin-cache", NULL);
+}
+
+static bool setup_trust(struct cli *cli)
+{
+	g_autofree char *cache = NULL;
+
+	if (opt_probe_timeout == 0 || opt_probe_timeout < -1) {
+		fprintf(stderr, "iopgt-host: --probe-timeout %d: must be a "
+			"positive number of milliseconds\n",
+			opt_probe_timeout);
+		return false;
+	}
+	if (opt_cache && opt_no_cache) {
+		fprintf(stderr, "iopgt-host: --cache and --no-cache exclude "
+			"each other\n");
+		return false;
+	}
+	iopgt_host_set_allow_insecure(cli->host, opt_allow_insecure);
+	iopgt_host_set_probe(cli->host, !opt_no_probe);
+	if (opt_probe_timeout > 0)
+		iopgt_host_set_probe_timeout(cli->host,
+					     (unsigned int)opt_probe_timeout);
+	if (opt_no_cache)
+		return true;
+	cache = opt_cache ? g_strdup(opt_cache) : default_cache_file();
+	/* a cache that can't be read is rebuilt: warned, not fatal */
+	if (cache)
+		iopgt_host_set_cache_file(cli->host, cache);
+	return true;
 }
 
 static bool setup_host(struct cli *cli, bool *manifest_ok)
@@ -412,10 +475,15 @@ static bool setup_host(struct cli *cli, bool *manifest_ok)
 			return false;
 		}
 	}
+	if (!setup_trust(cli))
+		return false;
+	for (char **d = opt_trusted_dirs; d && *d; d++)
+		iopgt_host_add_plugin_dir_full(cli->host, *d,
+					       IOPGT_DIR_TRUSTED);
 	if (opt_plugin_dirs) {
 		for (char **d = opt_plugin_dirs; *d; d++)
 			iopgt_host_add_plugin_dir(cli->host, *d);
-	} else {
+	} else if (!opt_trusted_dirs) {
 		def_dir = prefix_path(IOPGT_PLUGIN_SUBDIR);
 		if (def_dir)
 			iopgt_host_add_plugin_dir(cli->host, def_dir);
@@ -461,7 +529,8 @@ int main(int argc, char **argv)
 	g_option_context_set_description(ctx,
 		"Exit status: 0 ok, 1 an operation failed, 2 usage error.\n"
 		"Environment: IOPGT_PLUGIN_PATH (more plugin dirs, colon-"
-		"separated), IOPGT_LOG (err, warning, info, debug).\n"
+		"separated), IOPGT_LOG (err, warning, info, debug),\n"
+		"XDG_CACHE_HOME (where the probe cache lives).\n"
 		"See docs/cli.md for the script language.");
 	g_option_context_add_main_entries(ctx, options, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error))

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 
@@ -99,6 +100,8 @@ void fixture_copy_to(const char *sub, const char *name, const char *dir)
 	g_assert_no_error(error);
 	g_file_set_contents(dst, data, len, &error);
 	g_assert_no_error(error);
+	/* whatever the umask: the host refuses group-writable plugins */
+	g_assert_cmpint(chmod(dst, 0755), ==, 0);
 }
 
 char *host_fixture_write(struct host_fixture *f, const char *name,
