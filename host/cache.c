@@ -44,6 +44,8 @@ void iopgt_cache_entry_free(struct iopgt_cache_entry *e)
 	if (!e)
 		return;
 	g_free(e->path);
+	iopgt_plugin_info_free(e->info);
+	g_free(e->info_error);
 	g_free(e->reason);
 	g_free(e->name);
 	g_free(e->version);
@@ -72,9 +74,9 @@ void iopgt_cache_free(struct iopgt_cache *c)
 	g_free(c);
 }
 
-const struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
-						   const char *path,
-						   const struct iopgt_file_id *id)
+struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
+					     const char *path,
+					     const struct iopgt_file_id *id)
 {
 	struct iopgt_cache_entry *e = g_hash_table_lookup(c->entries, path);
 
@@ -91,6 +93,46 @@ const struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
 void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e)
 {
 	g_hash_table_replace(c->entries, e->path, e);
+}
+
+struct iopgt_cache_entry *iopgt_cache_get(struct iopgt_cache *c,
+					  const char *path,
+					  const struct iopgt_file_id *id)
+{
+	struct iopgt_cache_entry *e = iopgt_cache_lookup(c, path, id);
+
+	if (e)
+		return e;
+	e = g_new0(struct iopgt_cache_entry, 1);
+	e->path = g_strdup(path);
+	e->id = *id;
+	iopgt_cache_store(c, e);
+	return e;
+}
+
+const struct iopgt_plugin_info *iopgt_cache_file_info(struct iopgt_cache *c,
+						      const char *path,
+						      bool *dirty,
+						      const char **why)
+{
+	struct iopgt_cache_entry *e;
+	struct iopgt_file_id id;
+	struct stat st;
+
+	/* metadata is read, never run: following a symlink is harmless */
+	if (stat(path, &st)) {
+		*why = "cannot stat";
+		return NULL;
+	}
+	iopgt_file_id_from_stat(&id, &st);
+	e = iopgt_cache_get(c, path, &id);
+	if (!e->has_info) {
+		e->has_info = true;
+		iopgt_plugin_info_read(path, &e->info, &e->info_error);
+		*dirty = true;
+	}
+	*why = e->info_error;
+	return e->info;
 }
 
 /* ---- the file ------------------------------------------------------------- */
@@ -111,6 +153,53 @@ static void set_strv(GKeyFile *kf, const char *group, const char *key,
 		g_key_file_set_string_list(kf, group, key,
 					   (const char *const *)v,
 					   g_strv_length(v));
+}
+
+static void save_info(GKeyFile *kf, const char *group,
+		      const struct iopgt_cache_entry *e)
+{
+	const struct iopgt_plugin_info *i = e->info;
+
+	g_key_file_set_boolean(kf, group, "info", TRUE);
+	set_str(kf, group, "info-error", e->info_error);
+	if (!i)
+		return;
+	set_str(kf, group, "info-name", i->name);
+	set_str(kf, group, "info-version", i->version);
+	set_str(kf, group, "info-description", i->description);
+	set_str(kf, group, "info-license", i->license);
+	set_str(kf, group, "info-abi", i->abi);
+	set_strv(kf, group, "info-provides", i->provides);
+	set_strv(kf, group, "info-softdeps", i->softdeps);
+}
+
+static char **get_strv(GKeyFile *kf, const char *group, const char *key)
+{
+	char **v = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+
+	return v ? v : g_new0(char *, 1);
+}
+
+static void load_info(GKeyFile *kf, const char *group,
+		      struct iopgt_cache_entry *e)
+{
+	struct iopgt_plugin_info *i;
+
+	if (!g_key_file_get_boolean(kf, group, "info", NULL))
+		return;
+	e->has_info = true;
+	e->info_error = g_key_file_get_string(kf, group, "info-error", NULL);
+	if (e->info_error)
+		return;
+	i = e->info = g_new0(struct iopgt_plugin_info, 1);
+	i->name = g_key_file_get_string(kf, group, "info-name", NULL);
+	i->version = g_key_file_get_string(kf, group, "info-version", NULL);
+	i->description = g_key_file_get_string(kf, group, "info-description",
+					       NULL);
+	i->license = g_key_file_get_string(kf, group, "info-license", NULL);
+	i->abi = g_key_file_get_string(kf, group, "info-abi", NULL);
+	i->provides = get_strv(kf, group, "info-provides");
+	i->softdeps = get_strv(kf, group, "info-softdeps");
 }
 
 static gint entry_path_cmp(gconstpointer a, gconstpointer b)
@@ -147,6 +236,10 @@ int iopgt_cache_save(struct iopgt_cache *c, char **why)
 		g_key_file_set_uint64(kf, group, "ino", e->id.ino);
 		g_key_file_set_int64(kf, group, "size", e->id.size);
 		g_key_file_set_int64(kf, group, "mtime-ns", e->id.mtime_ns);
+		if (e->has_info)
+			save_info(kf, group, e);
+		if (!e->probed)
+			continue;
 		set_str(kf, group, "result", e->bad ? "blacklisted" : "ok");
 		set_str(kf, group, "reason", e->reason);
 		set_str(kf, group, "name", e->name);
@@ -195,12 +288,16 @@ static struct iopgt_cache_entry *entry_from_group(GKeyFile *kf,
 	if (!error)
 		e->id.mtime_ns = g_key_file_get_int64(kf, group, "mtime-ns",
 						      &error);
-	if (error || !e->path || !result ||
-	    (strcmp(result, "ok") && strcmp(result, "blacklisted"))) {
+	if (error || !e->path ||
+	    (result && strcmp(result, "ok") && strcmp(result, "blacklisted"))) {
 		g_clear_error(&error);
 		iopgt_cache_entry_free(e);
 		return NULL;
 	}
+	load_info(kf, group, e);
+	if (!result)
+		return e;
+	e->probed = true;
 	e->bad = !strcmp(result, "blacklisted");
 	e->reason = get_str(kf, group, "reason");
 	if (e->bad && !e->reason)

@@ -68,6 +68,7 @@ struct iopgt_host *iopgt_host_new(void)
 	host->plugin_dir_flags = g_array_new(FALSE, FALSE,
 					     sizeof(unsigned int));
 	host->probe = true;
+	host->autoload = true;
 	host->probe_timeout_ms = IOPGT_DEFAULT_PROBE_TIMEOUT_MS;
 	host->cache = iopgt_cache_new();
 	host->manifest = iopgt_manifest_new();

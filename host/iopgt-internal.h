@@ -195,6 +195,28 @@ char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
 int iopgt_trust_open(const char *path, bool allow_insecure, int *fd,
 		     struct stat *st, char **why);
 
+/* ---- metadata from the file (elfinfo.c) ----------------------------------- */
+
+struct iopgt_plugin_info {
+	char *name;
+	char *version;
+	char *description;
+	char *license;
+	char *abi;			/* "1.0" */
+	char **provides;		/* sorted, never NULL */
+	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
+};
+void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
+/*
+ * Read the IOPGT_PLUGIN_INFO_SECTION strings of an ELF file without
+ * mapping it.  Returns: 0, -ENODATA (no such section), -ENOEXEC (not a
+ * usable ELF file) or open()'s errno, with *why set on failure.
+ */
+int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,
+			   char **why);
+int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
+			      char **why);
+
 /* ---- probe results and metadata (cache.c) --------------------------------- */
 
 struct iopgt_file_id {
@@ -208,6 +230,12 @@ void iopgt_file_id_from_stat(struct iopgt_file_id *id, const struct stat *st);
 struct iopgt_cache_entry {
 	char *path;			/* the key */
 	struct iopgt_file_id id;	/* believed only while it matches */
+	/* metadata read from the file (elfinfo.c), if has_info */
+	bool has_info;
+	struct iopgt_plugin_info *info;	/* NULL when info_error says why */
+	char *info_error;
+	/* the probe's verdict, if probed */
+	bool probed;
 	bool bad;			/* blacklisted by a probe */
 	char *reason;			/* "probe: ..." when bad */
 	/* what the probe saw; any may be NULL */
@@ -225,9 +253,20 @@ struct iopgt_cache;
 struct iopgt_cache *iopgt_cache_new(void);
 void iopgt_cache_free(struct iopgt_cache *c);
 /* The entry for path if the file is still the same one (else dropped). */
-const struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
-						   const char *path,
-						   const struct iopgt_file_id *id);
+struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
+					     const char *path,
+					     const struct iopgt_file_id *id);
+/* The entry for this file, created empty if there is none. */
+struct iopgt_cache_entry *iopgt_cache_get(struct iopgt_cache *c,
+					  const char *path,
+					  const struct iopgt_file_id *id);
+/* Metadata of the file at path (stat, then cache or the file itself);
+ * NULL with *why set if it has none.  *dirty is set when the cache
+ * changed. */
+const struct iopgt_plugin_info *iopgt_cache_file_info(struct iopgt_cache *c,
+						      const char *path,
+						      bool *dirty,
+						      const char **why);
 /* Takes e. */
 void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e);
 /* Back the cache by a file (NULL: none) and read it.  Returns: 0 or a
@@ -274,6 +313,7 @@ struct iopgt_host {
 
 	bool allow_insecure;
 	bool probe;
+	bool autoload;
 	unsigned int probe_timeout_ms;
 	struct iopgt_cache *cache;
 	struct iopgt_probe_stats probe_stats;
@@ -309,6 +349,17 @@ struct iopgt_plugin {
 	bool trusted;			/* from an IOPGT_DIR_TRUSTED dir */
 	/* formats and aliases a probe saw it register, or NULL */
 	char **provides;
+	/* metadata read from the file without running it, or NULL */
+	struct iopgt_plugin_info *info;
+	char *info_error;
+	/* the file this record's code was mapped from */
+	struct iopgt_file_id file_id;
+	/* replaced by a reload: closed when its last table goes */
+	bool retired;
+	/* unload deferred until the last table goes, cancelled after this
+	 * monotonic time (0: never) */
+	bool unload_deferred;
+	gint64 unload_deadline;
 	const struct iopgt_plugin_desc *builtin_desc;
 	void *handle;			/* loader handle while loaded */
 	const struct iopgt_plugin_desc *desc;
@@ -324,6 +375,11 @@ struct iopgt_plugin *iopgt_plugin_new_discovered(struct iopgt_host *host,
 						 const char *name,
 						 const char *path);
 void iopgt_plugin_destroy(struct iopgt_plugin *plugin);
+/* A record for a new version of old's file, taking over its name (reload);
+ * forget_replacement undoes that when the new version fails. */
+struct iopgt_plugin *iopgt_plugin_new_replacement(struct iopgt_plugin *old);
+void iopgt_plugin_forget_replacement(struct iopgt_plugin *plugin,
+				     struct iopgt_plugin *old);
 /* Run descriptor checks and register_fn; lock held. */
 int iopgt_plugin_activate(struct iopgt_plugin *plugin,
 			  const struct iopgt_plugin_desc *desc);
@@ -336,6 +392,35 @@ void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
  */
 int iopgt_desc_check(const struct iopgt_plugin_desc *desc, const char *expect,
 		     char **reason);
+/* Lock held: load_one opens, checks and registers one record;
+ * load_by_name does that with its softdeps; close unregisters and
+ * dlcloses a record without users. */
+int iopgt_plugin_load_one(struct iopgt_plugin *plugin);
+int iopgt_registry_load_by_name(struct iopgt_host *host, const char *name);
+int iopgt_plugin_close(struct iopgt_plugin *plugin);
+
+/* ---- metadata and on-demand loading (ondemand.c) -------------------------- */
+
+/* Read the file's metadata (through the cache) into the record and merge
+ * the softdeps it declares into the manifest.  Lock held. */
+void iopgt_plugin_read_info(struct iopgt_plugin *plugin, bool *dirty);
+/*
+ * The registered format, loading the plugin whose metadata says it
+ * provides it if on-demand loading is on.  Lock held.
+ * Returns: 0, -ENOENT (nobody provides it), -EAGAIN (its plugin is not
+ * loaded), -ENOEXEC (its plugin failed), -EPERM (blacklisted), -EALREADY
+ * (resident), -ESHUTDOWN (unloading), with one log line saying which.
+ */
+int iopgt_registry_find_format(struct iopgt_host *host, const char *format,
+			       struct iopgt_format_entry **out);
+
+/* ---- deferred unload and hot reload (reload.c) ------------------------------ */
+
+/* A table of p went: finish a deferred unload or a retirement.  Lock held. */
+void iopgt_plugin_table_gone(struct iopgt_plugin *plugin);
+/* A deferred unload past its deadline goes back to LOADED.  Lock held. */
+void iopgt_plugin_check_deadline(struct iopgt_plugin *plugin);
+
 /* Lookup with the lock held. */
 struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
 						 const char *format);

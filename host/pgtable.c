@@ -28,19 +28,14 @@ static void table_priv_free(struct iopgt_table_priv *t)
 static int table_attach(struct iopgt_host *host, const char *format,
 			struct iopgt_table_priv *t)
 {
-	struct iopgt_format_entry *e = iopgt_registry_lookup(host, format);
+	struct iopgt_format_entry *e = NULL;
 	struct iopgt_physmem *pm;
 	int ret;
 
-	if (!e) {
-		ERR(host, "no loaded plugin provides format '%s'", format);
-		return -ENOENT;
-	}
-	if (e->plugin->state != IOPGT_PLUGIN_LOADED) {
-		ERR(host, "format '%s': plugin '%s' is unloading", format,
-		    e->plugin->name);
-		return -ESHUTDOWN;
-	}
+	/* loads the providing plugin on demand, or says why it can't */
+	ret = iopgt_registry_find_format(host, format, &e);
+	if (ret < 0)
+		return ret;
 	ret = iopgt_host_get_physmem(host, &pm);
 	if (ret < 0)
 		return ret;
@@ -66,6 +61,8 @@ static void table_detach(struct iopgt_host *host, struct iopgt_table_priv *t)
 	g_rec_mutex_lock(&host->lock);
 	g_hash_table_remove(t->plugin->holders, t);
 	t->plugin->users--;
+	/* the last table of a plugin waiting to go lets it go */
+	iopgt_plugin_table_gone(t->plugin);
 	g_rec_mutex_unlock(&host->lock);
 }
 
@@ -149,12 +146,32 @@ void iopgt_pgtable_free(struct iopgt_host *host, struct iopgt_pgtable *pgt)
 	iopgt_host_unref(host);
 }
 
+/*
+ * The op wrappers are on every map, unmap and lookup, so their fast path is
+ * the argument shuffle and one indirect tail call.  The NULL checks jump
+ * (a tail call too) to these cold functions, which warn exactly as
+ * g_return_val_if_fail() would, so the wrappers need no stack frame.
+ */
+static __attribute__((noinline, cold)) int map_bad_args(void)
+{
+	g_return_if_fail_warning(G_LOG_DOMAIN, "iopgt_pgtable_map_pages",
+				 "pgt && mapped");
+	return -EINVAL;
+}
+
+static __attribute__((noinline, cold)) uint64_t op_bad_pgt(const char *fn)
+{
+	g_return_if_fail_warning(G_LOG_DOMAIN, fn, "pgt");
+	return 0;
+}
+
 int iopgt_pgtable_map_pages(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 			    unsigned long iova, uint64_t paddr, size_t pgsize,
 			    size_t pgcount, int prot, size_t *mapped)
 {
 	(void)host;
-	g_return_val_if_fail(pgt && mapped, -EINVAL);
+	if (G_UNLIKELY(!pgt || !mapped))
+		return map_bad_args();
 	return pgt->ops.map_pages(&pgt->ops, iova, paddr, pgsize, pgcount,
 				  prot, mapped);
 }
@@ -165,7 +182,8 @@ size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
 				 struct iopgt_iotlb_gather *gather)
 {
 	(void)host;
-	g_return_val_if_fail(pgt, 0);
+	if (G_UNLIKELY(!pgt))
+		return op_bad_pgt(G_STRFUNC);
 	return pgt->ops.unmap_pages(&pgt->ops, iova, pgsize, pgcount, gather);
 }
 
@@ -174,7 +192,8 @@ uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
 				    unsigned long iova)
 {
 	(void)host;
-	g_return_val_if_fail(pgt, 0);
+	if (G_UNLIKELY(!pgt))
+		return op_bad_pgt(G_STRFUNC);
 	return pgt->ops.iova_to_phys(&pgt->ops, iova);
 }
 
@@ -233,27 +252,86 @@ static size_t pick_pgsize(unsigned long bitmap, unsigned long iova,
 	return 1UL << idx;
 }
 
+/*
+ * Why iommu_map/iommu_unmap refused a request, said once as a warning:
+ * the formats warn about their own refusals, these are the host's.
+ */
+static void refuse(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		   const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void refuse(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		   const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	if (iopgt_host_get_log_priority(host) < IOPGT_LOG_WARNING)
+		return;
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_rec_mutex_lock(&host->lock);
+	WARN(host, "table %s: %s", table_priv(pgt)->label, msg);
+	g_rec_mutex_unlock(&host->lock);
+}
+
+/*
+ * iommu_map()'s and iommu_unmap()'s argument checks (unmap passes paddr 0).
+ * Returns: 0 or a negative errno.
+ */
+static int check_range(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		       const char *op, unsigned long iova, uint64_t paddr,
+		       size_t size)
+{
+	unsigned long bitmap = pgt->cfg.pgsize_bitmap;
+	unsigned long min_pg = bitmap & -bitmap;
+
+	if (!bitmap) {
+		refuse(host, pgt, "%s: the table has no page sizes", op);
+		return -EINVAL;
+	}
+	if (iova + (size - 1) < iova) {
+		refuse(host, pgt, "%s: iova 0x%lx + size 0x%zx wraps around",
+		       op, iova, size);
+		return -EOVERFLOW;
+	}
+	if (paddr + (size - 1) < paddr) {
+		refuse(host, pgt, "%s: paddr 0x%" G_GINT64_MODIFIER "x + size "
+		       "0x%zx wraps around", op, paddr, size);
+		return -EOVERFLOW;
+	}
+	if (((iova | paddr | size) & (min_pg - 1)) && !strcmp(op, "map")) {
+		refuse(host, pgt, "map: iova 0x%lx, paddr 0x%" G_GINT64_MODIFIER
+		       "x and size 0x%zx must be multiples of the smallest "
+		       "page size 0x%lx", iova, paddr, size, min_pg);
+		return -EINVAL;
+	}
+	if ((iova | paddr | size) & (min_pg - 1)) {
+		refuse(host, pgt, "%s: iova 0x%lx and size 0x%zx must be "
+		       "multiples of the smallest page size 0x%lx", op, iova,
+		       size, min_pg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		      unsigned long iova, uint64_t paddr, size_t size,
 		      int prot)
 {
-	unsigned long bitmap, min_pg;
+	unsigned long bitmap;
 	size_t done = 0;
 	int ret = 0;
 
 	g_return_val_if_fail(host && pgt, -EINVAL);
 	bitmap = pgt->cfg.pgsize_bitmap;
-	if (!size || !bitmap)
-		return -EINVAL;
-	if (iova + (size - 1) < iova || paddr + (size - 1) < paddr)
-		return -EOVERFLOW;
-	min_pg = bitmap & -bitmap;
-	if ((iova | paddr | size) & (min_pg - 1)) {
-		DBG(host, "map 0x%lx -> 0x%" G_GINT64_MODIFIER "x size 0x%zx "
-		    "is not aligned to the smallest page 0x%lx", iova, paddr,
-		    size, min_pg);
+	if (!size) {
+		refuse(host, pgt, "map: size 0");
 		return -EINVAL;
 	}
+	ret = check_range(host, pgt, "map", iova, paddr, size);
+	if (ret)
+		return ret;
 	while (done < size) {
 		size_t count = 0, mapped = 0;
 		size_t pgsize = pick_pgsize(bitmap, iova + done, paddr + done,
@@ -281,15 +359,13 @@ size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 			   unsigned long iova, size_t size,
 			   struct iopgt_iotlb_gather *gather)
 {
-	unsigned long bitmap, min_pg;
+	unsigned long bitmap;
 	size_t done = 0;
 
 	g_return_val_if_fail(host && pgt, 0);
 	bitmap = pgt->cfg.pgsize_bitmap;
-	if (!size || !bitmap || iova + (size - 1) < iova)
-		return 0;
-	min_pg = bitmap & -bitmap;
-	if ((iova | size) & (min_pg - 1))
+	/* nothing to do is not a refusal (Linux returns 0 too) */
+	if (!size || check_range(host, pgt, "unmap", iova, 0, size))
 		return 0;
 	while (done < size) {
 		size_t count = 0, unmapped;

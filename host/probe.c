@@ -278,12 +278,11 @@ static char **take_strv(GPtrArray *a)
  * Fork, run the plugin in the child, judge.  Returns a new cache entry
  * (bad or good), never NULL; the host lock is held.
  */
-static struct iopgt_cache_entry *probe_file(struct iopgt_host *host,
-					    const char *path, int fd,
-					    const struct stat *st)
+static void probe_file(struct iopgt_host *host, const char *path, int fd,
+		       struct iopgt_cache_entry *entry)
 {
 	struct report r = {
-		.entry = g_new0(struct iopgt_cache_entry, 1),
+		.entry = entry,
 		.formats = g_ptr_array_new(),
 		.aliases = g_ptr_array_new(),
 	};
@@ -295,10 +294,18 @@ static struct iopgt_cache_entry *probe_file(struct iopgt_host *host,
 	int status;
 	pid_t pid;
 
-	r.entry->path = g_strdup(path);
-	iopgt_file_id_from_stat(&r.entry->id, st);
+	/* a second probe of the same file (cache cleared) starts afresh */
+	g_clear_pointer(&entry->reason, g_free);
+	g_clear_pointer(&entry->name, g_free);
+	g_clear_pointer(&entry->version, g_free);
+	g_clear_pointer(&entry->description, g_free);
+	g_clear_pointer(&entry->license, g_free);
+	g_clear_pointer(&entry->formats, g_strfreev);
+	g_clear_pointer(&entry->aliases, g_strfreev);
+	entry->probed = true;
 	if (pipe2(pipefd, O_CLOEXEC)) {
-		r.entry->bad = false;	/* can't judge: load as without probe */
+		/* can't judge: load as without probe, and ask again later */
+		entry->probed = false;
 		WARN(host, "%s: cannot probe: pipe: %s", path,
 		     g_strerror(errno));
 		goto out;
@@ -317,6 +324,7 @@ static struct iopgt_cache_entry *probe_file(struct iopgt_host *host,
 		WARN(host, "%s: cannot probe: fork: %s", path,
 		     g_strerror(errno));
 		close(pipefd[0]);
+		entry->probed = false;
 		goto out;
 	}
 	eof = read_report(pipefd[0], buf, deadline);
@@ -336,7 +344,6 @@ out:
 	DBG(host, "%s: probed in %.3f ms: %s", path,
 	    (double)r.entry->probe_us / 1000.0,
 	    r.entry->bad ? r.entry->reason : "clean");
-	return r.entry;
 }
 
 static void plugin_take_metadata(struct iopgt_plugin *p,
@@ -365,19 +372,16 @@ int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
 		       int fd, const struct stat *st)
 {
 	struct iopgt_file_id id;
-	const struct iopgt_cache_entry *e;
+	struct iopgt_cache_entry *e;
 
 	iopgt_file_id_from_stat(&id, st);
-	e = iopgt_cache_lookup(host->cache, p->path, &id);
-	if (e) {
+	e = iopgt_cache_get(host->cache, p->path, &id);
+	if (e->probed) {
 		host->probe_stats.cache_hits++;
 	} else {
-		struct iopgt_cache_entry *fresh = probe_file(host, p->path,
-							     fd, st);
 		g_autofree char *why = NULL;
 
-		iopgt_cache_store(host->cache, fresh);
-		e = fresh;
+		probe_file(host, p->path, fd, e);
 		if (iopgt_cache_save(host->cache, &why))
 			WARN(host, "probe cache: %s", why);
 	}

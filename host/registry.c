@@ -73,6 +73,37 @@ struct iopgt_plugin *iopgt_plugin_new_discovered(struct iopgt_host *host,
 	return p;
 }
 
+struct iopgt_plugin *iopgt_plugin_new_replacement(struct iopgt_plugin *old)
+{
+	struct iopgt_host *host = old->host;
+	struct iopgt_plugin *p = g_new0(struct iopgt_plugin, 1);
+	bool dirty = false;
+
+	p->host = host;
+	p->name = g_strdup(old->name);
+	p->path = g_strdup(old->path);
+	p->trusted = old->trusted;
+	p->load_index = -1;
+	p->state = IOPGT_PLUGIN_DISCOVERED;
+	p->formats = g_ptr_array_new();
+	p->holders = g_hash_table_new(NULL, NULL);
+	g_ptr_array_add(host->plugins, p);
+	/* the name now means the new version */
+	g_hash_table_replace(host->plugins_by_name, p->name, p);
+	iopgt_plugin_read_info(p, &dirty);
+	return p;
+}
+
+void iopgt_plugin_forget_replacement(struct iopgt_plugin *p,
+				     struct iopgt_plugin *old)
+{
+	struct iopgt_host *host = p->host;
+
+	g_hash_table_replace(host->plugins_by_name, old->name, old);
+	g_ptr_array_remove(host->plugins, p);
+	iopgt_plugin_destroy(p);
+}
+
 void iopgt_plugin_destroy(struct iopgt_plugin *p)
 {
 	g_ptr_array_unref(p->formats);
@@ -84,6 +115,8 @@ void iopgt_plugin_destroy(struct iopgt_plugin *p)
 	g_free(p->license);
 	g_free(p->error);
 	g_strfreev(p->provides);
+	iopgt_plugin_info_free(p->info);
+	g_free(p->info_error);
 	g_free(p);
 }
 
@@ -360,7 +393,7 @@ static gint str_ptr_cmp(gconstpointer a, gconstpointer b)
 }
 
 static void scan_dir(struct iopgt_host *host, const char *dir,
-		     unsigned int flags, int *found)
+		     unsigned int flags, int *found, bool *dirty)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	GDir *d;
@@ -402,6 +435,7 @@ static void scan_dir(struct iopgt_host *host, const char *dir,
 		}
 		old = iopgt_plugin_new_discovered(host, stem, path);
 		old->trusted = flags & IOPGT_DIR_TRUSTED;
+		iopgt_plugin_read_info(old, dirty);
 		(*found)++;
 	}
 }
@@ -410,6 +444,7 @@ int iopgt_host_scan(struct iopgt_host *host)
 {
 	g_auto(GStrv) env_dirs = NULL;
 	const char *env;
+	bool dirty = false;
 	int found = 0;
 
 	g_return_val_if_fail(host, -EINVAL);
@@ -421,10 +456,16 @@ int iopgt_host_scan(struct iopgt_host *host)
 	for (guint i = 0; i < host->plugin_dirs->len; i++)
 		scan_dir(host, g_ptr_array_index(host->plugin_dirs, i),
 			 g_array_index(host->plugin_dir_flags, unsigned int, i),
-			 &found);
+			 &found, &dirty);
 	for (char **d = env_dirs; d && *d; d++)
 		if (**d)
-			scan_dir(host, *d, 0, &found);
+			scan_dir(host, *d, 0, &found, &dirty);
+	if (dirty) {
+		g_autofree char *why = NULL;
+
+		if (iopgt_cache_save(host->cache, &why))
+			WARN(host, "plugin cache: %s", why);
+	}
 	g_rec_mutex_unlock(&host->lock);
 	return found;
 }
@@ -452,7 +493,7 @@ static int check_desc_code(void *handle, const struct iopgt_plugin_desc *desc,
 }
 
 /* Open, check and register one plugin record; lock held. */
-static int plugin_load_one(struct iopgt_plugin *p)
+int iopgt_plugin_load_one(struct iopgt_plugin *p)
 {
 	struct iopgt_host *host = p->host;
 	const struct iopgt_plugin_desc *desc;
@@ -482,6 +523,8 @@ static int plugin_load_one(struct iopgt_plugin *p)
 		INFO(host, "%s: not loaded: %s", p->path, p->error);
 		return -EPERM;
 	}
+	/* what the file says it provides outlives a failed load */
+	iopgt_plugin_read_info(p, &(bool){ false });
 	ret = iopgt_trust_open(p->path, host->allow_insecure, &fd, &st, &why);
 	if (ret < 0) {
 		iopgt_plugin_set_failed(p, "%s", why);
@@ -494,6 +537,7 @@ static int plugin_load_one(struct iopgt_plugin *p)
 			return ret;
 		}
 	}
+	iopgt_file_id_from_stat(&p->file_id, &st);
 	/* the checked descriptor is what gets mapped */
 	ret = iopgt_loader_open_fd(fd, p->path, &p->handle, &why);
 	close(fd);
@@ -568,11 +612,20 @@ static int load_by_name(struct iopgt_host *host, const char *name,
 	load_softdeps(host, p->name, iopgt_manifest_get_pre(host->manifest,
 							     p->name),
 		      "pre:", visiting);
-	ret = plugin_load_one(p);
+	ret = iopgt_plugin_load_one(p);
 	if (ret == 0)
 		load_softdeps(host, p->name,
 			      iopgt_manifest_get_post(host->manifest, p->name),
 			      "post:", visiting);
+	return ret;
+}
+
+int iopgt_registry_load_by_name(struct iopgt_host *host, const char *name)
+{
+	GHashTable *visiting = g_hash_table_new(g_str_hash, g_str_equal);
+	int ret = load_by_name(host, name, visiting);
+
+	g_hash_table_unref(visiting);
 	return ret;
 }
 
@@ -630,7 +683,7 @@ int iopgt_host_load_plugin_file(struct iopgt_host *host, const char *path,
 		    path, p->name, p->path);
 		ret = -EEXIST;
 	} else {
-		ret = plugin_load_one(p);
+		ret = iopgt_plugin_load_one(p);
 	}
 	if (out)
 		*out = ret == 0 ? p : NULL;
@@ -708,7 +761,7 @@ int iopgt_host_load_all(struct iopgt_host *host)
 		case IOPGT_PLAN_LOAD:
 			if (p->state == IOPGT_PLUGIN_LOADED)
 				loaded++;
-			else if (plugin_load_one(p) == 0)
+			else if (iopgt_plugin_load_one(p) == 0)
 				loaded++;
 			break;
 		case IOPGT_PLAN_BLACKLISTED:
@@ -770,8 +823,8 @@ char **iopgt_plugin_dup_holders(const struct iopgt_plugin *p)
 	return v;
 }
 
-/* Lock held; p is LOADED with no users. */
-static int plugin_close(struct iopgt_plugin *p)
+/* Lock held; p is LOADED (or retired) with no users. */
+int iopgt_plugin_close(struct iopgt_plugin *p)
 {
 	struct iopgt_host *host = p->host;
 	g_autofree char *why = NULL;
@@ -825,7 +878,7 @@ int iopgt_host_unload_plugin(struct iopgt_host *host, const char *name)
 		    p->users, p->users == 1 ? "" : "s", list);
 		ret = -EBUSY;
 	} else {
-		ret = plugin_close(p);
+		ret = iopgt_plugin_close(p);
 	}
 	g_rec_mutex_unlock(&host->lock);
 	return ret;
@@ -855,7 +908,7 @@ void iopgt_host_unload_all(struct iopgt_host *host)
 			}
 		}
 	for (guint i = 0; i < order->len; i++)
-		plugin_close(g_ptr_array_index(order, i));
+		iopgt_plugin_close(g_ptr_array_index(order, i));
 	g_rec_mutex_unlock(&host->lock);
 }
 
@@ -930,8 +983,14 @@ void iopgt_host_foreach_plugin(struct iopgt_host *host, iopgt_plugin_fn fn,
 	g_rec_mutex_lock(&host->lock);
 	sorted = g_ptr_array_copy(host->plugins, NULL, NULL);
 	g_ptr_array_sort(sorted, plugin_order_cmp);
-	for (guint i = 0; i < sorted->len; i++)
-		fn(g_ptr_array_index(sorted, i), data);
+	for (guint i = 0; i < sorted->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(sorted, i);
+
+		/* a replaced version is shown while its tables live */
+		if (p->retired && p->state != IOPGT_PLUGIN_GOING)
+			continue;
+		fn(p, data);
+	}
 	g_rec_mutex_unlock(&host->lock);
 }
 

@@ -47,6 +47,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <iopgt/bits.h>
 #include <iopgt/host-services.h>
@@ -295,6 +296,9 @@ static void lpae_free_table(struct lpae_pgtable *d, lpae_pte_t *table,
 	d->env.svc->free_pages(d->env.mem, table, size);
 }
 
+/* Entries looked at together when a table is freed: one test per run. */
+#define LPAE_FREE_RUN	16
+
 /* Free a table and every table below it (leaves need no freeing). */
 static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
 			      int lvl)
@@ -302,12 +306,22 @@ static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
 	size_t n = lpae_table_entries(d, lvl);
 
 	if (lvl < LPAE_MAX_LEVELS - 1) {
-		for (size_t i = 0; i < n; i++) {
-			lpae_pte_t pte = table[i];
+		/* an empty run (most of a sparse table) costs one test */
+		size_t run = n % LPAE_FREE_RUN ? 1 : LPAE_FREE_RUN;
 
-			if (pte_is_table(pte, lvl))
-				lpae_free_subtree(d, pte_to_table(d, pte),
-						  lvl + 1);
+		for (size_t g = 0; g < n; g += run) {
+			lpae_pte_t any = 0;
+
+			for (size_t i = g; i < g + run; i++)
+				any |= table[i];
+			if (!any)
+				continue;
+			for (size_t i = g; i < g + run; i++)
+				if (pte_is_table(table[i], lvl))
+					lpae_free_subtree(d,
+							  pte_to_table(d,
+								       table[i]),
+							  lvl + 1);
 		}
 	}
 	if (lvl == d->start_level)
@@ -561,6 +575,7 @@ lpae_map_install(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 {
 	int lvl, target = d->size_lvl[__builtin_ctzl(pgsize)];
 	lpae_pte_t *table = d->pgd, *ptep, any = 0;
+	bool fresh = false;
 	size_t i;
 	int ret;
 
@@ -575,20 +590,37 @@ lpae_map_install(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 			table = lpae_map_descend_slow(d, ptep, pte, iova, lvl);
 			if (LPAE_IS_ERR(table))
 				return LPAE_PTR_ERR(table);
+			/*
+			 * The slot was empty: whoever installed the table,
+			 * our slots below it are empty too (another thread
+			 * only writes its own, disjoint range).
+			 */
+			fresh |= !pte;
 		}
 	}
 	ptep = &table[LPAE_LVL_IDX(d, iova, target)];
 
-	for (i = 0; i < n; i++)
-		any |= ptep[i];
-	if (any) {
-		ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize, target);
-		if (ret)
-			return ret;
+	if (!fresh) {
+		for (i = 0; i < n; i++)
+			any |= ptep[i];
+		if (any) {
+			ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize,
+						   target);
+			if (ret)
+				return ret;
+		}
 	}
 
-	for (i = 0; i < n; i++)
-		ptep[i] = attr | paddr_to_pte(paddr + i * pgsize);
+	if (likely(!d->oa_hi)) {
+		/* PA[47:12] sit in place: step the descriptor by the size */
+		lpae_pte_t pte = attr | paddr;
+
+		for (i = 0; i < n; i++, pte += pgsize)
+			ptep[i] = pte;
+	} else {
+		for (i = 0; i < n; i++)
+			ptep[i] = attr | paddr_to_pte(paddr + i * pgsize);
+	}
 	if (!d->coherent)
 		lpae_sync(d, ptep, n * sizeof(*ptep));
 	*mapped += n * pgsize;
@@ -628,6 +660,13 @@ static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
  * level's shift is an immediate and its mask a fixed-offset load.
  */
 #define lpae_always_inline inline __attribute__((always_inline))
+
+/* Only a 64K granule (bpl 13) allows oas > 48: elsewhere a constant false. */
+static lpae_always_inline bool lpae_oa_hi(const struct lpae_pgtable *d,
+					  int bpl)
+{
+	return bpl == 13 && d->oa_hi;
+}
 
 /* The entry for iova in the table at level lvl (constant). */
 static lpae_always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
@@ -703,11 +742,12 @@ __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 	/* pgsize one size of the bitmap, iova and paddr aligned to it */
 	if (unlikely(target < 0 || ((iova | paddr | pgsize) & (pgsize - 1)) ||
 		     !pgcount || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
-		     !lpae_iova_in_range(d, iova) || d->oa_hi))
+		     !lpae_iova_in_range(d, iova) || lpae_oa_hi(d, bpl)))
 		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
 					mapped);
 	n = lpae_batch(d, iova, lg, target, pgcount);
-	if (unlikely((paddr + n * pgsize - 1) >> d->oas))
+	/* both ends: the end alone wraps for a paddr near 2^64 */
+	if (unlikely((paddr | (paddr + n * pgsize - 1)) >> d->oas))
 		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
 					mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
@@ -756,7 +796,7 @@ __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 		     ((iova | paddr | pgsize) & (pgsize - 1)) ||
 		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
 		     !lpae_iova_in_range(d, iova) || paddr >> d->oas ||
-		     d->oa_hi))
+		     lpae_oa_hi(d, bpl)))
 		return batch(d, iova, paddr, pgsize, pgcount, prot, mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 
@@ -929,14 +969,22 @@ general:
 
 /* ---- lookups ------------------------------------------------------------- */
 
-/* A leaf's output address plus iova's offset into it, or 0 if not a leaf. */
-static inline uint64_t lpae_leaf_to_phys(const struct lpae_pgtable *d,
-					 lpae_pte_t pte, unsigned long iova,
-					 int lvl)
+/*
+ * A leaf's output address plus iova's offset into it, or 0 if not a leaf
+ * (pte_to_paddr with the granule known: only 64K can fold PA[51:48]).
+ */
+static lpae_always_inline uint64_t
+lpae_leaf_to_phys(const struct lpae_pgtable *d, lpae_pte_t pte,
+		  unsigned long iova, int lvl, int bpl)
 {
+	uint64_t pa;
+
 	if ((pte & LPAE_PTE_TYPE_MASK) != d->leaf_type[lvl])
 		return 0;
-	return pte_to_paddr(d, pte) | (iova & d->lvl_offset[lvl]);
+	pa = pte & d->addr_mask;
+	if (unlikely(lpae_oa_hi(d, bpl)))
+		pa = (pa | pa << 36) & GENMASK_ULL(51, 16);
+	return pa | (iova & ((1UL << LPAE_LVL_SHIFT(lvl, bpl)) - 1));
 }
 
 /*
@@ -956,24 +1004,24 @@ __lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl)
 	case 0:
 		pte = lpae_lookup(d, table, iova, 0, bpl);
 		if (!pte_type_is_3(pte))
-			return lpae_leaf_to_phys(d, pte, iova, 0);
+			return lpae_leaf_to_phys(d, pte, iova, 0, bpl);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 1:
 		pte = lpae_lookup(d, table, iova, 1, bpl);
 		if (!pte_type_is_3(pte))
-			return lpae_leaf_to_phys(d, pte, iova, 1);
+			return lpae_leaf_to_phys(d, pte, iova, 1, bpl);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	case 2:
 		pte = lpae_lookup(d, table, iova, 2, bpl);
 		if (!pte_type_is_3(pte))
-			return lpae_leaf_to_phys(d, pte, iova, 2);
+			return lpae_leaf_to_phys(d, pte, iova, 2, bpl);
 		table = pte_to_table(d, pte);
 		/* fallthrough */
 	default:
 		pte = lpae_lookup(d, table, iova, 3, bpl);
-		return lpae_leaf_to_phys(d, pte, iova, 3);
+		return lpae_leaf_to_phys(d, pte, iova, 3, bpl);
 	}
 }
 
@@ -1408,6 +1456,42 @@ static void lpae_setup_mali(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 		 LPAE_MAIR_ATTR_SHIFT(LPAE_MAIR_ATTR_IDX_DEV));
 }
 
+/*
+ * prot -> attributes depends on the stage and three quirks only, so each
+ * variant is built once per process and copied into later tables: an alloc
+ * then costs a 512-byte copy instead of 64 lpae_prot_to_pte() calls.  One
+ * builder claims a slot (BUSY) and publishes it (READY, release); a table
+ * that finds the slot busy builds its own copy meanwhile.
+ */
+enum { LPAE_PROT_EMPTY, LPAE_PROT_BUSY, LPAE_PROT_READY };
+#define LPAE_PROT_VARIANTS	(3 * 8)		/* stage x NS x HD x S2FWB */
+static lpae_pte_t lpae_prot_cache[LPAE_PROT_VARIANTS][64];
+static int lpae_prot_state[LPAE_PROT_VARIANTS];
+
+static void lpae_init_prot(struct lpae_pgtable *d)
+{
+	unsigned int v = d->stage * 8 +
+			 !!(d->quirks & IO_PGTABLE_QUIRK_ARM_NS) +
+			 2 * !!(d->quirks & IO_PGTABLE_QUIRK_ARM_HD) +
+			 4 * !!(d->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB);
+	int state = __atomic_load_n(&lpae_prot_state[v], __ATOMIC_ACQUIRE);
+
+	if (state == LPAE_PROT_READY) {
+		memcpy(d->prot_pte, lpae_prot_cache[v], sizeof(d->prot_pte));
+		return;
+	}
+	for (int prot = 0; prot < 64; prot++)
+		d->prot_pte[prot] = lpae_prot_to_pte(d, prot);
+	if (state == LPAE_PROT_EMPTY &&
+	    __atomic_compare_exchange_n(&lpae_prot_state[v], &state,
+					LPAE_PROT_BUSY, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		memcpy(lpae_prot_cache[v], d->prot_pte, sizeof(d->prot_pte));
+		__atomic_store_n(&lpae_prot_state[v], LPAE_PROT_READY,
+				 __ATOMIC_RELEASE);
+	}
+}
+
 /* Fill the per-level tables the hot paths use, once the geometry is final. */
 static void lpae_init_lookup(struct lpae_pgtable *d,
 			     const struct iopgt_cfg *cfg)
@@ -1440,8 +1524,7 @@ static void lpae_init_lookup(struct lpae_pgtable *d,
 	d->table_attr = LPAE_PTE_TYPE_TABLE;
 	if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_NS)
 		d->table_attr |= LPAE_PTE_NSTABLE;
-	for (int prot = 0; prot < 64; prot++)
-		d->prot_pte[prot] = lpae_prot_to_pte(d, prot);
+	lpae_init_prot(d);
 }
 
 static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
@@ -1664,6 +1747,18 @@ static int lpae_register(struct iopgt_registrar *reg)
 	}
 	return 0;
 }
+
+/* What the host can read before loading us (on-demand loading). */
+IOPGT_PLUGIN_PROVIDES("arm-64-lpae-s1");
+IOPGT_PLUGIN_PROVIDES("arm-64-lpae-s2");
+IOPGT_PLUGIN_PROVIDES("arm-32-lpae-s1");
+IOPGT_PLUGIN_PROVIDES("arm-32-lpae-s2");
+IOPGT_PLUGIN_PROVIDES("arm-mali-lpae");
+IOPGT_PLUGIN_PROVIDES("ARM_64_LPAE_S1");
+IOPGT_PLUGIN_PROVIDES("ARM_64_LPAE_S2");
+IOPGT_PLUGIN_PROVIDES("ARM_32_LPAE_S1");
+IOPGT_PLUGIN_PROVIDES("ARM_32_LPAE_S2");
+IOPGT_PLUGIN_PROVIDES("ARM_MALI_LPAE");
 
 IOPGT_PLUGIN_DEFINE("io-pgtable-arm", "1.0.0",
 		    "ARM LPAE stage 1/2 (64- and 32-bit) and Mali page tables",

@@ -896,8 +896,15 @@ static __always_inline uint64_t __v7s_iova_to_phys(struct iopgt_ops *ops,
 			paddr |= v7s_mtk_pte_to_pa(pte);
 		ptep = iopgt_phys_to_virt(&data->env, paddr);
 		pte = v7s_read(&ptep[V7S_L2_IDX(iova)]);
-		mask = (pte & V7S_PTE_TYPE_PAGE) ? V7S_LVL_MASK(2) :
-						   V7S_CONT_MASK(2);
+		/* a small page (types 10 and 11), the common case: done */
+		if (likely(pte & V7S_PTE_TYPE_PAGE)) {
+			paddr = (pte & V7S_LVL_MASK(2)) |
+				(iova & ~V7S_LVL_MASK(2));
+			if (mtk)
+				paddr |= v7s_mtk_pte_to_pa(pte);
+			return paddr;
+		}
+		mask = V7S_CONT_MASK(2);
 	} else {
 		mask = (pte & V7S_PTE_CONT_SECTION) ? V7S_CONT_MASK(1) :
 						      V7S_LVL_MASK(1);
@@ -1047,6 +1054,13 @@ static int v7s_check_cfg(const struct iopgt_cfg *cfg,
 	}
 	if (cfg->oas > oas_max) {
 		iopgt_env_dbg(env, "oas %u is above %u", cfg->oas, oas_max);
+		return -EINVAL;
+	}
+	/* Linux keeps an empty bitmap; a table nothing can be mapped into
+	 * is never what the caller meant. */
+	if (!(cfg->pgsize_bitmap & V7S_PGSIZES)) {
+		iopgt_env_dbg(env, "pgsize_bitmap %#lx has none of 4K, 64K, 1M, 16M",
+			      cfg->pgsize_bitmap);
 		return -EINVAL;
 	}
 	if (cfg->quirks & ~V7S_QUIRKS) {
@@ -1215,6 +1229,12 @@ static int v7s_register(struct iopgt_registrar *reg)
 {
 	return reg->register_format(reg, &v7s_format);
 }
+
+/* What the host can read before loading us (on-demand loading); the
+ * manifest orders us after io-pgtable-arm, and so do we. */
+IOPGT_PLUGIN_PROVIDES("arm-v7s");
+IOPGT_PLUGIN_PROVIDES("ARM_V7S");
+IOPGT_PLUGIN_SOFTDEP("pre: io-pgtable-arm");
 
 IOPGT_PLUGIN_DEFINE("io-pgtable-arm-v7s", "1.0",
 		    "ARM v7 short-descriptor IOMMU page tables", "MIT",

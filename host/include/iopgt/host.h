@@ -208,6 +208,45 @@ int iopgt_host_register_builtin(struct iopgt_host *host,
  */
 int iopgt_host_unload_plugin(struct iopgt_host *host, const char *name);
 
+/*
+ * Unload when the last table goes (unload --wait): with no tables, unload
+ * now; otherwise mark the plugin GOING (no new tables) and let the last
+ * iopgt_pgtable_free() unload it.  timeout_ms 0 waits forever; otherwise
+ * an unload still waiting when it passes is cancelled (back to LOADED).
+ * Returns: 0 (unloaded now), -EINPROGRESS (deferred) or as
+ * iopgt_host_unload_plugin().
+ */
+int iopgt_host_unload_plugin_deferred(struct iopgt_host *host,
+				      const char *name,
+				      unsigned int timeout_ms);
+/*
+ * The same, blocking until other threads free the tables.
+ * Returns: 0 (unloaded), -ETIMEDOUT (cancelled: still LOADED) or as
+ * iopgt_host_unload_plugin().
+ */
+int iopgt_host_unload_plugin_wait(struct iopgt_host *host, const char *name,
+				  unsigned int timeout_ms);
+
+/*
+ * Hot reload: map the new file now at the plugin's path.  New tables use
+ * the new code; tables made by the old version keep the old code (the old
+ * record stays GOING, listed, with its holders) until the last is freed,
+ * then the old copy is dlclosed.  The new version must be a new file
+ * (glibc identifies objects by inode: rename a new file over the old).
+ * Returns: 0 with *out the new record, or a negative errno: -ENOENT,
+ * -EINVAL (not loaded), -EALREADY (file unchanged or rewritten in place),
+ * or what loading the new version returned (the old one stays in charge).
+ */
+int iopgt_host_reload_plugin(struct iopgt_host *host, const char *name,
+			     struct iopgt_plugin **out);
+
+/*
+ * On-demand loading (default on): iopgt_pgtable_new() of a format no
+ * loaded plugin registered loads the never-loaded plugin whose file
+ * metadata provides it, after its pre: softdeps (request_module).
+ */
+void iopgt_host_set_autoload(struct iopgt_host *host, bool autoload);
+
 /* Unload everything that can be unloaded, in reverse load order. */
 void iopgt_host_unload_all(struct iopgt_host *host);
 
@@ -263,6 +302,21 @@ bool iopgt_plugin_is_builtin(const struct iopgt_plugin *plugin);
 char **iopgt_plugin_dup_formats(const struct iopgt_plugin *plugin);
 
 /*
+ * Metadata read from the plugin file without running it (the
+ * IOPGT_PLUGIN_INFO section): key is "name", "version", "description",
+ * "license" or "abi".  NULL if the file has no such entry (see
+ * iopgt_plugin_get_info_error()).
+ */
+const char *iopgt_plugin_get_file_info(const struct iopgt_plugin *plugin,
+				       const char *key);
+/* Why the file has no metadata, or NULL. */
+const char *iopgt_plugin_get_info_error(const struct iopgt_plugin *plugin);
+/* Formats and aliases the file says it provides, and the softdeps it
+ * declares ("pre: a post: b"); NULL-terminated, g_strfreev() them. */
+char **iopgt_plugin_dup_provides(const struct iopgt_plugin *plugin);
+char **iopgt_plugin_dup_softdeps(const struct iopgt_plugin *plugin);
+
+/*
  * The tables holding the plugin, as "LABEL (FORMAT)" strings sorted by
  * creation, NULL-terminated; free with g_strfreev().
  */
@@ -274,9 +328,13 @@ char **iopgt_plugin_dup_holders(const struct iopgt_plugin *plugin);
  * Make a table of a format (name or Linux alias): alloc_io_pgtable_ops.
  * cfg is in/out as in Linux.  The table holds a reference on its plugin
  * (taken before the format's alloc runs) and on the host.
- * Returns: 0 on success or a negative errno: -ENOENT (no loaded plugin
- * provides the format), -ESHUTDOWN (its plugin is unloading), or what the
- * format's alloc returned (-EINVAL bad cfg, -ENOMEM).
+ * A format nobody registered is loaded on demand (iopgt_host_set_autoload).
+ * Returns: 0 on success or a negative errno: -ENOENT (no plugin provides
+ * the format), -EAGAIN (provided by a plugin that is not loaded, with
+ * on-demand loading off or after an explicit unload), -ENOEXEC (provided
+ * by a plugin that failed), -EPERM (blacklisted), -ESHUTDOWN (its plugin
+ * is unloading), or what the format's alloc returned (-EINVAL bad cfg,
+ * -ENOMEM).  The log line says which plugin and why.
  */
 int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
 		      struct iopgt_cfg *cfg, void *cookie,

@@ -71,13 +71,54 @@ struct iopgt_plugin_desc {
 #endif
 
 /*
+ * Metadata the host reads from the file without running any of it, as
+ * modinfo reads a kernel module's .modinfo: NUL-terminated "key=value"
+ * strings in the ELF section IOPGT_PLUGIN_INFO_SECTION.  Keys:
+ *   name, version, description, license, abi   (IOPGT_PLUGIN_DEFINE)
+ *   provides   a format name or alias the plugin registers (repeatable)
+ *   softdep    "pre: A B post: C", as a manifest softdep line for this
+ *              plugin (repeatable)
+ * Values must be string literals.  Built-in (IOPGT_BUILTIN) builds emit
+ * nothing: the program has no plugin file to read.
+ */
+#define IOPGT_PLUGIN_INFO_SECTION	".iopgt_info"
+
+#define IOPGT_PLUGIN_STR_(x)		#x
+#define IOPGT_PLUGIN_STR(x)		IOPGT_PLUGIN_STR_(x)
+#define IOPGT_PLUGIN_CAT_(a, b)		a##b
+#define IOPGT_PLUGIN_CAT(a, b)		IOPGT_PLUGIN_CAT_(a, b)
+
+#if defined(IOPGT_BUILTIN)
+#define IOPGT_PLUGIN_INFO(key_, value_) \
+	_Static_assert(sizeof(value_) > 0, "plugin info value")
+#else
+#define IOPGT_PLUGIN_INFO(key_, value_)                                      \
+	static const char IOPGT_PLUGIN_CAT(iopgt_plugin_info_, __COUNTER__)[] \
+	__attribute__((section(IOPGT_PLUGIN_INFO_SECTION), used,             \
+		       aligned(1))) = #key_ "=" value_
+#endif
+
+/* IOPGT_PLUGIN_PROVIDES("arm-64-lpae-s1"): on-demand loading finds the
+ * plugin of a format by this, before the plugin is loaded. */
+#define IOPGT_PLUGIN_PROVIDES(format_)	IOPGT_PLUGIN_INFO(provides, format_)
+/* IOPGT_PLUGIN_SOFTDEP("pre: io-pgtable-arm"), like MODULE_SOFTDEP. */
+#define IOPGT_PLUGIN_SOFTDEP(deps_)	IOPGT_PLUGIN_INFO(softdep, deps_)
+
+/*
  * IOPGT_PLUGIN_DEFINE(name, version, description, license, register_fn,
  *                     unregister_fn)
- * emits the exported descriptor, e.g.
+ * emits the metadata strings and the exported descriptor, e.g.
  *   IOPGT_PLUGIN_DEFINE("io-pgtable-arm", "1.0", "ARM LPAE", "MIT",
  *                       lpae_register, NULL);
+ * The four texts must be string literals.
  */
 #define IOPGT_PLUGIN_DEFINE(name_, version_, desc_, license_, reg_, unreg_) \
+	IOPGT_PLUGIN_INFO(name, name_);                                      \
+	IOPGT_PLUGIN_INFO(version, version_);                                \
+	IOPGT_PLUGIN_INFO(description, desc_);                               \
+	IOPGT_PLUGIN_INFO(license, license_);                                \
+	IOPGT_PLUGIN_INFO(abi, IOPGT_PLUGIN_STR(IOPGT_ABI_MAJOR) "."         \
+			  IOPGT_PLUGIN_STR(IOPGT_ABI_MINOR));                \
 	IOPGT_PLUGIN_EXPORT const struct iopgt_plugin_desc iopgt_plugin_desc = { \
 		.magic = IOPGT_PLUGIN_MAGIC,                                 \
 		.struct_size = sizeof(struct iopgt_plugin_desc),             \

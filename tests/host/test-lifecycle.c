@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Plugin life beyond load and unload: metadata read from the file without
+ * running it, on-demand loading and the errors that tell "not loaded yet"
+ * from "never available", deferred unload (unload --wait), and hot reload
+ * with two versions of one plugin serving tables side by side.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "fake-format.h"
+#include "host-fixture.h"
+
+#define GOOD_A	"fixture-good-a"
+#define GOOD_B	"fixture-good-b"
+#define GOOD_C	"fixture-good-c"
+#define MARK(v)	((uint64_t)(v) << 40)
+
+static char *good_dir(struct host_fixture *f)
+{
+	char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+
+	fixture_copy_to("good", GOOD_A, dir);
+	fixture_copy_to("good", GOOD_B, dir);
+	fixture_copy_to("good", GOOD_C, dir);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	return dir;
+}
+
+static struct iopgt_plugin *find(struct host_fixture *f, const char *name)
+{
+	struct iopgt_plugin *p = iopgt_host_find_plugin(f->host, name);
+
+	g_assert_nonnull(p);
+	return p;
+}
+
+static void assert_state(struct host_fixture *f, const char *name,
+			 enum iopgt_plugin_state state)
+{
+	g_assert_cmpstr(iopgt_plugin_state_to_string(
+				iopgt_plugin_get_state(find(f, name))), ==,
+			iopgt_plugin_state_to_string(state));
+}
+
+/* ---- metadata without running code ---------------------------------------- */
+
+static void test_metadata_without_loading(struct host_fixture *f,
+					  gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *marker = NULL;
+	g_auto(GStrv) provides = NULL;
+	g_auto(GStrv) softdeps = NULL;
+	struct iopgt_plugin *a;
+
+	(void)data;
+	g_test_summary("A scan reads name, version, ABI and provided formats "
+		       "from the file's .iopgt_info section; no plugin code "
+		       "runs");
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	a = find(f, GOOD_A);
+	assert_plugin(a, IOPGT_PLUGIN_DISCOVERED, NULL);
+	g_assert_cmpstr(iopgt_plugin_get_file_info(a, "name"), ==, GOOD_A);
+	g_assert_cmpstr(iopgt_plugin_get_file_info(a, "version"), ==, "1.0.0");
+	g_assert_cmpstr(iopgt_plugin_get_file_info(a, "abi"), ==, "1.0");
+	g_assert_cmpstr(iopgt_plugin_get_file_info(a, "license"), ==, "MIT");
+	g_assert_cmpstr(iopgt_plugin_get_file_info(a, "description"), ==,
+			"Fixture: a good plugin providing fake-a");
+	g_assert_null(iopgt_plugin_get_file_info(a, "no-such-key"));
+	g_assert_null(iopgt_plugin_get_info_error(a));
+	provides = iopgt_plugin_dup_provides(a);
+	assert_strv(provides, (const char *const[]){ "FAKE_A", "fake-a",
+						      NULL });
+	softdeps = iopgt_plugin_dup_softdeps(a);
+	assert_strv(softdeps, (const char *const[]){ NULL });
+	marker = host_fixture_read_marker(f);
+	g_assert_cmpstr(marker, ==, "");
+	/* never loaded: no runtime version yet */
+	g_assert_null(iopgt_plugin_get_version(a));
+}
+
+static void test_metadata_of_bundled_plugins(struct host_fixture *f,
+					     gconstpointer data)
+{
+	g_auto(GStrv) provides = NULL;
+	g_auto(GStrv) softdeps = NULL;
+	struct iopgt_plugin *v7s;
+
+	(void)data;
+	g_test_summary("The bundled v7s plugin declares its formats and its "
+		       "softdep on io-pgtable-arm, which then orders loading "
+		       "even without a manifest");
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, test_plugin_dir()),
+			==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 2);
+	v7s = find(f, "io-pgtable-arm-v7s");
+	provides = iopgt_plugin_dup_provides(v7s);
+	assert_strv(provides, (const char *const[]){ "ARM_V7S", "arm-v7s",
+						      NULL });
+	softdeps = iopgt_plugin_dup_softdeps(v7s);
+	assert_strv(softdeps, (const char *const[]){ "pre: io-pgtable-arm",
+						      NULL });
+	/* the declared softdep puts io-pgtable-arm first */
+	g_assert_cmpint(iopgt_host_load_plugin(f->host, "io-pgtable-arm-v7s",
+					       NULL), ==, 0);
+	g_assert_cmpint(iopgt_plugin_get_load_index(find(f, "io-pgtable-arm")),
+			==, 0);
+	g_assert_cmpint(iopgt_plugin_get_load_index(v7s), ==, 1);
+}
+
+static void test_metadata_error(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+
+	(void)data;
+	g_test_summary("A file without metadata says why, and is still "
+		       "loadable by name");
+	fixture_copy_to("broken", "abi-major", dir);
+	fixture_copy_to("broken", "not-elf", dir);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 2);
+	g_assert_cmpstr(iopgt_plugin_get_info_error(find(f, "abi-major")), ==,
+			"no .iopgt_info section (built without "
+			"IOPGT_PLUGIN_DEFINE's metadata)");
+	g_assert_cmpstr(iopgt_plugin_get_info_error(find(f, "not-elf")), ==,
+			"not an ELF file");
+}
+
+static void test_metadata_cache(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *cache = g_build_filename(f->tmpdir, "cache", NULL);
+	g_autofree char *path = g_build_filename(dir, GOOD_B ".so", NULL);
+	g_autofree char *bytes = NULL;
+	g_auto(GStrv) provides = NULL;
+	struct iopgt_host *h;
+	struct stat st;
+	gsize len;
+	FILE *fp;
+
+	(void)data;
+	g_test_summary("Metadata is cached by file identity: a second host "
+		       "does not open the files, and believes the cache only "
+		       "while path, inode, size and mtime match");
+	g_assert_cmpint(iopgt_host_set_cache_file(f->host, cache), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+
+	/* same inode, same size, same mtime, different bytes: only a cache
+	 * can still know what the file provides */
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	g_assert_true(g_file_get_contents(path, &bytes, &len, NULL));
+	memset(bytes, 'x', len);
+	fp = fopen(path, "r+");
+	g_assert_nonnull(fp);
+	g_assert_cmpuint(fwrite(bytes, 1, len, fp), ==, len);
+	fclose(fp);
+	{
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+
+		g_assert_cmpint(utimensat(AT_FDCWD, path, ts, 0), ==, 0);
+	}
+	h = iopgt_host_new();
+	g_assert_cmpint(iopgt_host_set_cache_file(h, cache), ==, 0);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(h, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(h), ==, 3);
+	provides = iopgt_plugin_dup_provides(iopgt_host_find_plugin(h, GOOD_B));
+	assert_strv(provides, (const char *const[]){ "fake-b", NULL });
+	g_assert_null(iopgt_host_unref(h));
+
+	/* a changed mtime voids the entry: the garbage is read now */
+	g_assert_cmpint(utimensat(AT_FDCWD, path, NULL, 0), ==, 0);
+	h = iopgt_host_new();
+	g_assert_cmpint(iopgt_host_set_cache_file(h, cache), ==, 0);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(h, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(h), ==, 3);
+	g_assert_cmpstr(iopgt_plugin_get_info_error(
+				iopgt_host_find_plugin(h, GOOD_B)), ==,
+			"not an ELF file");
+	g_assert_null(iopgt_host_unref(h));
+}
+
+/* ---- on-demand loading and its errors -------------------------------------- */
+
+static void test_ondemand_loads_provider(struct host_fixture *f,
+					 gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *manifest = host_fixture_write(f, "m.conf",
+		"softdep " GOOD_B " pre: " GOOD_C "\n");
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("A table of a format no loaded plugin registered loads "
+		       "the plugin that provides it, after its pre: softdeps, "
+		       "like request_module");
+	g_assert_true(iopgt_host_load_manifest(f->host, manifest, NULL));
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-b", "t", &pgt), ==, 0);
+	assert_logged(f, "info: format 'fake-b': loading plugin "
+		      "'fixture-good-b' on demand");
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_DISCOVERED);
+	g_assert_cmpint(iopgt_plugin_get_load_index(find(f, GOOD_C)), ==, 0);
+	g_assert_cmpint(iopgt_plugin_get_load_index(find(f, GOOD_B)), ==, 1);
+	assert_fake_table_works(f->host, pgt);
+	iopgt_pgtable_free(f->host, pgt);
+	/* by alias too */
+	g_assert_cmpint(fake_table_new(f->host, "FAKE_A", "u", &pgt), ==, 0);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_LOADED);
+	iopgt_pgtable_free(f->host, pgt);
+}
+
+static void test_ondemand_off(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("With on-demand loading off, a format whose plugin is "
+		       "not loaded yet is -EAGAIN naming the plugin (the "
+		       "EPROBE_DEFER case), not -ENOENT");
+	iopgt_host_set_autoload(f->host, false);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-b", "t", &pgt), ==,
+			-EAGAIN);
+	assert_logged(f, "err: format 'fake-b' is provided by plugin "
+		      "'fixture-good-b', which is not loaded");
+	assert_state(f, GOOD_B, IOPGT_PLUGIN_DISCOVERED);
+	g_assert_null(pgt);
+	/* load it, and the same call works: defer, then retry */
+	g_assert_cmpint(iopgt_host_load_plugin(f->host, GOOD_B, NULL), ==, 0);
+	g_assert_cmpint(fake_table_new(f->host, "fake-b", "t", &pgt), ==, 0);
+	iopgt_pgtable_free(f->host, pgt);
+}
+
+static void test_ondemand_failed(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *path = g_build_filename(dir, GOOD_C ".so", NULL);
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("A format whose plugin failed is -ENOEXEC with the "
+		       "plugin's reason");
+	g_assert_cmpint(chmod(path, 0666), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-c2", "t", &pgt), ==,
+			-ENOEXEC);
+	assert_logged(f, "err: format 'fake-c2' is provided by plugin "
+		      "'fixture-good-c', which failed: refused: the file is "
+		      "writable by group or others (mode 0666)");
+	g_assert_null(pgt);
+}
+
+static void test_ondemand_blacklisted(struct host_fixture *f,
+				      gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *manifest = host_fixture_write(f, "m.conf",
+		"blacklist " GOOD_B "\n");
+	g_autofree char *line = g_strdup_printf(
+		"err: format 'fake-b' is provided by plugin 'fixture-good-b', "
+		"which is blacklisted: blacklisted at %s:1", manifest);
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("A format whose plugin is blacklisted is -EPERM with "
+		       "where it was blacklisted");
+	g_assert_true(iopgt_host_load_manifest(f->host, manifest, NULL));
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-b", "t", &pgt), ==,
+			-EPERM);
+	assert_logged(f, line);
+}
+
+static void test_ondemand_nobody(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("A format no plugin file provides is -ENOENT, and no "
+		       "plugin is loaded trying");
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-nope", "t", &pgt), ==,
+			-ENOENT);
+	assert_logged(f, "err: no plugin provides format 'fake-nope'");
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_DISCOVERED);
+	assert_state(f, GOOD_B, IOPGT_PLUGIN_DISCOVERED);
+	assert_state(f, GOOD_C, IOPGT_PLUGIN_DISCOVERED);
+}
+
+/* ---- deferred unload -------------------------------------------------------- */
+
+static void test_unload_deferred(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *marker = NULL;
+	struct iopgt_pgtable *t1, *t2, *t3 = NULL;
+
+	(void)data;
+	g_test_summary("unload --wait: the plugin goes GOING (no new tables) "
+		       "and unloads when its last table is freed");
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t1", &t1), ==, 0);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t2", &t2), ==, 0);
+	g_assert_cmpint(iopgt_host_unload_plugin_deferred(f->host, GOOD_A, 0),
+			==, -EINPROGRESS);
+	assert_logged(f, "info: fixture-good-a: unloading when its 2 tables "
+		      "go");
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_GOING);
+	g_assert_cmpint(iopgt_host_unload_plugin_deferred(f->host, GOOD_A, 0),
+			==, -EINPROGRESS);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t3", &t3), ==,
+			-ESHUTDOWN);
+	assert_logged(f, "err: format 'fake-a': plugin 'fixture-good-a' is "
+		      "unloading");
+	/* the tables it has keep working */
+	assert_fake_table_works(f->host, t1);
+	iopgt_pgtable_free(f->host, t1);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_GOING);
+	iopgt_pgtable_free(f->host, t2);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_UNLOADED);
+	assert_logged(f, "info: fixture-good-a: last table gone, unloading");
+	marker = host_fixture_read_marker(f);
+	g_assert_cmpstr(marker, ==, GOOD_A " register\n" GOOD_A
+			" unregister\n");
+	/* nothing to wait for: unloads at once */
+	g_assert_cmpint(iopgt_host_load_plugin(f->host, GOOD_B, NULL), ==, 0);
+	g_assert_cmpint(iopgt_host_unload_plugin_deferred(f->host, GOOD_B, 0),
+			==, 0);
+	assert_state(f, GOOD_B, IOPGT_PLUGIN_UNLOADED);
+}
+
+static void test_unload_deferred_times_out(struct host_fixture *f,
+					   gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	struct iopgt_pgtable *t1, *t2;
+
+	(void)data;
+	g_test_summary("A deferred unload still waiting when its timeout "
+		       "passes is cancelled: the plugin is LOADED again");
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t1", &t1), ==, 0);
+	g_assert_cmpint(iopgt_host_unload_plugin_deferred(f->host, GOOD_A, 1),
+			==, -EINPROGRESS);
+	g_usleep(5000);
+	/* the next look at the plugin notices */
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t2", &t2), ==, 0);
+	assert_logged(f, "warning: fixture-good-a: unload cancelled: timed "
+		      "out with tables still alive");
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_LOADED);
+	iopgt_pgtable_free(f->host, t1);
+	iopgt_pgtable_free(f->host, t2);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_LOADED);
+}
+
+struct freer {
+	struct iopgt_host *host;
+	struct iopgt_pgtable *pgt;
+};
+
+static gpointer free_later(gpointer data)
+{
+	struct freer *fr = data;
+
+	g_usleep(20000);
+	iopgt_pgtable_free(fr->host, fr->pgt);
+	return NULL;
+}
+
+static void test_unload_wait(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	struct freer fr = { .host = f->host };
+	struct iopgt_pgtable *pgt;
+	GThread *thread;
+
+	(void)data;
+	g_test_summary("unload_wait blocks until another thread frees the "
+		       "last table, or times out and cancels");
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t1", &pgt), ==, 0);
+	g_assert_cmpint(iopgt_host_unload_plugin_wait(f->host, GOOD_A, 10), ==,
+			-ETIMEDOUT);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_LOADED);
+	fr.pgt = pgt;
+	thread = g_thread_new("freer", free_later, &fr);
+	g_assert_cmpint(iopgt_host_unload_plugin_wait(f->host, GOOD_A, 10000),
+			==, 0);
+	g_thread_join(thread);
+	assert_state(f, GOOD_A, IOPGT_PLUGIN_UNLOADED);
+}
+
+/* ---- hot reload -------------------------------------------------------------- */
+
+/* Put version v of reloadable.so at dir/reloadable.so as a new file. */
+static void install_version(struct host_fixture *f, const char *dir, int v)
+{
+	g_autofree char *sub = g_strdup_printf("reload/v%d", v);
+	g_autofree char *stage = g_build_filename(f->tmpdir, "stage", NULL);
+	g_autofree char *from = g_build_filename(stage, "reloadable.so", NULL);
+	g_autofree char *to = g_build_filename(dir, "reloadable.so", NULL);
+
+	fixture_copy_to(sub, "reloadable", stage);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_cmpint(rename(from, to), ==, 0);
+}
+
+static struct iopgt_pgtable *mapped_table(struct host_fixture *f,
+					  const char *label)
+{
+	struct iopgt_pgtable *pgt = NULL;
+
+	g_assert_cmpint(fake_table_new(f->host, "fake-reload", label, &pgt),
+			==, 0);
+	g_assert_cmpint(iopgt_pgtable_map(f->host, pgt, 0x3000, 0x7000,
+					  FAKE_PAGE_SIZE, IOMMU_READ), ==, 0);
+	return pgt;
+}
+
+static void count_plugin(struct iopgt_plugin *p, void *data)
+{
+	GString *s = data;
+	g_auto(GStrv) holders = iopgt_plugin_dup_holders(p);
+	g_autofree char *h = g_strjoinv(",", holders);
+
+	g_string_append_printf(s, "%s %s %s [%s]\n", iopgt_plugin_get_name(p),
+			       iopgt_plugin_get_version(p),
+			       iopgt_plugin_state_to_string(
+				       iopgt_plugin_get_state(p)), h);
+}
+
+static char *list_text(struct host_fixture *f)
+{
+	GString *s = g_string_new(NULL);
+
+	iopgt_host_foreach_plugin(f->host, count_plugin, s);
+	return g_string_free(s, FALSE);
+}
+
+static void test_reload_in_use(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	g_autofree char *list1 = NULL;
+	g_autofree char *list2 = NULL;
+	g_autofree char *marker = NULL;
+	struct iopgt_plugin *np = NULL;
+	struct iopgt_pgtable *old, *new;
+
+	(void)data;
+	g_test_summary("reload: new tables get the new code, old tables keep "
+		       "the old code until freed, then the old copy goes");
+	install_version(f, dir, 1);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 1);
+	old = mapped_table(f, "old");
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, old, 0x3000), ==,
+			0x7000 + MARK(1));
+
+	install_version(f, dir, 2);
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "reloadable", &np),
+			==, 0);
+	g_assert_nonnull(np);
+	g_assert_cmpstr(iopgt_plugin_get_version(np), ==, "2.0");
+	new = mapped_table(f, "new");
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, new, 0x3000), ==,
+			0x7000 + MARK(2));
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, old, 0x3000), ==,
+			0x7000 + MARK(1));
+	list1 = list_text(f);
+	g_assert_cmpstr(list1, ==,
+			"reloadable 1.0 going [old (fake-reload)]\n"
+			"reloadable 2.0 loaded [new (fake-reload)]\n");
+
+	iopgt_pgtable_free(f->host, old);
+	list2 = list_text(f);
+	g_assert_cmpstr(list2, ==,
+			"reloadable 2.0 loaded [new (fake-reload)]\n");
+	marker = host_fixture_read_marker(f);
+	g_assert_cmpstr(marker, ==, "reloadable 1 register\n"
+			"reloadable 2 register\nreloadable 1 unregister\n");
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, new, 0x3000), ==,
+			0x7000 + MARK(2));
+	iopgt_pgtable_free(f->host, new);
+	g_assert_cmpint(iopgt_host_unload_plugin(f->host, "reloadable"), ==, 0);
+}
+
+static void test_reload_refusals(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	g_autofree char *path = g_build_filename(dir, "reloadable.so", NULL);
+	g_autofree char *bad = fixture_so("broken", "not-elf");
+	g_autofree char *stage = g_build_filename(f->tmpdir, "reloadable.so",
+						  NULL);
+	g_autofree char *line = NULL;
+	g_autofree char *bytes = NULL;
+	struct iopgt_pgtable *pgt, *pgt2;
+	gsize len;
+
+	(void)data;
+	g_test_summary("reload refuses an unchanged file and one rewritten in "
+		       "place (same inode); a broken new version leaves the "
+		       "old one in charge");
+	install_version(f, dir, 1);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 1);
+	pgt = mapped_table(f, "t");
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "reloadable", NULL),
+			==, -EALREADY);
+	line = g_strdup_printf("err: %s: unchanged since it was loaded", path);
+	assert_logged(f, line);
+	g_assert_cmpint(utimensat(AT_FDCWD, path, NULL, 0), ==, 0);
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "reloadable", NULL),
+			==, -EALREADY);
+	g_free(line);
+	line = g_strdup_printf("err: %s: rewritten in place (same inode): "
+			       "glibc would return the old mapping; install "
+			       "the new version as a new file and rename it "
+			       "over the old one", path);
+	assert_logged(f, line);
+
+	/* a broken "new version" */
+	g_assert_true(g_file_get_contents(bad, &bytes, &len, NULL));
+	g_assert_true(g_file_set_contents(stage, bytes, len, NULL));
+	g_assert_cmpint(chmod(stage, 0755), ==, 0);
+	g_assert_cmpint(rename(stage, path), ==, 0);
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "reloadable", NULL),
+			==, -ENOEXEC);
+	assert_state(f, "reloadable", IOPGT_PLUGIN_LOADED);
+	pgt2 = mapped_table(f, "t2");
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, pgt2, 0x3000), ==,
+			0x7000 + MARK(1));
+	iopgt_pgtable_free(f->host, pgt2);
+	iopgt_pgtable_free(f->host, pgt);
+
+	/* without tables a reload is unload + load */
+	install_version(f, dir, 2);
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "reloadable", NULL),
+			==, 0);
+	g_assert_cmpstr(iopgt_plugin_get_version(find(f, "reloadable")), ==,
+			"2.0");
+	g_assert_cmpint(iopgt_host_reload_plugin(f->host, "nope", NULL), ==,
+			-ENOENT);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+	host_test_add("/metadata/without-loading",
+		      test_metadata_without_loading);
+	host_test_add("/metadata/bundled-plugins",
+		      test_metadata_of_bundled_plugins);
+	host_test_add("/metadata/error", test_metadata_error);
+	host_test_add("/metadata/cache", test_metadata_cache);
+	host_test_add("/ondemand/loads-provider", test_ondemand_loads_provider);
+	host_test_add("/ondemand/off-not-loaded", test_ondemand_off);
+	host_test_add("/ondemand/failed", test_ondemand_failed);
+	host_test_add("/ondemand/blacklisted", test_ondemand_blacklisted);
+	host_test_add("/ondemand/nobody", test_ondemand_nobody);
+	host_test_add("/unload/deferred", test_unload_deferred);
+	host_test_add("/unload/deferred-times-out",
+		      test_unload_deferred_times_out);
+	host_test_add("/unload/wait", test_unload_wait);
+	host_test_add("/reload/in-use", test_reload_in_use);
+	host_test_add("/reload/refusals", test_reload_refusals);
+	return g_test_run();
+}
