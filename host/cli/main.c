@@ -33,6 +33,8 @@ static gboolean opt_no_probe;
 static int opt_probe_timeout = -1;
 static char *opt_cache;
 static gboolean opt_no_cache;
+static gboolean opt_no_load;
+static gboolean opt_no_autoload;
 
 static gboolean count_verbose(const char *name, const char *value,
 			      gpointer data, GError **error)
@@ -73,6 +75,10 @@ static const GOptionEntry options[] = {
 	  "plugin-cache)", "FILE" },
 	{ "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
 	  "Keep probe results in memory only", NULL },
+	{ "no-load", 0, 0, G_OPTION_ARG_NONE, &opt_no_load,
+	  "info: show what the file says without loading it", NULL },
+	{ "no-autoload", 0, 0, G_OPTION_ARG_NONE, &opt_no_autoload,
+	  "Do not load a format's plugin on demand", NULL },
 	{ "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
 	  count_verbose, "More output (repeat for debug logs)", NULL },
 	{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
@@ -230,13 +236,101 @@ static int cmd_list(struct cli *cli)
 
 /* ---- info ------------------------------------------------------------------ */
 
+/* A record for FILE itself, with what the file says; nothing loaded. */
+static struct iopgt_plugin *info_without_loading(struct cli *cli,
+						 const char *file)
+{
+	g_autofree char *base = g_path_get_basename(file);
+	struct iopgt_plugin *p = NULL;
+
+	if (g_str_has_suffix(base, ".so"))
+		base[strlen(base) - 3] = '\0';
+	if (!iopgt_name_is_valid(base)) {
+		fprintf(stderr, "iopgt-host: info: %s: '%s' is not a valid "
+			"plugin name\n", file, base);
+		return NULL;
+	}
+	g_rec_mutex_lock(&cli->host->lock);
+	p = iopgt_plugin_new_discovered(cli->host, base, file);
+	iopgt_plugin_read_info(p, &(bool){ false });
+	g_rec_mutex_unlock(&cli->host->lock);
+	return p;
+}
+
+static JsonArray *strv_json(char **v)
+{
+	JsonArray *arr = json_array_new();
+
+	for (char **s = v; s && *s; s++)
+		json_array_add_string_element(arr, *s);
+	return arr;
+}
+
+/* What the file says (no code run): the "file" object / "file ..." lines. */
+static void add_file_info_json(JsonObject *o, struct iopgt_plugin *p)
+{
+	static const char *const keys[] = { "name", "version", "abi",
+					    "license", "description" };
+	JsonObject *fo = json_object_new();
+	g_auto(GStrv) provides = iopgt_plugin_dup_provides(p);
+	g_auto(GStrv) softdeps = iopgt_plugin_dup_softdeps(p);
+	const char *err = iopgt_plugin_get_info_error(p);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *v = iopgt_plugin_get_file_info(p, keys[i]);
+
+		if (v)
+			json_object_set_string_member(fo, keys[i], v);
+		else
+			json_object_set_null_member(fo, keys[i]);
+	}
+	json_object_set_array_member(fo, "provides", strv_json(provides));
+	json_object_set_array_member(fo, "softdeps", strv_json(softdeps));
+	if (err)
+		json_object_set_string_member(fo, "error", err);
+	else
+		json_object_set_null_member(fo, "error");
+	json_object_set_object_member(o, "file", fo);
+}
+
+static const char *loaded_or_file(struct iopgt_plugin *p, const char *v,
+				  const char *key)
+{
+	return v ? v : iopgt_plugin_get_file_info(p, key);
+}
+
+static void print_file_info(struct cli *cli, struct iopgt_plugin *p)
+{
+	g_auto(GStrv) provides = iopgt_plugin_dup_provides(p);
+	g_auto(GStrv) softdeps = iopgt_plugin_dup_softdeps(p);
+	g_autofree char *prov = g_strjoinv(" ", provides);
+	const char *err = iopgt_plugin_get_info_error(p);
+	const char *abi = iopgt_plugin_get_file_info(p, "abi");
+
+	if (!iopgt_plugin_get_path(p))
+		return;
+	if (err) {
+		fprintf(cli->out, "%-12s none: %s\n", "file info:", err);
+		return;
+	}
+	fprintf(cli->out, "%-12s %s\n", "file abi:", abi ? abi : "-");
+	fprintf(cli->out, "%-12s %s\n", "provides:", *prov ? prov : "-");
+	for (char **d = softdeps; *d; d++)
+		fprintf(cli->out, "%-12s %s\n", "softdep:", *d);
+}
+
 static int cmd_info(struct cli *cli, const char *what)
 {
 	struct iopgt_plugin *p = NULL;
 	g_auto(GStrv) formats = NULL;
 	const char *s;
 
-	if (strchr(what, '/') || g_str_has_suffix(what, ".so")) {
+	if (opt_no_load && (strchr(what, '/') || g_str_has_suffix(what, ".so"))) {
+		p = info_without_loading(cli, what);
+	} else if (opt_no_load) {
+		iopgt_host_scan(cli->host);
+		p = iopgt_host_find_plugin(cli->host, what);
+	} else if (strchr(what, '/') || g_str_has_suffix(what, ".so")) {
 		iopgt_host_load_plugin_file(cli->host, what, &p);
 		if (!p) {
 			g_autofree char *base = g_path_get_basename(what);
@@ -264,6 +358,7 @@ static int cmd_info(struct cli *cli, const char *what)
 		json_object_set_string_member(o, "license", s ? s : "");
 		json_object_set_boolean_member(o, "builtin",
 					       iopgt_plugin_is_builtin(p));
+		add_file_info_json(o, p);
 		json_node_take_object(node, o);
 		print_json_node(cli, node);
 		json_node_unref(node);
@@ -273,9 +368,13 @@ static int cmd_info(struct cli *cli, const char *what)
 	fprintf(cli->out, "%-12s %s\n", label, (value) ? (value) : "-")
 	FIELD("name:", iopgt_plugin_get_name(p));
 	FIELD("filename:", iopgt_plugin_get_path(p));
-	FIELD("version:", iopgt_plugin_get_version(p));
-	FIELD("description:", iopgt_plugin_get_description(p));
-	FIELD("license:", iopgt_plugin_get_license(p));
+	/* never loaded: what the file says is all there is */
+	FIELD("version:", loaded_or_file(p, iopgt_plugin_get_version(p),
+					 "version"));
+	FIELD("description:", loaded_or_file(p,
+		iopgt_plugin_get_description(p), "description"));
+	FIELD("license:", loaded_or_file(p, iopgt_plugin_get_license(p),
+					 "license"));
 	FIELD("state:", iopgt_plugin_state_to_string(iopgt_plugin_get_state(p)));
 	fprintf(cli->out, "%-12s %d\n", "refcount:", iopgt_plugin_get_refcount(p));
 	fprintf(cli->out, "%-12s %d\n", "load index:",
@@ -285,6 +384,7 @@ static int cmd_info(struct cli *cli, const char *what)
 		FIELD("format:", *f);
 	if (iopgt_plugin_get_error(p))
 		FIELD("error:", iopgt_plugin_get_error(p));
+	print_file_info(cli, p);
 #undef FIELD
 	return EXIT_OK;
 }
@@ -446,6 +546,7 @@ static bool setup_trust(struct cli *cli)
 		return false;
 	}
 	iopgt_host_set_allow_insecure(cli->host, opt_allow_insecure);
+	iopgt_host_set_autoload(cli->host, !opt_no_autoload);
 	iopgt_host_set_probe(cli->host, !opt_no_probe);
 	if (opt_probe_timeout > 0)
 		iopgt_host_set_probe_timeout(cli->host,

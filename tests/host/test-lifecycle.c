@@ -550,6 +550,43 @@ static void test_reload_refusals(struct host_fixture *f, gconstpointer data)
 			-ENOENT);
 }
 
+static void test_cli_info_no_load(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	g_autofree char *path = g_build_filename(dir, GOOD_C ".so", NULL);
+	g_autofree char *out = NULL;
+	g_autofree char *want = NULL;
+	g_autofree char *marker = NULL;
+	g_autoptr(GError) error = NULL;
+	int status;
+	const char *argv[] = { g_getenv("IOPGT_TEST_CLI"), "--no-manifest",
+			       "--no-cache", "--no-load", "info", path, NULL };
+
+	(void)data;
+	g_test_summary("iopgt-host --no-load info FILE shows what the file "
+		       "says, like modinfo, and runs none of it");
+	fixture_copy_to("good", GOOD_C, dir);
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+				   G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+				   &out, NULL, &status, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(status, ==, 0);
+	want = g_strdup_printf(
+		"name:        fixture-good-c\n"
+		"filename:    %s\n"
+		"version:     1.0.0\n"
+		"description: Fixture: a good plugin providing fake-c\n"
+		"license:     MIT\n"
+		"state:       discovered\n"
+		"refcount:    0\n"
+		"load index:  -1\n"
+		"file abi:    1.0\n"
+		"provides:    fake-c fake-c2\n", path);
+	g_assert_cmpstr(out, ==, want);
+	marker = host_fixture_read_marker(f);
+	g_assert_cmpstr(marker, ==, "");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -571,5 +608,6 @@ int main(int argc, char **argv)
 	host_test_add("/unload/wait", test_unload_wait);
 	host_test_add("/reload/in-use", test_reload_in_use);
 	host_test_add("/reload/refusals", test_reload_refusals);
+	host_test_add("/cli/info-no-load", test_cli_info_no_load);
 	return g_test_run();
 }
