@@ -352,6 +352,8 @@ struct iopgt_plugin {
 	/* metadata read from the file without running it, or NULL */
 	struct iopgt_plugin_info *info;
 	char *info_error;
+	/* texts replaced while getters may still hold them */
+	GPtrArray *old_texts;
 	/* the file this record's code was mapped from */
 	struct iopgt_file_id file_id;
 	/* replaced by a reload: closed when its last table goes */
@@ -383,6 +385,10 @@ void iopgt_plugin_forget_replacement(struct iopgt_plugin *plugin,
 /* Run descriptor checks and register_fn; lock held. */
 int iopgt_plugin_activate(struct iopgt_plugin *plugin,
 			  const struct iopgt_plugin_desc *desc);
+/* Replace a text field getters return (version, error...): takes value;
+ * the old text is kept until the record is destroyed.  Lock held. */
+void iopgt_plugin_set_text(struct iopgt_plugin *plugin, char **field,
+			   char *value);
 void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
 			     ...) _printf_(2, 3);
 /*

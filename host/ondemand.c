@@ -163,10 +163,8 @@ void iopgt_host_set_autoload(struct iopgt_host *host, bool autoload)
 	g_rec_mutex_unlock(&host->lock);
 }
 
-const char *iopgt_plugin_get_file_info(const struct iopgt_plugin *p,
-				       const char *key)
+static const char *file_info(const struct iopgt_plugin *p, const char *key)
 {
-	g_return_val_if_fail(p && key, NULL);
 	if (!p->info)
 		return NULL;
 	if (!strcmp(key, "name"))
@@ -182,20 +180,50 @@ const char *iopgt_plugin_get_file_info(const struct iopgt_plugin *p,
 	return NULL;
 }
 
+/* The metadata of a record is set once and never changes after: the
+ * lock only orders that one write with the readers. */
+const char *iopgt_plugin_get_file_info(const struct iopgt_plugin *p,
+				       const char *key)
+{
+	const char *v;
+
+	g_return_val_if_fail(p && key, NULL);
+	g_rec_mutex_lock(&p->host->lock);
+	v = file_info(p, key);
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
+}
+
 const char *iopgt_plugin_get_info_error(const struct iopgt_plugin *p)
 {
+	const char *v;
+
 	g_return_val_if_fail(p, NULL);
-	return p->info_error;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->info_error;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
+}
+
+static char **dup_info_strv(const struct iopgt_plugin *p, bool softdeps)
+{
+	char **v;
+
+	g_rec_mutex_lock(&p->host->lock);
+	v = g_strdupv(!p->info ? (char *[]){ NULL } :
+		      softdeps ? p->info->softdeps : p->info->provides);
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 char **iopgt_plugin_dup_provides(const struct iopgt_plugin *p)
 {
 	g_return_val_if_fail(p, NULL);
-	return g_strdupv(p->info ? p->info->provides : (char *[]){ NULL });
+	return dup_info_strv(p, false);
 }
 
 char **iopgt_plugin_dup_softdeps(const struct iopgt_plugin *p)
 {
 	g_return_val_if_fail(p, NULL);
-	return g_strdupv(p->info ? p->info->softdeps : (char *[]){ NULL });
+	return dup_info_strv(p, true);
 }

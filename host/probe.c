@@ -361,11 +361,12 @@ static void plugin_take_metadata(struct iopgt_plugin *p,
 		p->provides = take_strv(all);
 	}
 	if (!p->version && e->version)
-		p->version = g_strdup(e->version);
+		iopgt_plugin_set_text(p, &p->version, g_strdup(e->version));
 	if (!p->description && e->description)
-		p->description = g_strdup(e->description);
+		iopgt_plugin_set_text(p, &p->description,
+				      g_strdup(e->description));
 	if (!p->license && e->license)
-		p->license = g_strdup(e->license);
+		iopgt_plugin_set_text(p, &p->license, g_strdup(e->license));
 }
 
 int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
@@ -389,8 +390,7 @@ int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
 	if (!e->bad)
 		return 0;
 	host->probe_stats.blacklisted++;
-	g_free(p->error);
-	p->error = g_strdup(e->reason);
+	iopgt_plugin_set_text(p, &p->error, g_strdup(e->reason));
 	p->state = IOPGT_PLUGIN_BLACKLISTED;
 	ERR(host, "%s: %s", p->path, p->error);
 	return -EPERM;

@@ -104,8 +104,26 @@ void iopgt_plugin_forget_replacement(struct iopgt_plugin *p,
 	iopgt_plugin_destroy(p);
 }
 
+void iopgt_plugin_set_text(struct iopgt_plugin *p, char **field, char *value)
+{
+	if (!g_strcmp0(*field, value)) {
+		g_free(value);
+		return;
+	}
+	/* getters hand these out without a lock: the old text lives on
+	 * until the record goes */
+	if (*field) {
+		if (!p->old_texts)
+			p->old_texts = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(p->old_texts, *field);
+	}
+	*field = value;
+}
+
 void iopgt_plugin_destroy(struct iopgt_plugin *p)
 {
+	if (p->old_texts)
+		g_ptr_array_unref(p->old_texts);
 	g_ptr_array_unref(p->formats);
 	g_hash_table_unref(p->holders);
 	g_free(p->name);
@@ -129,9 +147,8 @@ void iopgt_plugin_set_failed(struct iopgt_plugin *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	g_free(p->error);
 	va_start(ap, fmt);
-	p->error = g_strdup_vprintf(fmt, ap);
+	iopgt_plugin_set_text(p, &p->error, g_strdup_vprintf(fmt, ap));
 	va_end(ap);
 	p->state = IOPGT_PLUGIN_FAILED;
 	ERR(p->host, "%s: %s", plugin_where(p), p->error);
@@ -327,15 +344,14 @@ void iopgt_registry_drop_plugin(struct iopgt_host *host,
 
 /* ---- activation: descriptor checked, register_fn called ------------------- */
 
+
 static void copy_metadata(struct iopgt_plugin *p,
 			  const struct iopgt_plugin_desc *desc)
 {
-	g_free(p->version);
-	g_free(p->description);
-	g_free(p->license);
-	p->version = g_strdup(desc->version);
-	p->description = g_strdup(desc->description);
-	p->license = g_strdup(desc->license);
+	iopgt_plugin_set_text(p, &p->version, g_strdup(desc->version));
+	iopgt_plugin_set_text(p, &p->description,
+			      g_strdup(desc->description));
+	iopgt_plugin_set_text(p, &p->license, g_strdup(desc->license));
 }
 
 int iopgt_plugin_activate(struct iopgt_plugin *p,
@@ -377,7 +393,7 @@ int iopgt_plugin_activate(struct iopgt_plugin *p,
 			iopgt_plugin_set_failed(p, "%s", why);
 		return ret;
 	}
-	g_clear_pointer(&p->error, g_free);
+	iopgt_plugin_set_text(p, &p->error, NULL);
 	p->state = IOPGT_PLUGIN_LOADED;
 	p->load_index = host->next_load_index++;
 	INFO(host, "%s: loaded %s %s (%u format%s)", plugin_where(p), p->name,
@@ -517,8 +533,9 @@ int iopgt_plugin_load_one(struct iopgt_plugin *p)
 		return iopgt_plugin_activate(p, p->builtin_desc);
 	origin = iopgt_manifest_blacklist_origin(host->manifest, p->name);
 	if (origin) {
-		g_free(p->error);
-		p->error = g_strdup_printf("blacklisted at %s", origin);
+		iopgt_plugin_set_text(p, &p->error,
+				      g_strdup_printf("blacklisted at %s",
+						      origin));
 		p->state = IOPGT_PLUGIN_BLACKLISTED;
 		INFO(host, "%s: not loaded: %s", p->path, p->error);
 		return -EPERM;
@@ -765,8 +782,8 @@ int iopgt_host_load_all(struct iopgt_host *host)
 				loaded++;
 			break;
 		case IOPGT_PLAN_BLACKLISTED:
-			g_free(p->error);
-			p->error = g_strdup(e->reason);
+			iopgt_plugin_set_text(p, &p->error,
+					      g_strdup(e->reason));
 			p->state = IOPGT_PLUGIN_BLACKLISTED;
 			break;
 		case IOPGT_PLAN_CYCLE:
@@ -846,8 +863,7 @@ int iopgt_plugin_close(struct iopgt_plugin *p)
 		INFO(host, "%s: unloaded", p->path);
 		return 0;
 	}
-	g_free(p->error);
-	p->error = g_steal_pointer(&why);
+	iopgt_plugin_set_text(p, &p->error, g_steal_pointer(&why));
 	p->state = IOPGT_PLUGIN_RESIDENT;
 	WARN(host, "%s: %s", p->path, p->error);
 	return ret < 0 ? ret : 0;
@@ -932,12 +948,15 @@ struct iopgt_plugin *iopgt_host_find_format(struct iopgt_host *host,
 					    const char *format)
 {
 	struct iopgt_format_entry *e;
+	struct iopgt_plugin *p;
 
 	g_return_val_if_fail(host && format, NULL);
 	g_rec_mutex_lock(&host->lock);
 	e = iopgt_registry_lookup(host, format);
+	/* the entry goes with an unload: read it under the lock */
+	p = e ? e->plugin : NULL;
 	g_rec_mutex_unlock(&host->lock);
-	return e ? e->plugin : NULL;
+	return p;
 }
 
 int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
@@ -1008,32 +1027,57 @@ const char *iopgt_plugin_get_path(const struct iopgt_plugin *p)
 
 const char *iopgt_plugin_get_version(const struct iopgt_plugin *p)
 {
+	const char *v;
+
 	g_return_val_if_fail(p, NULL);
-	return p->version;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->version;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 const char *iopgt_plugin_get_description(const struct iopgt_plugin *p)
 {
+	const char *v;
+
 	g_return_val_if_fail(p, NULL);
-	return p->description;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->description;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 const char *iopgt_plugin_get_license(const struct iopgt_plugin *p)
 {
+	const char *v;
+
 	g_return_val_if_fail(p, NULL);
-	return p->license;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->license;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 enum iopgt_plugin_state iopgt_plugin_get_state(const struct iopgt_plugin *p)
 {
+	enum iopgt_plugin_state v;
+
 	g_return_val_if_fail(p, IOPGT_PLUGIN_FAILED);
-	return p->state;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->state;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 const char *iopgt_plugin_get_error(const struct iopgt_plugin *p)
 {
+	const char *v;
+
 	g_return_val_if_fail(p, NULL);
-	return p->error;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->error;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 int iopgt_plugin_get_refcount(const struct iopgt_plugin *p)
@@ -1049,8 +1093,13 @@ int iopgt_plugin_get_refcount(const struct iopgt_plugin *p)
 
 int iopgt_plugin_get_load_index(const struct iopgt_plugin *p)
 {
+	int v;
+
 	g_return_val_if_fail(p, -1);
-	return p->load_index;
+	g_rec_mutex_lock(&p->host->lock);
+	v = p->load_index;
+	g_rec_mutex_unlock(&p->host->lock);
+	return v;
 }
 
 bool iopgt_plugin_is_builtin(const struct iopgt_plugin *p)
