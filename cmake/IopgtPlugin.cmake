@@ -5,6 +5,20 @@
 # descriptor symbol is exported.  Also builds `name-static`, the same code as
 # a static library, for tests and benchmarks that link a format directly and
 # register it with iopgt_host_register_builtin().
+
+# Shared objects link with -Wl,-z,defs: an undefined symbol fails at link
+# time, not at dlopen.  clang links its sanitizer runtimes (and libFuzzer's
+# coverage callbacks) into the executable only, never into a shared object,
+# so with clang and IOPGT_SANITIZE or IOPGT_FUZZ a module's __asan_*,
+# __ubsan_*, __tsan_* and __sanitizer_cov_* references are undefined until
+# it is loaded: there, and only there, -z defs is left out.  (gcc links its
+# shared sanitizer runtimes into shared objects, so -z defs stays.)
+if(CMAKE_C_COMPILER_ID STREQUAL "Clang" AND (IOPGT_SANITIZE OR IOPGT_FUZZ))
+  set(IOPGT_LINK_NO_UNDEFINED "")
+else()
+  set(IOPGT_LINK_NO_UNDEFINED -Wl,-z,defs)
+endif()
+
 function(iopgt_add_plugin)
   cmake_parse_arguments(P "NO_INSTALL;NO_STATIC" "NAME;OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
   if(NOT P_OUTPUT_DIR)
@@ -16,8 +30,8 @@ function(iopgt_add_plugin)
     PREFIX ""
     C_VISIBILITY_PRESET hidden
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
-  # Undefined symbols fail at link time, not at dlopen.
-  target_link_options(${P_NAME} PRIVATE -Wl,-z,defs)
+  # Undefined symbols fail at link time, not at dlopen (see above).
+  target_link_options(${P_NAME} PRIVATE ${IOPGT_LINK_NO_UNDEFINED})
   if(NOT P_NO_STATIC)
     add_library(${P_NAME}-static STATIC ${P_SOURCES})
     target_link_libraries(${P_NAME}-static PUBLIC iopgt::plugin-api ${P_LIBS})

@@ -253,6 +253,16 @@ static const char *glued_mode(const char *tok)
 	return NULL;
 }
 
+/* "pre" is "pre:" with its colon forgotten, not a plugin called "pre". */
+static const char *bare_mode(const char *tok)
+{
+	for (int k = 0; k < SOFTDEP_NR_KINDS; k++)
+		if (!strncmp(tok, softdep_mode[k], strlen(tok)) &&
+		    strlen(tok) + 1 == strlen(softdep_mode[k]))
+			return softdep_mode[k];
+	return NULL;
+}
+
 /* The tokens after "softdep NAME": mode tokens, each followed by names. */
 static char *softdep_check_deps(const char *name, char *const *tok,
 				guint ntok)
@@ -271,6 +281,9 @@ static char *softdep_check_deps(const char *name, char *const *tok,
 			count = 0;
 			continue;
 		}
+		if (bare_mode(tok[i]))
+			return g_strdup_printf("softdep %s: '%s' is missing its colon ('%s')",
+					       name, tok[i], bare_mode(tok[i]));
 		if (mode >= 0 && !glued_mode(tok[i])) {
 			if (!iopgt_name_is_valid(tok[i]))
 				return name_problem(tok[i]);

@@ -5,6 +5,7 @@
  * can assert that freeing a table gives everything back.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "iopgt-internal.h"
 
@@ -44,10 +45,12 @@ struct state_hdr {
 
 static void *svc_zalloc(struct iopgt_mem *mem, size_t size)
 {
-	struct state_hdr *h = g_try_malloc0(sizeof(*h) + size);
+	/* malloc + memset, not calloc: glibc's calloc skips the thread cache */
+	struct state_hdr *h = g_try_malloc(sizeof(*h) + size);
 
 	if (!h)
 		return NULL;
+	memset(h->pad, 0, size);
 	h->size = size;
 	atomic_fetch_add(&mem->state_bytes, (int64_t)size);
 	return h->pad;

@@ -51,8 +51,15 @@ enum dump_style { DUMP_TREE, DUMP_JSON, DUMP_DOT };
 gboolean cli_dump(struct cli *cli, struct iopgt_pgtable *pgt, const char *id,
 		  enum dump_style style, GError **error);
 
-/* script.c */
+/* script.c: FILE, or "-" for stdin */
 int cli_run_script(struct cli *cli, const char *file);
+/*
+ * The same for a script held in memory (len bytes, no terminating NUL
+ * needed); name is what messages print as FILE.  Returns: EXIT_OK or
+ * EXIT_FAILED.
+ */
+int cli_run_script_data(struct cli *cli, const char *name, const char *data,
+			size_t len);
 
 /* main.c: the list table, shared with the script's `list` */
 void cli_print_list(struct cli *cli);

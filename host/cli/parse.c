@@ -43,7 +43,9 @@ gboolean cli_parse_u64(const char *s, uint64_t *out, GError **error)
 		base = 16;
 		p += 2;
 	}
-	if (!g_ascii_isxdigit(*p) || (base == 10 && !g_ascii_isdigit(*p)))
+	/* strtoull would take a second "0x" ("0x0x10") as the prefix */
+	if (!g_ascii_isxdigit(*p) || (base == 10 && !g_ascii_isdigit(*p)) ||
+	    (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')))
 		return syntax_error(error, "'%s' is not a number", s);
 	errno = 0;
 	v = g_ascii_strtoull(p, &end, base);
@@ -71,6 +73,8 @@ gboolean cli_parse_pgsizes(const char *s, unsigned long *out, GError **error)
 	for (char **p = parts; *p; p++) {
 		uint64_t v;
 
+		if (!**p)
+			return syntax_error(error, "empty page size");
 		if (!cli_parse_u64(*p, &v, error))
 			return FALSE;
 		if (!v || (v & (v - 1)))
@@ -79,7 +83,7 @@ gboolean cli_parse_pgsizes(const char *s, unsigned long *out, GError **error)
 		bitmap |= v;
 	}
 	if (!bitmap)
-		return syntax_error(error, "no page size in '%s'", s);
+		return syntax_error(error, "no page size");
 	*out = bitmap;
 	return TRUE;
 }
@@ -119,6 +123,7 @@ static const struct {
 	{ "hd", IO_PGTABLE_QUIRK_ARM_HD },
 	{ "s2fwb", IO_PGTABLE_QUIRK_ARM_S2FWB },
 	{ "no-warn", IO_PGTABLE_QUIRK_NO_WARN },
+	{ "reclaim-tables", IOPGT_QUIRK_RECLAIM_TABLES },	/* iopgt's */
 };
 
 gboolean cli_parse_quirks(const char *s, unsigned long *out, GError **error)
@@ -140,7 +145,7 @@ gboolean cli_parse_quirks(const char *s, unsigned long *out, GError **error)
 			return syntax_error(error, "unknown quirk '%s' (ns, "
 					    "no-perms, mtk-ext, mtk-ttbr-ext, "
 					    "ttbr1, outer-wbwa, hd, s2fwb, "
-					    "no-warn)", *p);
+					    "no-warn, reclaim-tables)", *p);
 		q |= quirk_names[i].bit;
 	}
 	*out = q;

@@ -97,6 +97,32 @@ static gboolean fail(struct script *s, GError **error, int err,
 	return FALSE;
 }
 
+/*
+ * Script words end up in messages: control bytes but tab are printed as
+ * octal escapes (as the manifest's g_strescape), so a line cannot drive
+ * the terminal.  Other bytes, UTF-8 included, pass unchanged.
+ */
+static char *escape_controls(const char *text)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+			g_string_append_printf(out, "\\%03o", *c);
+		else
+			g_string_append_c(out, (char)*c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Add the CLI's own explanation to what the host said for this command. */
+static void note(struct script *s, const char *text)
+{
+	if (s->cli->host_errors->len)
+		g_string_append(s->cli->host_errors, "; ");
+	g_string_append(s->cli->host_errors, text);
+}
+
 static gboolean syntax(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static gboolean syntax(GError **error, const char *fmt, ...)
@@ -233,6 +259,29 @@ static gboolean id_is_valid(const char *id)
 	return TRUE;
 }
 
+/* "key=" of a word that has one, else 0. */
+static int key_len(const char *word)
+{
+	const char *eq = strchr(word, '=');
+
+	return eq ? (int)(eq - word) + 1 : 0;
+}
+
+/*
+ * Whether argv[i] repeats the key= of one of argv[first..i).
+ * Returns: TRUE, with *error set, if it does.
+ */
+static gboolean opt_repeated(char **argv, int first, int i, GError **error)
+{
+	int n = key_len(argv[i]);
+
+	for (int j = first; n && j < i; j++)
+		if (key_len(argv[j]) == n && !strncmp(argv[i], argv[j], n))
+			return !syntax(error, "%s: %.*s was already given",
+				       argv[i], n, argv[i]);
+	return FALSE;
+}
+
 static gboolean parse_alloc_opts(int argc, char **argv, struct iopgt_cfg *cfg,
 				 GError **error)
 {
@@ -240,6 +289,8 @@ static gboolean parse_alloc_opts(int argc, char **argv, struct iopgt_cfg *cfg,
 		const char *v;
 		uint64_t n;
 
+		if (opt_repeated(argv, 3, i, error))
+			return FALSE;
 		if ((v = opt_value(argv[i], "ias")) ||
 		    (v = opt_value(argv[i], "oas"))) {
 			if (!parse_arg(argv[i], v, &n, error))
@@ -250,8 +301,11 @@ static gboolean parse_alloc_opts(int argc, char **argv, struct iopgt_cfg *cfg,
 			*(argv[i][0] == 'i' ? &cfg->ias : &cfg->oas) =
 				(unsigned int)n;
 		} else if ((v = opt_value(argv[i], "pgsizes"))) {
-			if (!cli_parse_pgsizes(v, &cfg->pgsize_bitmap, error))
-				return FALSE;
+			g_autoptr(GError) e = NULL;
+
+			if (!cli_parse_pgsizes(v, &cfg->pgsize_bitmap, &e))
+				return syntax(error, "%s: %s", argv[i],
+					      e->message);
 		} else if ((v = opt_value(argv[i], "quirks"))) {
 			if (!cli_parse_quirks(v, &cfg->quirks, error))
 				return FALSE;
@@ -287,8 +341,8 @@ static gboolean cmd_alloc(struct script *s, int argc, char **argv,
 		return syntax(error, "table id '%s' is already in use", argv[1]);
 	if (!parse_alloc_opts(argc, argv, &cfg, error))
 		return FALSE;
-	if (iopgt_host_get_format_defaults(s->cli->host, argv[2], &cfg) < 0)
-		return fail(s, error, ENOENT, "alloc %s %s", argv[1], argv[2]);
+	/* an unknown format: iopgt_pgtable_new() fails and says why */
+	iopgt_host_get_format_defaults(s->cli->host, argv[2], &cfg);
 	if (!cfg.ias)
 		cfg.ias = 32;
 	if (!cfg.oas)
@@ -321,7 +375,7 @@ static gboolean parse_pgsize_opt(const char *word, uint64_t *pgsize,
 
 	if (!v)
 		return syntax(error, "unexpected word '%s'", word);
-	if (!parse_arg("pgsize", v, pgsize, error))
+	if (!parse_arg(word, v, pgsize, error))
 		return FALSE;
 	if (!*pgsize || (*pgsize & (*pgsize - 1)))
 		return syntax(error, "pgsize=%s is not a power of two", v);
@@ -364,6 +418,8 @@ static gboolean cmd_map(struct script *s, int argc, char **argv,
 	    !parse_arg("SIZE", argv[4], &size, error))
 		return FALSE;
 	for (int i = 5; i < argc; i++) {
+		if (opt_repeated(argv, 5, i, error))
+			return FALSE;
 		if (strchr(argv[i], '=')) {
 			if (!parse_pgsize_opt(argv[i], &pgsize, error))
 				return FALSE;
@@ -387,6 +443,9 @@ static gboolean cmd_map(struct script *s, int argc, char **argv,
 		ret = iopgt_pgtable_map(s->cli->host, t->pgt, iova, paddr,
 					size, prot);
 	}
+	/* formats refuse this silently, as Linux does: say it here */
+	if (ret == -EINVAL && !(prot & (IOMMU_READ | IOMMU_WRITE)))
+		note(s, "PROT grants neither read nor write");
 	if (ret < 0)
 		return fail(s, error, -ret, "map %s 0x%" G_GINT64_MODIFIER "x "
 			    "-> 0x%" G_GINT64_MODIFIER "x size 0x%"
@@ -408,7 +467,9 @@ static gboolean cmd_unmap(struct script *s, int argc, char **argv,
 		return FALSE;
 	if (pgsize) {
 		if (!size || size % pgsize)
-			return syntax(error, "SIZE is not a multiple of pgsize");
+			return syntax(error, "SIZE 0x%" G_GINT64_MODIFIER "x is "
+				      "not a multiple of pgsize=0x%"
+				      G_GINT64_MODIFIER "x", size, pgsize);
 		while (done < size) {
 			size_t n = iopgt_pgtable_unmap_pages(
 				s->cli->host, t->pgt, iova + done, pgsize,
@@ -565,7 +626,9 @@ static gboolean run_line(struct script *s, char *text, GError **error)
 		return syntax(error, "'%s' succeeded but the line expects it "
 			      "to fail", cmd->name);
 	if (expect_fail) {
-		fprintf(s->cli->out, "expected failure: %s\n", e->message);
+		g_autofree char *msg = escape_controls(e->message);
+
+		fprintf(s->cli->out, "expected failure: %s\n", msg);
 		return TRUE;
 	}
 	if (!ok)
@@ -582,18 +645,59 @@ static void script_cleanup(struct script *s)
 	g_ptr_array_unref(s->order);
 }
 
-int cli_run_script(struct cli *cli, const char *file)
+int cli_run_script_data(struct cli *cli, const char *name, const char *data,
+			size_t len)
 {
 	struct script s = {
 		.cli = cli,
+		.file = name,
 		.tables = g_hash_table_new(g_str_hash, g_str_equal),
 		.order = g_ptr_array_new(),
 	};
 	g_autofree char *text = NULL;
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) lines = NULL;
-	gsize len = 0;
 	int status = EXIT_OK;
+
+	if (len && memchr(data, 0, len)) {
+		const char *nul = memchr(data, 0, len);
+		unsigned int line = 1;
+
+		for (const char *c = data; c < nul; c++)
+			line += *c == '\n';
+		fprintf(stderr, "%s:%u: error: line contains a NUL byte\n",
+			s.file, line);
+		script_cleanup(&s);
+		return EXIT_FAILED;
+	}
+	text = g_strndup(len ? data : "", len);
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		s.line++;
+		if (cli->verbose) {
+			g_autofree char *raw = g_strchomp(g_strdup(*l));
+			g_autofree char *echo = escape_controls(raw);
+
+			fprintf(cli->out, "> %s\n", echo);
+		}
+		if (!run_line(&s, *l, &error)) {
+			g_autofree char *msg = escape_controls(error->message);
+
+			fprintf(stderr, "%s:%u: error: %s\n", s.file, s.line,
+				msg);
+			status = EXIT_FAILED;
+			break;
+		}
+	}
+	script_cleanup(&s);
+	return status;
+}
+
+int cli_run_script(struct cli *cli, const char *file)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize len = 0;
 
 	if (!file || !strcmp(file, "-")) {
 		GString *in = g_string_new(NULL);
@@ -604,32 +708,13 @@ int cli_run_script(struct cli *cli, const char *file)
 			g_string_append_len(in, buf, n);
 		len = in->len;
 		text = g_string_free(in, FALSE);
-		s.file = "<stdin>";
-	} else if (!g_file_get_contents(file, &text, &len, &error)) {
+		return cli_run_script_data(cli, "<stdin>", text, len);
+	}
+	if (!g_file_get_contents(file, &text, &len, &error)) {
 		fprintf(stderr, "%s: error: %s\n", file, error->message);
-		script_cleanup(&s);
-		return EXIT_FAILED;
-	} else {
-		s.file = file;
-	}
-	if (memchr(text, 0, len)) {
-		fprintf(stderr, "%s: error: the script contains a NUL byte\n",
-			s.file);
-		script_cleanup(&s);
+		/* as after any script: nothing stays loaded */
+		iopgt_host_unload_all(cli->host);
 		return EXIT_FAILED;
 	}
-	lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l; l++) {
-		s.line++;
-		if (cli->verbose)
-			fprintf(cli->out, "> %s\n", *l);
-		if (!run_line(&s, *l, &error)) {
-			fprintf(stderr, "%s:%u: error: %s\n", s.file, s.line,
-				error->message);
-			status = EXIT_FAILED;
-			break;
-		}
-	}
-	script_cleanup(&s);
-	return status;
+	return cli_run_script_data(cli, file, text, len);
 }

@@ -12,7 +12,9 @@
  *    start level; stage-2 pgd concatenation exactly when Arm DDI0487 K.a
  *    makes it mandatory (Linux's rule since 2025).
  *  - Quirks: ARM_NS, ARM_TTBR1, ARM_OUTER_WBWA, ARM_HD, NO_WARN (stage 1);
- *    ARM_S2FWB, NO_WARN (stage 2); none on Mali.
+ *    ARM_S2FWB, NO_WARN (stage 2); none on Mali.  Every format also takes
+ *    the iopgt extension RECLAIM_TABLES: an unmap that empties a table
+ *    frees it, lock-free (see "reclaim of empty tables").
  *  - map_pages batching up to the end of the current table, unmap_pages
  *    with Linux's stop-at-hole/stop-at-table-end rules, iova_to_phys,
  *    read_and_clear_dirty (ARM_64_LPAE_S1 with HD), a dump walk and the
@@ -96,20 +98,24 @@ struct lpae_fmt_info {
 	bool dirty;			/* read_and_clear_dirty allowed */
 };
 
+/* iopgt's own quirks (extensions): every format takes them */
+#define LPAE_EXT_QUIRKS	IOPGT_QUIRK_RECLAIM_TABLES
 #define LPAE_S1_QUIRKS	(IO_PGTABLE_QUIRK_ARM_NS |		\
 			 IO_PGTABLE_QUIRK_ARM_TTBR1 |		\
 			 IO_PGTABLE_QUIRK_ARM_OUTER_WBWA |	\
 			 IO_PGTABLE_QUIRK_ARM_HD |		\
-			 IO_PGTABLE_QUIRK_NO_WARN)
+			 IO_PGTABLE_QUIRK_NO_WARN |		\
+			 LPAE_EXT_QUIRKS)
 #define LPAE_S2_QUIRKS	(IO_PGTABLE_QUIRK_ARM_S2FWB |		\
-			 IO_PGTABLE_QUIRK_NO_WARN)
+			 IO_PGTABLE_QUIRK_NO_WARN |		\
+			 LPAE_EXT_QUIRKS)
 
 static const struct lpae_fmt_info lpae_fmt_info[] = {
 	[LPAE_FMT_64_S1] = { LPAE_STAGE1, LPAE_S1_QUIRKS, 0, 0, false, true },
 	[LPAE_FMT_64_S2] = { LPAE_STAGE2, LPAE_S2_QUIRKS, 0, 0, false, false },
 	[LPAE_FMT_32_S1] = { LPAE_STAGE1, LPAE_S1_QUIRKS, 32, 40, true, false },
 	[LPAE_FMT_32_S2] = { LPAE_STAGE2, LPAE_S2_QUIRKS, 40, 40, true, false },
-	[LPAE_FMT_MALI]  = { LPAE_MALI, 0, 48, 40, true, false },
+	[LPAE_FMT_MALI]  = { LPAE_MALI, LPAE_EXT_QUIRKS, 48, 40, true, false },
 };
 
 /*
@@ -299,6 +305,16 @@ static void lpae_free_table(struct lpae_pgtable *d, lpae_pte_t *table,
 /* Entries looked at together when a table is freed: one test per run. */
 #define LPAE_FREE_RUN	16
 
+static inline bool lpae_run_empty(const lpae_pte_t *ptep)
+{
+	lpae_pte_t any = 0;
+
+#pragma GCC unroll 16
+	for (int i = 0; i < LPAE_FREE_RUN; i++)
+		any |= ptep[i];
+	return !any;
+}
+
 /* Free a table and every table below it (leaves need no freeing). */
 static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
 			      int lvl)
@@ -306,22 +322,19 @@ static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
 	size_t n = lpae_table_entries(d, lvl);
 
 	if (lvl < LPAE_MAX_LEVELS - 1) {
-		/* an empty run (most of a sparse table) costs one test */
-		size_t run = n % LPAE_FREE_RUN ? 1 : LPAE_FREE_RUN;
+		for (size_t i = 0; i < n; i++) {
+			lpae_pte_t pte;
 
-		for (size_t g = 0; g < n; g += run) {
-			lpae_pte_t any = 0;
-
-			for (size_t i = g; i < g + run; i++)
-				any |= table[i];
-			if (!any)
+			/* an empty run (most of a sparse table): one test */
+			if (!(i % LPAE_FREE_RUN) && n - i >= LPAE_FREE_RUN &&
+			    lpae_run_empty(&table[i])) {
+				i += LPAE_FREE_RUN - 1;
 				continue;
-			for (size_t i = g; i < g + run; i++)
-				if (pte_is_table(table[i], lvl))
-					lpae_free_subtree(d,
-							  pte_to_table(d,
-								       table[i]),
-							  lvl + 1);
+			}
+			pte = table[i];
+			if (pte_is_table(pte, lvl))
+				lpae_free_subtree(d, pte_to_table(d, pte),
+						  lvl + 1);
 		}
 	}
 	if (lvl == d->start_level)
@@ -657,7 +670,9 @@ static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
 /*
  * The fast paths below are compiled once per granule (see
  * LPAE_GRANULE_OPS): bpl and lvl are constants in every use, so each
- * level's shift is an immediate and its mask a fixed-offset load.
+ * level's shift is an immediate and its mask a fixed-offset load.  The
+ * common geometry (4K, 48 bits: start level 0) gets its own copy with the
+ * start level a constant too (sl = 0; sl = -1 reads d->start_level).
  */
 #define lpae_always_inline inline __attribute__((always_inline))
 
@@ -685,12 +700,12 @@ static lpae_always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
  */
 static lpae_always_inline bool
 lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
-	       int bpl, lpae_pte_t need, lpae_pte_t **out)
+	       int bpl, int sl, lpae_pte_t need, lpae_pte_t **out)
 {
 	lpae_pte_t *table = d->pgd;
 	lpae_pte_t pte;
 
-	switch (d->start_level) {
+	switch (sl >= 0 ? sl : d->start_level) {
 	case 0:
 		if (target == 0)
 			break;
@@ -732,7 +747,7 @@ lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
 static lpae_always_inline int
 __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
-		 const int bpl)
+		 const int bpl, const int sl)
 {
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
@@ -752,7 +767,7 @@ __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 					mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 
-	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, d->table_need,
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, sl, d->table_need,
 				     &ptep)))
 		goto install;
 	ptep += (iova >> lg) & d->lvl_mask[target];
@@ -776,14 +791,16 @@ install:
 
 /*
  * map_pages.  One page, the common case, is handled here without a call
- * that returns, so it needs no stack frame: an aligned paddr below 2^oas
- * cannot end beyond it, and one slot needs no batch arithmetic.  Batches
- * go to the batch path of the same granule.
+ * that returns, so it needs no stack frame: one slot needs no batch
+ * arithmetic, and for an aligned paddr (paddr | (pgsize - 1)) is the
+ * page's last byte, which must lie below 2^oas (a block can be larger than
+ * 2^oas: Mali takes any oas).  Batches go to the batch path of the same
+ * granule.
  */
 static lpae_always_inline int
 __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
-		 const int bpl,
+		 const int bpl, const int sl,
 		 int (*batch)(struct lpae_pgtable *, unsigned long, uint64_t,
 			      size_t, size_t, int, size_t *))
 {
@@ -795,12 +812,12 @@ __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 	if (unlikely(pgcount != 1 || target < 0 ||
 		     ((iova | paddr | pgsize) & (pgsize - 1)) ||
 		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
-		     !lpae_iova_in_range(d, iova) || paddr >> d->oas ||
-		     lpae_oa_hi(d, bpl)))
+		     !lpae_iova_in_range(d, iova) ||
+		     (paddr | (pgsize - 1)) >> d->oas || lpae_oa_hi(d, bpl)))
 		return batch(d, iova, paddr, pgsize, pgcount, prot, mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 
-	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, d->table_need,
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, sl, d->table_need,
 				     &ptep)))
 		goto install;
 	ptep += (iova >> lg) & d->lvl_mask[target];
@@ -939,7 +956,7 @@ lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 static lpae_always_inline size_t
 __lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova, size_t pgsize,
 		   size_t pgcount, struct iopgt_iotlb_gather *gather,
-		   const int bpl)
+		   const int bpl, const int sl)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
@@ -950,7 +967,7 @@ __lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova, size_t pgsize,
 	if (unlikely(target < 0 || ((iova | pgsize) & (pgsize - 1)) ||
 		     !pgcount || !lpae_iova_in_range(d, iova)))
 		goto general;
-	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, LPAE_PTE_TYPE_TABLE,
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, sl, LPAE_PTE_TYPE_TABLE,
 				     &ptep)))
 		goto general;
 	ptep += (iova >> lg) & d->lvl_mask[target];
@@ -993,14 +1010,15 @@ lpae_leaf_to_phys(const struct lpae_pgtable *d, lpae_pte_t pte,
  * in its own leaf check.
  */
 static lpae_always_inline uint64_t
-__lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl)
+__lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl,
+		    const int sl)
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	const lpae_pte_t *table = d->pgd;
 	lpae_pte_t pte;
 
 	/* 4 levels (4K, 48 bits) is the common geometry: test it first */
-	switch (__builtin_expect(d->start_level, 0)) {
+	switch (sl >= 0 ? sl : __builtin_expect(d->start_level, 0)) {
 	case 0:
 		pte = lpae_lookup(d, table, iova, 0, bpl);
 		if (!pte_type_is_3(pte))
@@ -1208,14 +1226,14 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
  * One ops table per granule: the hot ops instantiated with bits_per_level
  * as a constant (9, 11, 13), the rest shared.
  */
-#define LPAE_GRANULE_OPS(sfx, bpl)                                             \
+#define LPAE_GRANULE_OPS(sfx, bpl, sl)                                          \
 	static __attribute__((noinline)) int                                   \
 	lpae_map_batch_##sfx(struct lpae_pgtable *d, unsigned long iova,       \
 			     uint64_t paddr, size_t pgsize, size_t pgcount,    \
 			     int prot, size_t *mapped)                         \
 	{                                                                      \
 		return __lpae_map_batch(d, iova, paddr, pgsize, pgcount, prot, \
-					mapped, bpl);                          \
+					mapped, bpl, sl);                      \
 	}                                                                      \
 	static int lpae_map_pages_##sfx(struct iopgt_ops *ops,                 \
 					unsigned long iova, uint64_t paddr,    \
@@ -1223,7 +1241,7 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 					int prot, size_t *mapped)              \
 	{                                                                      \
 		return __lpae_map_pages(ops, iova, paddr, pgsize, pgcount,     \
-					prot, mapped, bpl,                     \
+					prot, mapped, bpl, sl,                 \
 					lpae_map_batch_##sfx);                 \
 	}                                                                      \
 	static size_t lpae_unmap_pages_##sfx(struct iopgt_ops *ops,            \
@@ -1231,12 +1249,13 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 					     size_t pgsize, size_t pgcount,    \
 					     struct iopgt_iotlb_gather *g)     \
 	{                                                                      \
-		return __lpae_unmap_pages(ops, iova, pgsize, pgcount, g, bpl); \
+		return __lpae_unmap_pages(ops, iova, pgsize, pgcount, g, bpl,  \
+					  sl);                                 \
 	}                                                                      \
 	static uint64_t lpae_iova_to_phys_##sfx(struct iopgt_ops *ops,         \
 						unsigned long iova)            \
 	{                                                                      \
-		return __lpae_iova_to_phys(ops, iova, bpl);                    \
+		return __lpae_iova_to_phys(ops, iova, bpl, sl);                \
 	}                                                                      \
 	static const struct iopgt_ops lpae_ops_##sfx = {                       \
 		.map_pages = lpae_map_pages_##sfx,                             \
@@ -1247,9 +1266,347 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 		.describe_regs = lpae_describe_regs,                           \
 	}
 
-LPAE_GRANULE_OPS(4k, 9);
-LPAE_GRANULE_OPS(16k, 11);
-LPAE_GRANULE_OPS(64k, 13);
+LPAE_GRANULE_OPS(4k, 9, -1);
+LPAE_GRANULE_OPS(16k, 11, -1);
+LPAE_GRANULE_OPS(64k, 13, -1);
+/* 4K tables starting at level 0 (ias 40..48): the common geometry */
+LPAE_GRANULE_OPS(4k_l0, 9, 0);
+
+/* ---- reclaim of empty tables (IOPGT_QUIRK_RECLAIM_TABLES) ---------------- */
+
+/*
+ * An iopgt extension; a table with the quirk gets the ops below, so the
+ * ops above never pay for it.
+ *
+ * Every table under the pgd has a count in the ignored bits of the
+ * descriptor that points to it (LPAE_PTE_RC_*): its valid entries plus the
+ * operations inside it.  An operation pins each table on its way down by
+ * a compare-and-swap on that descriptor before reading the table, and
+ * unpins on its way back.  The compare-and-swap that takes a count to zero
+ * writes an empty descriptor instead: "empty, and nobody inside" and
+ * "unhooked" are one atomic step, so a map on a disjoint range of the same
+ * table either pinned it first (and the table stays) or finds the slot
+ * empty and installs a new one.  Nothing is read without a pin, so nothing
+ * is read after it was freed.  A hooked table always has a count of at
+ * least one.
+ */
+
+/* A walk's pins: the descriptor at each level [start, end). */
+struct lpae_rc_walk {
+	lpae_pte_t *ptep[LPAE_MAX_LEVELS];
+	int start;
+	int end;
+};
+
+/* One in the count's low bits. */
+#define LPAE_RC_ONE	FIELD_PREP(LPAE_PTE_RC_0, 1)
+
+static inline unsigned int lpae_rc_count(lpae_pte_t pte)
+{
+	return FIELD_GET(LPAE_PTE_RC_0, pte) |
+	       FIELD_GET(LPAE_PTE_RC_1, pte) << 10 |
+	       FIELD_GET(LPAE_PTE_RC_2, pte) << 13;
+}
+
+static inline lpae_pte_t lpae_rc_with(lpae_pte_t pte, unsigned int n)
+{
+	return (pte & ~LPAE_PTE_RC_MASK) | FIELD_PREP(LPAE_PTE_RC_0, n) |
+	       FIELD_PREP(LPAE_PTE_RC_1, n >> 10) |
+	       FIELD_PREP(LPAE_PTE_RC_2, n >> 13);
+}
+
+/*
+ * The table descriptor pte with delta added to its count, or 0 when the
+ * count reaches zero.  Returns false if it would leave [0, LPAE_RC_MAX].
+ */
+static inline bool lpae_rc_step(lpae_pte_t pte, int delta, lpae_pte_t *new)
+{
+	unsigned int low = FIELD_GET(LPAE_PTE_RC_0, pte);
+	long n;
+
+	/* pins and unpins: the low bits alone, without a carry */
+	if (delta == 1 && low != FIELD_GET(LPAE_PTE_RC_0, LPAE_PTE_RC_0)) {
+		*new = pte + LPAE_RC_ONE;
+		return true;
+	}
+	if (delta == -1 && low > 1) {
+		*new = pte - LPAE_RC_ONE;
+		return true;
+	}
+	n = (long)lpae_rc_count(pte) + delta;
+	if (n < 0 || n > LPAE_RC_MAX)
+		return false;
+	*new = n ? lpae_rc_with(pte, (unsigned int)n) : 0;
+	return true;
+}
+
+/*
+ * Add delta to the count of the table behind *ptep.  At zero the
+ * descriptor is cleared in the same step and synced; the table is
+ * returned for the caller to flush and free, else NULL.
+ */
+static lpae_pte_t *lpae_rc_adjust(struct lpae_pgtable *d, lpae_pte_t *ptep,
+				  int delta)
+{
+	lpae_pte_t pte = lpae_read_pte(ptep), new;
+
+	do {
+		if (IOPGT_WARN_ON(&d->env, !lpae_rc_step(pte, delta, &new)))
+			return NULL;
+	} while (!__atomic_compare_exchange_n(ptep, &pte, new, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	if (new)
+		return NULL;
+	if (!d->coherent)
+		lpae_sync(d, ptep, sizeof(*ptep));
+	return pte_to_table(d, pte);
+}
+
+/*
+ * Pin the table behind *ptep (level lvl); with install, an empty slot gets
+ * a new table, pinned, and the table holding the slot one more entry.
+ * Returns 0 and *table, or -ENOENT (an empty slot, without install) or
+ * -EEXIST (a leaf) with the entry in *seen, or -ENOMEM, or -EBUSY.
+ */
+static int lpae_rc_pin(struct lpae_pgtable *d, struct lpae_rc_walk *w,
+		       lpae_pte_t *ptep, int lvl, bool install,
+		       lpae_pte_t **table, lpae_pte_t *seen)
+{
+	lpae_pte_t pte = lpae_read_pte(ptep), *fresh = NULL, new = 0;
+	int ret;
+
+	for (;;) {
+		if (pte_is_table(pte, lvl)) {
+			if (IOPGT_WARN_ON(&d->env,
+					  !lpae_rc_step(pte, 1, &new))) {
+				ret = -EBUSY;
+				break;
+			}
+			if (!__atomic_compare_exchange_n(ptep, &pte, new, false,
+							 __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				continue;
+			/* its installer may not have synced it yet */
+			if (!d->coherent && !(pte & LPAE_PTE_SW_SYNC))
+				lpae_sync(d, ptep, sizeof(*ptep));
+			*table = pte_to_table(d, pte);
+			ret = 0;
+			break;
+		}
+		if (pte || !install) {
+			*seen = pte;
+			ret = pte ? -EEXIST : -ENOENT;
+			break;
+		}
+		if (!fresh) {
+			fresh = lpae_alloc_table(d, LPAE_GRANULE(d));
+			if (!fresh)
+				return -ENOMEM;
+			new = paddr_to_pte(iopgt_virt_to_phys(&d->env, fresh)) |
+			      d->table_attr | LPAE_RC_ONE;
+		}
+		/* release: the zeroed table is visible before the pointer */
+		if (!__atomic_compare_exchange_n(ptep, &pte, new, false,
+						 __ATOMIC_RELEASE,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		if (!d->coherent) {
+			lpae_sync(d, ptep, sizeof(*ptep));
+			/* an OR: other walks may be counting meanwhile */
+			__atomic_fetch_or(ptep, LPAE_PTE_SW_SYNC,
+					  __ATOMIC_RELAXED);
+		}
+		/* the table holding the slot (pinned by us) has one more */
+		if (lvl > w->start)
+			lpae_rc_adjust(d, w->ptep[lvl - 1], 1);
+		*table = fresh;
+		return 0;
+	}
+	if (fresh)
+		lpae_free_table(d, fresh, LPAE_GRANULE(d));
+	return ret;
+}
+
+/*
+ * Pin the tables from the pgd down to the one holding iova's entry at
+ * level target.  On failure, the level that failed is w->end and the pins
+ * taken stay for lpae_rc_unwind().
+ */
+static int lpae_rc_descend(struct lpae_pgtable *d, struct lpae_rc_walk *w,
+			   unsigned long iova, int target, bool install,
+			   lpae_pte_t **out, lpae_pte_t *seen)
+{
+	lpae_pte_t *table = d->pgd;
+
+	w->start = w->end = d->start_level;
+	for (int lvl = d->start_level; lvl < target; lvl++) {
+		lpae_pte_t *ptep = &table[LPAE_LVL_IDX(d, iova, lvl)];
+		int ret = lpae_rc_pin(d, w, ptep, lvl, install, &table, seen);
+
+		if (ret)
+			return ret;
+		w->ptep[lvl] = ptep;
+		w->end = lvl + 1;
+	}
+	*out = table;
+	return 0;
+}
+
+/*
+ * Drop a walk's pins from the bottom up.  delta goes to the lowest table
+ * (-1 for the pin, plus the entries the operation added or removed there);
+ * every table a count takes to zero goes, and its parent loses the entry
+ * as well as the pin.  The tables that went are unhooked from the bottom
+ * up, so they form one subtree: one tlb_flush_walk over the span of the
+ * top one (as Linux flushes a subtree it removes), then they are freed.
+ */
+static void lpae_rc_unwind(struct lpae_pgtable *d, struct lpae_rc_walk *w,
+			   unsigned long iova, int delta)
+{
+	lpae_pte_t *gone[LPAE_MAX_LEVELS];
+	int n = 0, top = 0;
+
+	for (int lvl = w->end - 1; lvl >= w->start; lvl--) {
+		lpae_pte_t *table = lpae_rc_adjust(d, w->ptep[lvl], delta);
+
+		delta = -1;
+		if (table) {
+			gone[n++] = table;
+			top = lvl;
+			delta = -2;
+		}
+	}
+	if (!n)
+		return;
+	lpae_tlb_flush_walk(d, iova & ~d->lvl_offset[top],
+			    LPAE_BLOCK_SIZE(d, top));
+	while (n--)
+		lpae_free_table(d, gone[n], LPAE_GRANULE(d));
+}
+
+/*
+ * map_pages: the checks of the other ops (lpae_map_check() when the quick
+ * test fails), the pinned walk, then n empty slots written here or
+ * anything else left to lpae_map_install().  The slots are the caller's
+ * alone; a table in one gives way to a block, one entry for one.
+ */
+static int lpae_rc_map_pages(struct iopgt_ops *ops, unsigned long iova,
+			     uint64_t paddr, size_t pgsize, size_t pgcount,
+			     int prot, size_t *mapped)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int target = d->size_lvl[lg], ret = 0;
+	lpae_pte_t *table, *ptep, seen = 0, attr, any = 0;
+	struct lpae_rc_walk w;
+	size_t n = 0, i, used = 0;
+
+	if (likely(target >= 0 && !((iova | paddr | pgsize) & (pgsize - 1)) &&
+		   pgcount && (prot & (IOMMU_READ | IOMMU_WRITE)) &&
+		   lpae_iova_in_range(d, iova))) {
+		n = lpae_batch(d, iova, lg, target, pgcount);
+		ret = (paddr | (paddr + n * pgsize - 1)) >> d->oas ? -ERANGE
+								   : 0;
+	}
+	if (unlikely(!n || ret)) {
+		ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
+		if (ret)
+			return ret;
+		n = lpae_batch(d, iova, lg, target, pgcount);
+	}
+	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
+
+	ret = lpae_rc_descend(d, &w, iova, target, true, &table, &seen);
+	if (ret) {
+		if (ret == -EEXIST && !lpae_no_warn(d))
+			iopgt_env_warn(&d->env,
+				       "map: iova 0x%lx is inside a block (level %d pte 0x%016llx)",
+				       iova, w.end, (unsigned long long)seen);
+		lpae_rc_unwind(d, &w, iova, -1);
+		return ret;
+	}
+	ptep = table + LPAE_LVL_IDX(d, iova, target);
+	for (i = 0; i < n; i++)
+		any |= ptep[i];
+	if (likely(!any && !d->oa_hi)) {
+		/* PA[47:12] sit in place: step the descriptor by the size */
+		lpae_pte_t pte = attr | paddr;
+
+		for (i = 0; i < n; i++, pte += pgsize)
+			ptep[i] = pte;
+		if (!d->coherent)
+			lpae_sync(d, ptep, n * sizeof(*ptep));
+		*mapped += n * pgsize;
+	} else {
+		for (i = 0; i < n; i++)
+			used += !!ptep[i];
+		ret = lpae_map_install(d, iova, paddr, pgsize, n, attr, mapped);
+	}
+	lpae_rc_unwind(d, &w, iova, ret ? -1 : (int)(n - used) - 1);
+	return ret;
+}
+
+/*
+ * unmap_pages: the pinned walk, the leaves of the batch cleared here, and
+ * anything else (a hole, a table, a sync, a gather) left to
+ * lpae_unmap_finish(), as the other ops do.
+ */
+static size_t lpae_rc_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
+				  size_t pgsize, size_t pgcount,
+				  struct iopgt_iotlb_gather *gather)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
+	int target = d->size_lvl[lg], ret;
+	lpae_pte_t *table, *ptep, seen = 0, leaf;
+	struct lpae_rc_walk w;
+	size_t i, n;
+
+	if (target < 0 || ((iova | pgsize) & (pgsize - 1)) || !pgcount ||
+	    !lpae_iova_in_range(d, iova))
+		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
+
+	ret = lpae_rc_descend(d, &w, iova, target, false, &table, &seen);
+	if (ret) {
+		lpae_rc_unwind(d, &w, iova, -1);
+		return ret == -EBUSY ? 0 : lpae_unmap_stuck(d, seen, iova);
+	}
+	ptep = table + LPAE_LVL_IDX(d, iova, target);
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	leaf = d->leaf_type[target];
+	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
+		ptep[i] = 0;
+	if (i < n || !d->coherent || gather)
+		i = lpae_unmap_finish(d, iova, pgsize, n, i, gather) >> lg;
+	lpae_rc_unwind(d, &w, iova, -1 - (int)i);
+	return i << lg;
+}
+
+/* Pinned as well: a table may not go while it is read. */
+static uint64_t lpae_rc_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+{
+	struct lpae_pgtable *d = ops_to_data(ops);
+	const int last = LPAE_MAX_LEVELS - 1;
+	struct lpae_rc_walk w;
+	lpae_pte_t *table, pte = 0;
+	uint64_t pa;
+
+	if (!lpae_rc_descend(d, &w, iova, last, false, &table, &pte))
+		pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, last)]);
+	pa = lpae_leaf_to_phys(d, pte, iova, w.end, d->bits_per_level);
+	lpae_rc_unwind(d, &w, iova, -1);
+	return pa;
+}
+
+static const struct iopgt_ops lpae_ops_reclaim = {
+	.map_pages = lpae_rc_map_pages,
+	.unmap_pages = lpae_rc_unmap_pages,
+	.iova_to_phys = lpae_rc_iova_to_phys,
+	.read_and_clear_dirty = lpae_read_and_clear_dirty,
+	.walk = lpae_walk,
+	.describe_regs = lpae_describe_regs,
+};
 
 /* ---- allocation ---------------------------------------------------------- */
 
@@ -1632,7 +1989,7 @@ static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
 	d->iop.cfg = *cfg;
 	switch (d->bits_per_level) {
 	case 9:
-		d->iop.ops = lpae_ops_4k;
+		d->iop.ops = d->start_level == 0 ? lpae_ops_4k_l0 : lpae_ops_4k;
 		break;
 	case 11:
 		d->iop.ops = lpae_ops_16k;
@@ -1641,6 +1998,8 @@ static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
 		d->iop.ops = lpae_ops_64k;
 		break;
 	}
+	if (cfg->quirks & IOPGT_QUIRK_RECLAIM_TABLES)
+		d->iop.ops = lpae_ops_reclaim;
 	d->iop.root_pa = pgd_pa;
 	*out = &d->iop;
 	return 0;

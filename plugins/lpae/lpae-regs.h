@@ -35,6 +35,17 @@ typedef uint64_t lpae_pte_t;
  * walker, so later walkers through it need not sync it again.
  */
 #define LPAE_PTE_SW_SYNC	BIT_ULL(55)
+/*
+ * iopgt extension (IOPGT_QUIRK_RECLAIM_TABLES): a 16-bit count kept in
+ * the bits a walker ignores in a table descriptor, [11:2] (count bits
+ * 9:0), [54:52] (12:10) and [58:56] (15:13): the next table's valid
+ * entries plus the operations inside it.
+ */
+#define LPAE_PTE_RC_0		GENMASK_ULL(11, 2)
+#define LPAE_PTE_RC_1		GENMASK_ULL(54, 52)
+#define LPAE_PTE_RC_2		GENMASK_ULL(58, 56)
+#define LPAE_PTE_RC_MASK	(LPAE_PTE_RC_0 | LPAE_PTE_RC_1 | LPAE_PTE_RC_2)
+#define LPAE_RC_MAX		0xffffU
 
 /* Leaf attributes shared by every stage */
 #define LPAE_PTE_XN		GENMASK_ULL(54, 53)	/* PXN, UXN */

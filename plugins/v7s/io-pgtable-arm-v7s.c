@@ -13,6 +13,8 @@
  * - TEX remap, with the PRRR/NMRR values the attribute indices need
  * - quirks ARM_NS, NO_PERMS, ARM_MTK_EXT (PA bits 32-34 in descriptor bits
  *   9/4/5, ias 34, oas 35) and ARM_MTK_TTBR_EXT (tables above 4 GiB)
+ * - the iopgt extension RECLAIM_TABLES: an unmap that empties a level-2
+ *   table frees it (see "reclaim of empty tables")
  * - non-coherent walkers: every table write is followed by a dma_sync
  * - map and unmap on disjoint ranges from several threads
  *
@@ -30,6 +32,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -162,7 +165,8 @@ enum { V7S_SMALL, V7S_LARGE, V7S_SECTION, V7S_SUPERSECTION, V7S_NR_SIZES };
 #define V7S_QUIRKS		(IO_PGTABLE_QUIRK_ARM_NS |		\
 				 IO_PGTABLE_QUIRK_NO_PERMS |		\
 				 IO_PGTABLE_QUIRK_ARM_MTK_EXT |		\
-				 IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT)
+				 IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT |	\
+				 IOPGT_QUIRK_RECLAIM_TABLES)
 #define V7S_PGSIZES		(SZ_4K | SZ_64K | SZ_1M | SZ_16M)
 /* READ, WRITE, CACHE, NOEXEC, MMIO, PRIV: all that changes a descriptor. */
 #define V7S_PROT_MASK		(IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | \
@@ -204,6 +208,8 @@ struct v7s_pgtable {
 	uint64_t table_pa_limit;	/* tables must lie below it */
 	uint32_t ttbr, tcr, nmrr, prrr;
 	struct v7s_l2_cache l2;
+	/* RECLAIM_TABLES: per level-1 slot, see v7s_rc_enter() */
+	uint16_t *l2_refs;
 };
 
 #define ops_to_data(ops) \
@@ -459,6 +465,19 @@ static int v7s_install_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
 }
 
 /*
+ * A level-2 table removed by a section over it (map or unmap): nobody
+ * else may be inside that MiB (the disjoint-range rule), so the count of
+ * the slot starts again from zero.
+ */
+static __noinline __cold void v7s_rc_forget(struct v7s_pgtable *data,
+					    unsigned long iova)
+{
+	if (data->l2_refs)
+		__atomic_store_n(&data->l2_refs[v7s_l1_idx(data, iova)], 0,
+				 __ATOMIC_RELAXED);
+}
+
+/*
  * Clear a level-1 entry that points to a level-2 table, then flush the
  * walk caches for its MiB and free the table, leaves and all.
  */
@@ -471,6 +490,7 @@ static void v7s_remove_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
 		data->tlb_flush_walk(iova, V7S_BLOCK_SIZE(1), V7S_BLOCK_SIZE(2),
 				     data->cookie);
 	v7s_free_l2(data, v7s_table_va(data, pte));
+	v7s_rc_forget(data, iova);
 }
 
 /* ---- map ----------------------------------------------------------------- */
@@ -754,6 +774,7 @@ v7s_unmap_entries(struct v7s_pgtable *data, struct iopgt_iotlb_gather *gather,
 						     V7S_BLOCK_SIZE(2),
 						     data->cookie);
 			v7s_free_l2(data, v7s_table_va(data, pte[i]));
+			v7s_rc_forget(data, iova);
 		} else if (add_page) {
 			data->tlb_add_page(gather, iova, blk_size,
 					   data->cookie);
@@ -1017,6 +1038,181 @@ static void v7s_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 	fn(priv, "prrr", data->prrr);
 }
 
+/* ---- reclaim of empty tables (IOPGT_QUIRK_RECLAIM_TABLES) ---------------- */
+
+/*
+ * An iopgt extension; a table with the quirk gets the ops below, so the
+ * ops above never pay for it.
+ *
+ * A level-1 table descriptor has no bit to spare, so each level-1 slot has
+ * a count in l2_refs[]: the valid entries of its level-2 table plus the
+ * operations inside its MiB.  An operation enters (raises the count)
+ * before it reads the level-1 entry and leaves when done.  The one that
+ * takes the count to zero marks it V7S_RC_DEAD, unhooks the table (empty,
+ * with nobody inside), reopens the slot, then flushes the walk cache for
+ * the MiB and frees the table.  Another operation meeting DEAD waits out
+ * that window: one store and its sync.
+ */
+#define V7S_RC_DEAD	UINT16_MAX
+
+static void v7s_rc_enter(struct v7s_pgtable *data, unsigned long i)
+{
+	uint16_t *ref = &data->l2_refs[i];
+	uint16_t n = __atomic_load_n(ref, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (unlikely(n >= V7S_RC_DEAD - 1)) {
+			sched_yield();
+			n = __atomic_load_n(ref, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* acquire: a slot reopened after an unhook reads as empty */
+		if (__atomic_compare_exchange_n(ref, &n, n + 1, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+}
+
+/* Leave slot i, having added (removed, if negative) entries to its table. */
+static void v7s_rc_leave(struct v7s_pgtable *data, unsigned long i,
+			 int entries)
+{
+	uint16_t *ref = &data->l2_refs[i];
+	uint16_t n = __atomic_load_n(ref, __ATOMIC_RELAXED), left;
+	v7s_pte_t *l1p = &data->pgd[i], l1;
+
+	do {
+		int rest = n - 1 + entries;
+
+		if (IOPGT_WARN_ON(&data->env, rest < 0 || n == V7S_RC_DEAD))
+			return;
+		left = rest ? (uint16_t)rest : V7S_RC_DEAD;
+	} while (!__atomic_compare_exchange_n(ref, &n, left, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	if (left != V7S_RC_DEAD)
+		return;
+
+	l1 = v7s_read_l1(l1p);
+	if (v7s_pte_is_table(l1, 1)) {
+		v7s_write(l1p, 0);
+		v7s_sync(data, l1p, 1);
+	}
+	__atomic_store_n(ref, 0, __ATOMIC_RELEASE);
+	if (!v7s_pte_is_table(l1, 1))
+		return;	/* a hole or a section: nothing to free */
+	if (data->tlb_flush_walk)
+		data->tlb_flush_walk(i << V7S_LVL_SHIFT(1), V7S_BLOCK_SIZE(1),
+				     V7S_BLOCK_SIZE(2), data->cookie);
+	v7s_free_l2(data, v7s_table_va(data, l1));
+}
+
+/*
+ * v7s_map_checked()'s checks, which refuse a bad batch whole: the batch
+ * goes there when any fails, so the MiB-by-MiB loop never starts.
+ */
+static bool v7s_rc_map_ok(const struct v7s_pgtable *data, unsigned long iova,
+			  uint64_t paddr, size_t pgsize, size_t pgcount,
+			  int prot)
+{
+	unsigned int shift = v7s_pgsize_shift(data, pgsize);
+
+	return iova < data->iova_limit && paddr < data->pa_limit &&
+	       (prot & (IOMMU_READ | IOMMU_WRITE)) && pgcount && shift &&
+	       !((iova | paddr) & (pgsize - 1)) &&
+	       !v7s_past_limit(iova, pgcount, shift, data->iova_limit) &&
+	       !v7s_past_limit(paddr, pgcount, shift, data->pa_limit);
+}
+
+/* ... and v7s_unmap_checked()'s. */
+static bool v7s_rc_unmap_ok(const struct v7s_pgtable *data,
+			    unsigned long iova, size_t pgsize, size_t pgcount)
+{
+	unsigned int shift = v7s_pgsize_shift(data, pgsize);
+
+	return iova < data->iova_limit && shift && !(iova & (pgsize - 1)) &&
+	       !v7s_past_limit(iova, pgcount, shift, data->iova_limit);
+}
+
+/* Pages of pgsize from iova to the end of its MiB, at most pgcount. */
+static inline size_t v7s_rc_chunk(unsigned long iova, size_t pgsize,
+				  size_t pgcount)
+{
+	size_t n = (V7S_BLOCK_SIZE(1) - (iova & (V7S_BLOCK_SIZE(1) - 1))) /
+		   pgsize;
+
+	return n < pgcount ? n : pgcount;
+}
+
+static int v7s_rc_map_pages(struct iopgt_ops *ops, unsigned long iova,
+			    uint64_t paddr, size_t pgsize, size_t pgcount,
+			    int prot, size_t *mapped)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+
+	/* sections and supersections count nothing */
+	if (pgsize > SZ_64K ||
+	    !v7s_rc_map_ok(data, iova, paddr, pgsize, pgcount, prot))
+		return v7s_map_checked(data, iova, paddr, pgsize, pgcount,
+				       prot, mapped);
+	while (pgcount) {
+		unsigned long i = v7s_l1_idx(data, iova);
+		size_t n = v7s_rc_chunk(iova, pgsize, pgcount), done = 0;
+		int ret;
+
+		v7s_rc_enter(data, i);
+		ret = v7s_map_checked(data, iova, paddr, pgsize, n, prot,
+				      &done);
+		v7s_rc_leave(data, i, (int)(done / V7S_BLOCK_SIZE(2)));
+		*mapped += done;
+		if (ret)
+			return ret;
+		iova += n * pgsize;
+		paddr += n * pgsize;
+		pgcount -= n;
+	}
+	return 0;
+}
+
+static size_t v7s_rc_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
+				 size_t pgsize, size_t pgcount,
+				 struct iopgt_iotlb_gather *gather)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	size_t unmapped = 0;
+
+	if (pgsize > SZ_64K || !v7s_rc_unmap_ok(data, iova, pgsize, pgcount))
+		return v7s_unmap_checked(data, iova, pgsize, pgcount, gather);
+	while (pgcount) {
+		unsigned long i = v7s_l1_idx(data, iova);
+		size_t n = v7s_rc_chunk(iova, pgsize, pgcount), bytes;
+
+		v7s_rc_enter(data, i);
+		bytes = v7s_unmap_checked(data, iova, pgsize, n, gather);
+		v7s_rc_leave(data, i, -(int)(bytes / V7S_BLOCK_SIZE(2)));
+		unmapped += bytes;
+		if (bytes != n * pgsize)
+			break;	/* a hole: the loop stopped there */
+		iova += bytes;
+		pgcount -= n;
+	}
+	return unmapped;
+}
+
+/* Inside the MiB as well: its table may not go while it is read. */
+static uint64_t v7s_rc_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
+{
+	struct v7s_pgtable *data = ops_to_data(ops);
+	unsigned long i = v7s_l1_idx(data, iova);
+	uint64_t pa;
+
+	v7s_rc_enter(data, i);
+	pa = __v7s_iova_to_phys(ops, iova, data->mtk);
+	v7s_rc_leave(data, i, 0);
+	return pa;
+}
+
 /* ---- alloc and free ------------------------------------------------------ */
 
 /* IRGN's two bits sit apart in the TTBR: [0] at bit 6, [1] at bit 0. */
@@ -1173,6 +1369,13 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 		V7S_NMRR_OR(V7S_TEXRE_NORMAL_WBWA, V7S_RGN_WBWA);
 
 	ret = v7s_alloc_pgd(data, flags);
+	if (!ret && (cfg->quirks & IOPGT_QUIRK_RECLAIM_TABLES)) {
+		data->l2_refs = env->svc->zalloc(env->mem,
+						 (data->l1_mask + 1) *
+						 sizeof(*data->l2_refs));
+		if (!data->l2_refs)
+			ret = -ENOMEM;
+	}
 	if (ret) {
 		v7s_free(&data->iop);
 		return ret;
@@ -1194,6 +1397,11 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 		.walk = v7s_walk,
 		.describe_regs = v7s_describe_regs,
 	};
+	if (data->l2_refs) {
+		data->iop.ops.map_pages = v7s_rc_map_pages;
+		data->iop.ops.unmap_pages = v7s_rc_unmap_pages;
+		data->iop.ops.iova_to_phys = v7s_rc_iova_to_phys;
+	}
 	*out = &data->iop;
 	return 0;
 }
@@ -1209,6 +1417,8 @@ static void v7s_free(struct iopgt_pgtable *iop)
 	v7s_l2_cache_destroy(&data->l2);
 	if (data->pgd)
 		svc->free_pages(mem, data->pgd, data->pgd_size);
+	if (data->l2_refs)
+		svc->free(mem, data->l2_refs);
 	svc->free(mem, data);
 }
 

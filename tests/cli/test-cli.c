@@ -400,13 +400,14 @@ static void test_run_errors(void)
 	check_script_error("iova nope 0x1000\n",
 			   "<stdin>:1: error: unknown table id 'nope'\n");
 	check_script_error("load io-pgtable-arm\nalloc t no-such-format\n",
-			   "<stdin>:2: error: alloc t no-such-format: No such "
-			   "file or directory\n");
+			   "<stdin>:2: error: alloc t no-such-format: no plugin "
+			   "provides format 'no-such-format' [No such file or "
+			   "directory]\n");
 	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1 "
 			   "quirks=fast\n",
 			   "<stdin>:2: error: unknown quirk 'fast' (ns, "
 			   "no-perms, mtk-ext, mtk-ttbr-ext, ttbr1, outer-wbwa, "
-			   "hd, s2fwb, no-warn)\n");
+			   "hd, s2fwb, no-warn, reclaim-tables)\n");
 	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
 			   "map t 0 0 4K rwx\n",
 			   "<stdin>:3: error: unknown prot letter 'x' in 'rwx' "
@@ -423,7 +424,9 @@ static void test_run_errors(void)
 	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
 			   "map t 0x1000 0x1000 0x1800\n",
 			   "<stdin>:3: error: map t 0x1000 -> 0x1000 size 0x1800:"
-			   " Invalid argument\n");
+			   " table t: map: iova 0x1000, paddr 0x1000 and size "
+			   "0x1800 must be multiples of the smallest page size "
+			   "0x1000 [Invalid argument]\n");
 	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
 			   "unmap t 0x1000 4K\n",
 			   "<stdin>:3: error: unmap t 0x1000: unmapped 0x0 of "
@@ -449,6 +452,548 @@ static void test_run_missing_file(void)
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_true(g_str_has_prefix(r.err, "no/such/script.iopgt: error: "));
 	run_clear(&r);
+}
+
+/* ---- bad input: options and arguments ------------------------------------------ */
+
+/* args after the binary (the build's --plugin-dir first unless own_dirs). */
+static void check_cli(const char *const *args, bool own_dirs, int want_status,
+		      const char *want_out, const char *want_err)
+{
+	struct run r;
+
+	run_cli_full(&r, NULL, args, own_dirs);
+	g_assert_cmpstr(r.err, ==, want_err);
+	g_assert_cmpint(r.status, ==, want_status);
+	if (want_out)
+		g_assert_cmpstr(r.out, ==, want_out);
+	run_clear(&r);
+}
+
+#define USAGE_TAIL "Try 'iopgt-host --help'.\n"
+
+static void test_usage_missing_value(void)
+{
+	static const char *const options[] = {
+		"--plugin-dir", "-d", "--manifest", "-m", "--mem",
+	};
+
+	g_test_summary("An option without its value is a usage error (exit 2) "
+		       "naming the option");
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		g_autofree char *want = g_strdup_printf(
+			"iopgt-host: Missing argument for %s\n" USAGE_TAIL,
+			options[i]);
+
+		g_test_message("%s", options[i]);
+		check_cli((const char *const[]){ options[i], NULL }, false, 2,
+			  "", want);
+	}
+}
+
+static void test_usage_unknown_short_option(void)
+{
+	g_test_summary("An unknown short option, also grouped with known "
+		       "ones, is a usage error naming the word");
+	check_cli((const char *const[]){ "-x", "list", NULL }, false, 2, "",
+		  "iopgt-host: Unknown option -x\n" USAGE_TAIL);
+	check_cli((const char *const[]){ "-vjx", "list", NULL }, false, 2, "",
+		  "iopgt-host: Unknown option -vjx\n" USAGE_TAIL);
+}
+
+static void test_usage_wrong_argument_count(void)
+{
+	static const struct {
+		const char *args[4];
+		const char *err;
+	} cases[] = {
+		{ { "list", "x" }, "too many arguments" },
+		{ { "plan", "x", "y" }, "too many arguments" },
+		{ { "info" }, "usage: info NAME|FILE" },
+		{ { "info", "a", "b" }, "usage: info NAME|FILE" },
+		{ { "run", "a", "b" }, "usage: run [FILE|-]" },
+	};
+
+	g_test_summary("A command with the wrong number of arguments is a "
+		       "usage error (exit 2) saying the usage");
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *want = g_strdup_printf("iopgt-host: %s\n"
+							USAGE_TAIL,
+							cases[i].err);
+		const char *args[6] = { "--no-manifest" };
+
+		memcpy(args + 1, cases[i].args, sizeof(cases[i].args));
+		g_test_message("%s", cases[i].err);
+		check_cli(args, false, 2, "", want);
+	}
+}
+
+static void test_usage_bad_mem_values(void)
+{
+	static const struct {
+		const char *value;
+		const char *err;
+	} cases[] = {
+		{ "", "--mem : missing number" },
+		{ "0x", "--mem 0x: '0x' is not a number" },
+		{ "-5", "--mem -5: '-5' is not a number" },
+		{ "16E", "--mem 16E: '16E' is not a number (bad suffix 'E')" },
+		{ "4G4", "--mem 4G4: '4G4' is not a number (bad suffix 'G4')" },
+		{ "99999999999T",
+		  "--mem 99999999999T: '99999999999T' does not fit in 64 bits" },
+		{ "0x10000000000000000",
+		  "--mem 0x10000000000000000: '0x10000000000000000' does not "
+		  "fit in 64 bits" },
+		{ "1K", "--mem 1K: must be at least 64K" },
+		{ "65535", "--mem 65535: must be at least 64K" },
+	};
+
+	g_test_summary("Every malformed or too small --mem value fails (exit "
+		       "1) with one line naming the value and the reason");
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *want = g_strdup_printf("iopgt-host: %s\n",
+							cases[i].err);
+
+		g_test_message("--mem '%s'", cases[i].value);
+		check_cli((const char *const[]){ "--no-manifest", "--mem",
+						 cases[i].value, "list", NULL },
+			  false, 1, "", want);
+	}
+}
+
+static void test_mem_too_big_for_the_machine(void)
+{
+	struct run r;
+
+	g_test_summary("A --mem no machine can reserve is refused when the "
+		       "first table needs it, as an error, not an abort");
+	run_cli_input(&r, "load io-pgtable-arm-v7s\nalloc t arm-v7s\n",
+		      (const char *const[]){ "--no-manifest", "--mem",
+					     "0xfffffffffffff000", "run", "-",
+					     NULL });
+	g_assert_cmpstr(r.err, ==, "<stdin>:2: error: alloc t arm-v7s: cannot "
+			"reserve 18446744073709547520 bytes of simulated "
+			"memory: Cannot allocate memory [Cannot allocate "
+			"memory]\n");
+	g_assert_cmpint(r.status, ==, 1);
+	run_clear(&r);
+}
+
+static void test_missing_files(void)
+{
+	g_test_summary("A manifest or script that does not exist or is a "
+		       "directory fails (exit 1) with one line naming it");
+	check_cli((const char *const[]){ "--manifest",
+					 "/nonexistent/iopgt.conf", "list",
+					 NULL }, false, 1, "",
+		  "iopgt-host: /nonexistent/iopgt.conf: No such file or "
+		  "directory\n");
+	check_cli((const char *const[]){ "--manifest", "tests", "plan", NULL },
+		  false, 1, "", "iopgt-host: tests: Is a directory\n");
+	check_cli((const char *const[]){ "--no-manifest", "run",
+					 "no/such/script.iopgt", NULL }, false,
+		  1, "", "no/such/script.iopgt: error: Failed to open file "
+		  "\xe2\x80\x9cno/such/script.iopgt\xe2\x80\x9d: No such file "
+		  "or directory\n");
+	check_cli((const char *const[]){ "--no-manifest", "run", "tests",
+					 NULL }, false, 1, "",
+		  "tests: error: Error reading file \xe2\x80\x9ctests\xe2\x80"
+		  "\x9d: Is a directory\n");
+	check_cli((const char *const[]){ "--no-manifest", "info", "../x",
+					 NULL }, false, 1, "",
+		  "iopgt-host: ../x: not a plugin file name (NAME.so)\n"
+		  "iopgt-host: info: no plugin '../x'\n");
+}
+
+static void test_nonexistent_plugin_dir(void)
+{
+	struct run r;
+
+	g_test_summary("A --plugin-dir that does not exist is named in a "
+		       "warning; a script that needs its plugins then fails");
+	run_cli_full(&r, "load io-pgtable-arm\n",
+		     (const char *const[]){ "--plugin-dir", "/nonexistent/dir",
+					    "--no-manifest", "run", "-",
+					    NULL }, true);
+	g_assert_cmpstr(r.out, ==, "");
+	g_assert_cmpstr(r.err, ==,
+		"iopgt-host: warning: /nonexistent/dir: cannot scan plugin "
+		"directory: Error opening directory \xe2\x80\x9c/nonexistent/dir"
+		"\xe2\x80\x9d: No such file or directory\n"
+		"<stdin>:1: error: load io-pgtable-arm: no plugin named "
+		"'io-pgtable-arm' in the plugin directories [No such file or "
+		"directory]\n");
+	g_assert_cmpint(r.status, ==, 1);
+	run_clear(&r);
+}
+
+/* ---- bad input: script lines ------------------------------------------------- */
+
+#define LPAE_T "load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+
+struct script_case {
+	const char *script;
+	const char *err;	/* the whole of stderr */
+};
+
+static void check_script_cases(const struct script_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		g_test_message("%s", cases[i].script);
+		check_script_error(cases[i].script, cases[i].err);
+	}
+}
+
+static void test_run_bad_numbers(void)
+{
+	static const struct script_case cases[] = {
+		{ LPAE_T "iova t 0x\n",
+		  "<stdin>:3: error: IOVA: '0x' is not a number\n" },
+		{ LPAE_T "iova t 0xg\n",
+		  "<stdin>:3: error: IOVA: '0xg' is not a number\n" },
+		{ LPAE_T "iova t -1\n",
+		  "<stdin>:3: error: IOVA: '-1' is not a number\n" },
+		{ LPAE_T "iova t +5\n",
+		  "<stdin>:3: error: IOVA: '+5' is not a number\n" },
+		{ LPAE_T "iova t 0x-1\n",
+		  "<stdin>:3: error: IOVA: '0x-1' is not a number\n" },
+		{ LPAE_T "iova t 0x0x10\n",
+		  "<stdin>:3: error: IOVA: '0x0x10' is not a number\n" },
+		{ LPAE_T "iova t 0x10000000000000000\n",
+		  "<stdin>:3: error: IOVA: '0x10000000000000000' does not fit "
+		  "in 64 bits\n" },
+		{ LPAE_T "iova t 18446744073709551616\n",
+		  "<stdin>:3: error: IOVA: '18446744073709551616' does not fit "
+		  "in 64 bits\n" },
+		{ LPAE_T "iova t 16777216T\n",
+		  "<stdin>:3: error: IOVA: '16777216T' does not fit in 64 "
+		  "bits\n" },
+		{ LPAE_T "iova t 0x40000000000000K\n",
+		  "<stdin>:3: error: IOVA: '0x40000000000000K' does not fit "
+		  "in 64 bits\n" },
+		{ LPAE_T "iova t 1KK\n",
+		  "<stdin>:3: error: IOVA: '1KK' is not a number (bad suffix "
+		  "'KK')\n" },
+		{ LPAE_T "iova t 0x1000junk\n",
+		  "<stdin>:3: error: IOVA: '0x1000junk' is not a number (bad "
+		  "suffix 'junk')\n" },
+		{ LPAE_T "iova t 1.5K\n",
+		  "<stdin>:3: error: IOVA: '1.5K' is not a number (bad suffix "
+		  "'.5K')\n" },
+		{ LPAE_T "iova t 0b101\n",
+		  "<stdin>:3: error: IOVA: '0b101' is not a number (bad suffix "
+		  "'b101')\n" },
+		{ LPAE_T "map t 0 0xg 4K\n",
+		  "<stdin>:3: error: PADDR: '0xg' is not a number\n" },
+		{ LPAE_T "map t 0 0 4Q\n",
+		  "<stdin>:3: error: SIZE: '4Q' is not a number (bad suffix "
+		  "'Q')\n" },
+		{ LPAE_T "unmap t 0 -4K\n",
+		  "<stdin>:3: error: SIZE: '-4K' is not a number\n" },
+		{ LPAE_T "map t 0 0 4K pgsize=\n",
+		  "<stdin>:3: error: pgsize=: missing number\n" },
+		{ LPAE_T "map t 0 0 4K rw pgsize=3K\n",
+		  "<stdin>:3: error: pgsize=3K is not a power of two\n" },
+		{ LPAE_T "unmap t 0 4K pgsize=0\n",
+		  "<stdin>:3: error: pgsize=0 is not a power of two\n" },
+		{ LPAE_T "map t 0 0 6K pgsize=4K\n",
+		  "<stdin>:3: error: SIZE 0x1800 is not a multiple of "
+		  "pgsize=0x1000\n" },
+		{ LPAE_T "unmap t 0 0 pgsize=4K\n",
+		  "<stdin>:3: error: SIZE 0x0 is not a multiple of "
+		  "pgsize=0x1000\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 ias=\n",
+		  "<stdin>:2: error: ias=: missing number\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 ias=0x\n",
+		  "<stdin>:2: error: ias=0x: '0x' is not a number\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 ias=65\n",
+		  "<stdin>:2: error: ias=65: address size must be 1..64 "
+		  "bits\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 oas=0\n",
+		  "<stdin>:2: error: oas=0: address size must be 1..64 bits\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 oas=4294967344\n",
+		  "<stdin>:2: error: oas=4294967344: address size must be "
+		  "1..64 bits\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 pgsizes=4K,3K\n",
+		  "<stdin>:2: error: pgsizes=4K,3K: page size '3K' is not a "
+		  "power of two\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 pgsizes=4K,,2M\n",
+		  "<stdin>:2: error: pgsizes=4K,,2M: empty page size\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 pgsizes=4K|2Q\n",
+		  "<stdin>:2: error: pgsizes=4K|2Q: '2Q' is not a number (bad "
+		  "suffix 'Q')\n" },
+		{ "load io-pgtable-arm\nalloc t arm-64-lpae-s1 pgsizes=\n",
+		  "<stdin>:2: error: pgsizes=: no page size\n" },
+	};
+
+	g_test_summary("Every malformed number (empty, '0x', negative, "
+		       "trailing junk, over 64 bits) is one FILE:LINE error "
+		       "naming the word");
+	check_script_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void test_run_good_numbers(void)
+{
+	struct run r;
+
+	g_test_summary("The number forms the docs promise: decimal, 0x/0X "
+		       "hex, K/M/G/T in either case, and the 64-bit maximum");
+	run_cli_input(&r, LPAE_T
+		      "map t 0X10K 0x20k 4096\n"
+		      "map t 1G 2g 0x1000\n"
+		      "iova t 16385\n"
+		      "iova t 0x40000123\n"
+		      "iova t 0xffffffffffffffff\n"
+		      "iova t 18446744073709551615\n",
+		      (const char *const[]){ "--no-manifest", "run", "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "loaded io-pgtable-arm\n"
+			"t: arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K|2M|1G "
+			"root=0x440000000\n"
+			"0x8001\n0x80000123\nnone\nnone\n");
+	run_clear(&r);
+}
+
+static void test_run_unknown_names(void)
+{
+	static const struct script_case cases[] = {
+		{ LPAE_T "frob\n",
+		  "<stdin>:3: error: unknown command 'frob'\n" },
+		{ LPAE_T "Map t 0 0 4K\n",
+		  "<stdin>:3: error: unknown command 'Map'\n" },
+		{ LPAE_T "map u 0 0 4K\n",
+		  "<stdin>:3: error: unknown table id 'u'\n" },
+		{ LPAE_T "unmap u 0 4K\n",
+		  "<stdin>:3: error: unknown table id 'u'\n" },
+		{ LPAE_T "iova u 0\n",
+		  "<stdin>:3: error: unknown table id 'u'\n" },
+		{ LPAE_T "dump u\n",
+		  "<stdin>:3: error: unknown table id 'u'\n" },
+		/* a malformed line is an error even after '!' */
+		{ LPAE_T "!free u\n",
+		  "<stdin>:3: error: unknown table id 'u'\n" },
+		{ LPAE_T "free t\nfree t\n",
+		  "<stdin>:4: error: unknown table id 't'\n" },
+		{ LPAE_T "alloc u ARM_64_LPAE_S3\n",
+		  "<stdin>:3: error: alloc u ARM_64_LPAE_S3: no plugin "
+		  "provides format 'ARM_64_LPAE_S3' [No such file or "
+		  "directory]\n" },
+		{ LPAE_T "alloc u ../arm-v7s\n",
+		  "<stdin>:3: error: alloc u ../arm-v7s: no plugin provides "
+		  "format '../arm-v7s' [No such file or directory]\n" },
+		{ LPAE_T "alloc u arm-64-lpae-s1 quirks=ns,fast\n",
+		  "<stdin>:3: error: unknown quirk 'fast' (ns, no-perms, "
+		  "mtk-ext, mtk-ttbr-ext, ttbr1, outer-wbwa, hd, s2fwb, "
+		  "no-warn, reclaim-tables)\n" },
+		{ LPAE_T "alloc u arm-64-lpae-s1 speed=1\n",
+		  "<stdin>:3: error: unknown alloc option 'speed=1' (ias= oas= "
+		  "pgsizes= quirks= coherent=)\n" },
+		{ LPAE_T "alloc u arm-64-lpae-s1 coherent=yes\n",
+		  "<stdin>:3: error: coherent=yes: expected 0 or 1\n" },
+		{ LPAE_T "alloc u arm-64-lpae-s1 ias=48 oas=40 ias=40\n",
+		  "<stdin>:3: error: ias=40: ias= was already given\n" },
+		{ LPAE_T "alloc 0123456789abcdef0123456789abcdefX arm-64-lpae-s1\n",
+		  "<stdin>:3: error: table id "
+		  "'0123456789abcdef0123456789abcdefX' must be 1-32 letters, "
+		  "digits, '-' or '_'\n" },
+		{ LPAE_T "alloc a.b arm-64-lpae-s1\n",
+		  "<stdin>:3: error: table id 'a.b' must be 1-32 letters, "
+		  "digits, '-' or '_'\n" },
+		{ LPAE_T "map t 0 0 4K rwz\n",
+		  "<stdin>:3: error: unknown prot letter 'z' in 'rwz' (r w c n "
+		  "m p)\n" },
+		{ LPAE_T "map t 0 0 4K RW\n",
+		  "<stdin>:3: error: unknown prot letter 'R' in 'RW' (r w c n "
+		  "m p)\n" },
+		{ LPAE_T "map t 0 0 4K pagesize=4K\n",
+		  "<stdin>:3: error: unexpected word 'pagesize=4K'\n" },
+		{ LPAE_T "map t 0 0 4K pgsize=4K rw\n",
+		  "<stdin>:3: error: unexpected word 'rw'\n" },
+		{ LPAE_T "map t 0 0 4K pgsize=4K pgsize=4K\n",
+		  "<stdin>:3: error: pgsize=4K: pgsize= was already given\n" },
+		{ LPAE_T "unmap t 0 4K rw\n",
+		  "<stdin>:3: error: unexpected word 'rw'\n" },
+		{ LPAE_T "dump t xml\n",
+		  "<stdin>:3: error: unknown dump style 'xml' (tree, json, "
+		  "dot)\n" },
+		{ "load nope\n",
+		  "<stdin>:1: error: load nope: no plugin named 'nope' in the "
+		  "plugin directories [No such file or directory]\n" },
+		{ "unload nope\n",
+		  "<stdin>:1: error: unload nope: no plugin named 'nope' [No "
+		  "such file or directory]\n" },
+	};
+
+	g_test_summary("Unknown commands, table ids, formats, quirks, prot "
+		       "letters, options and dump styles are each one FILE:LINE "
+		       "error naming the word");
+	check_script_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void test_run_wrong_argument_counts(void)
+{
+	static const struct script_case cases[] = {
+		{ LPAE_T "load a b\n", "<stdin>:3: error: usage: load [NAME]\n" },
+		{ LPAE_T "unload\n", "<stdin>:3: error: usage: unload NAME\n" },
+		{ LPAE_T "unload a b\n",
+		  "<stdin>:3: error: usage: unload NAME\n" },
+		{ LPAE_T "list x\n", "<stdin>:3: error: usage: list\n" },
+		{ LPAE_T "alloc t\n",
+		  "<stdin>:3: error: usage: alloc ID FORMAT [ias=N] [oas=N] "
+		  "[pgsizes=..] [quirks=..] [coherent=0|1]\n" },
+		{ LPAE_T "alloc u arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K "
+			 "quirks=ns coherent=1 ias=48\n",
+		  "<stdin>:3: error: usage: alloc ID FORMAT [ias=N] [oas=N] "
+		  "[pgsizes=..] [quirks=..] [coherent=0|1]\n" },
+		{ LPAE_T "map t 0 0\n",
+		  "<stdin>:3: error: usage: map ID IOVA PADDR SIZE [PROT] "
+		  "[pgsize=SZ]\n" },
+		{ LPAE_T "map t 0 0 4K rw pgsize=4K x\n",
+		  "<stdin>:3: error: usage: map ID IOVA PADDR SIZE [PROT] "
+		  "[pgsize=SZ]\n" },
+		{ LPAE_T "unmap t 0\n",
+		  "<stdin>:3: error: usage: unmap ID IOVA SIZE [pgsize=SZ]\n" },
+		{ LPAE_T "unmap t 0 4K pgsize=4K x\n",
+		  "<stdin>:3: error: usage: unmap ID IOVA SIZE [pgsize=SZ]\n" },
+		{ LPAE_T "iova t\n", "<stdin>:3: error: usage: iova ID IOVA\n" },
+		{ LPAE_T "iova t 0 1\n",
+		  "<stdin>:3: error: usage: iova ID IOVA\n" },
+		{ LPAE_T "dump\n",
+		  "<stdin>:3: error: usage: dump ID [tree|json|dot]\n" },
+		{ LPAE_T "dump t tree x\n",
+		  "<stdin>:3: error: usage: dump ID [tree|json|dot]\n" },
+		{ LPAE_T "free\n", "<stdin>:3: error: usage: free ID\n" },
+		{ LPAE_T "free t u\n", "<stdin>:3: error: usage: free ID\n" },
+		{ LPAE_T "! \n", "<stdin>:3: error: '!' without a command\n" },
+	};
+
+	g_test_summary("Too few or too many words for any command is one "
+		       "FILE:LINE error with that command's usage");
+	check_script_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void test_run_refusals_say_why(void)
+{
+	static const struct script_case cases[] = {
+		{ LPAE_T "map t 0x1000 0 0\n",
+		  "<stdin>:3: error: map t 0x1000 -> 0x0 size 0x0: table t: "
+		  "map: size 0 [Invalid argument]\n" },
+		{ LPAE_T "map t 0xfffffffffffff000 0 8K\n",
+		  "<stdin>:3: error: map t 0xfffffffffffff000 -> 0x0 size "
+		  "0x2000: table t: map: iova 0xfffffffffffff000 + size 0x2000 "
+		  "wraps around [Value too large for defined data type]\n" },
+		{ LPAE_T "map t 0 0xfffffffffffff000 8K\n",
+		  "<stdin>:3: error: map t 0x0 -> 0xfffffffffffff000 size "
+		  "0x2000: table t: map: paddr 0xfffffffffffff000 + size 0x2000 "
+		  "wraps around [Value too large for defined data type]\n" },
+		{ LPAE_T "map t 0x800 0 4K\n",
+		  "<stdin>:3: error: map t 0x800 -> 0x0 size 0x1000: table t: "
+		  "map: iova 0x800, paddr 0x0 and size 0x1000 must be multiples "
+		  "of the smallest page size 0x1000 [Invalid argument]\n" },
+		{ LPAE_T "map t 0 0 4K c\n",
+		  "<stdin>:3: error: map t 0x0 -> 0x0 size 0x1000: PROT grants "
+		  "neither read nor write [Invalid argument]\n" },
+		{ LPAE_T "map t 0x1000000000000 0 4K\n",
+		  "<stdin>:3: error: map t 0x1000000000000 -> 0x0 size 0x1000: "
+		  "lpae: map: iova 0x1000000000000 or paddr 0x0 out of range "
+		  "(ias 48, oas 48) [Numerical result out of range]\n" },
+		{ LPAE_T "map t 0 0x1000000000000 4K pgsize=4K\n",
+		  "<stdin>:3: error: map t 0x0 -> 0x1000000000000 size 0x1000: "
+		  "lpae: map: iova 0x0 or paddr 0x1000000000000 out of range "
+		  "(ias 48, oas 48) [Numerical result out of range]\n" },
+		{ LPAE_T "map t 0 0 8K pgsize=8K\n",
+		  "<stdin>:3: error: map t 0x0 -> 0x0 size 0x2000: lpae: map: "
+		  "page size 0x2000 not in pgsize_bitmap 0x40201000 [Invalid "
+		  "argument]\n" },
+		{ LPAE_T "map t 0 0 4K\nmap t 0 0 4K\n",
+		  "<stdin>:4: error: map t 0x0 -> 0x0 size 0x1000: lpae: map: "
+		  "iova 0x0 is already mapped (pte 0x0000000000000e43) [File "
+		  "exists]\n" },
+		{ LPAE_T "map t 0 0 2M\nunmap t 0 4K\n",
+		  "<stdin>:4: error: unmap t 0x0: unmapped 0x0 of 0x1000 bytes: "
+		  "lpae: Unmap of a partial large IOPTE is not allowed [Invalid "
+		  "argument]\n" },
+		{ LPAE_T "unmap t 0x2000 4K\n",
+		  "<stdin>:3: error: unmap t 0x2000: unmapped 0x0 of 0x1000 "
+		  "bytes: lpae: unmap: iova 0x2000 is not mapped [Invalid "
+		  "argument]\n" },
+		{ LPAE_T "unmap t 0x800 4K\n",
+		  "<stdin>:3: error: unmap t 0x800: unmapped 0x0 of 0x1000 "
+		  "bytes: table t: unmap: iova 0x800 and size 0x1000 must be "
+		  "multiples of the smallest page size 0x1000 [Invalid "
+		  "argument]\n" },
+		{ LPAE_T "unmap t 0xfffffffffffff000 8K\n",
+		  "<stdin>:3: error: unmap t 0xfffffffffffff000: unmapped 0x0 "
+		  "of 0x2000 bytes: table t: unmap: iova 0xfffffffffffff000 + "
+		  "size 0x2000 wraps around [Invalid argument]\n" },
+		{ "load io-pgtable-arm-v7s\nalloc v arm-v7s\n"
+		  "map v 0xfffff000 0 8K\n",
+		  "<stdin>:3: error: map v 0xfffff000 -> 0x0 size 0x2000: "
+		  "arm-v7s: map: 2 x 0x1000 from iova 0xfffff000, paddr 0 is "
+		  "out of range [Numerical result out of range]\n" },
+		{ "load io-pgtable-arm-v7s\nalloc v arm-v7s\nmap v 0 0 64K\n"
+		  "unmap v 0 4K\n",
+		  "<stdin>:4: error: unmap v 0x0: unmapped 0x0 of 0x1000 bytes: "
+		  "arm-v7s: unmap: iova 0: unmap of a partial large IOPTE is "
+		  "not allowed [Invalid argument]\n" },
+	};
+
+	g_test_summary("A request the host or the format refuses says why: "
+		       "FILE:LINE, the request, the reason, the errno text");
+	check_script_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void test_run_control_bytes_escaped(void)
+{
+	struct run r;
+
+	g_test_summary("Control bytes from a script reach stderr and stdout "
+		       "only as octal escapes, also in '!' lines and -v echo");
+	check_script_error("\x1b[2Jfrob\n",
+			   "<stdin>:1: error: unknown command '\\033[2Jfrob'\n");
+	check_script_error("load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+			   "iova t 0\r1\n",
+			   "<stdin>:3: error: IOVA: '0\\0151' is not a number "
+			   "(bad suffix '\\0151')\n");
+	run_cli_input(&r, "!load \x1b]0;pwned\x07\n",
+		      (const char *const[]){ "--no-manifest", "-v", "run", "-",
+					     NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==,
+			"> !load \\033]0;pwned\\007\n"
+			"expected failure: load \\033]0;pwned\\007: "
+			"'\\033]0;pwned\\007' is not a plugin name (names, not "
+			"paths) [Invalid argument]\n"
+			"> \n");
+	run_clear(&r);
+}
+
+static void test_run_nul_byte(void)
+{
+	/* run_cli_input() takes a C string: the script goes into a file */
+	static const char text[] = "load io-pgtable-arm\n\nmap t 0 \0 4K\n";
+	g_autofree char *path = g_build_filename(g_get_tmp_dir(),
+						 "iopgt-cli-nul.iopgt", NULL);
+	g_autofree char *want = g_strdup_printf("%s:3: error: line contains "
+						"a NUL byte\n", path);
+
+	g_test_summary("A script with a NUL byte runs no line and names the "
+		       "line that holds it");
+	g_assert_true(g_file_set_contents(path, text, sizeof(text) - 1, NULL));
+	check_cli((const char *const[]){ "--no-manifest", "run", path, NULL },
+		  false, 1, "", want);
+	g_unlink(path);
+}
+
+static void test_run_crlf_script(void)
+{
+	g_test_summary("A CRLF script runs like an LF one, and its errors name "
+		       "the right line without the CR");
+	check_script_error("load io-pgtable-arm\r\nalloc t arm-64-lpae-s1\r\n"
+			   "map t 0 0 4K\r\n\r\nfrob\r\n",
+			   "<stdin>:5: error: unknown command 'frob'\n");
 }
 
 /* ---- dump json: the exact bytes ------------------------------------------------- */
@@ -644,5 +1189,27 @@ int main(int argc, char **argv)
 			test_dump_json_lpae_formats);
 	g_test_add_func("/cli/dump/json-v7s-bytes", test_dump_json_v7s);
 	g_test_add_func("/cli/dump/dot", test_dump_dot);
+	g_test_add_func("/cli/usage/missing-option-value",
+			test_usage_missing_value);
+	g_test_add_func("/cli/usage/unknown-short-option",
+			test_usage_unknown_short_option);
+	g_test_add_func("/cli/usage/wrong-argument-count",
+			test_usage_wrong_argument_count);
+	g_test_add_func("/cli/usage/bad-mem-values", test_usage_bad_mem_values);
+	g_test_add_func("/cli/usage/mem-too-big-for-the-machine",
+			test_mem_too_big_for_the_machine);
+	g_test_add_func("/cli/files/missing-or-directory", test_missing_files);
+	g_test_add_func("/cli/files/nonexistent-plugin-dir",
+			test_nonexistent_plugin_dir);
+	g_test_add_func("/cli/run/bad-numbers", test_run_bad_numbers);
+	g_test_add_func("/cli/run/good-numbers", test_run_good_numbers);
+	g_test_add_func("/cli/run/unknown-names", test_run_unknown_names);
+	g_test_add_func("/cli/run/wrong-argument-counts",
+			test_run_wrong_argument_counts);
+	g_test_add_func("/cli/run/refusals-say-why", test_run_refusals_say_why);
+	g_test_add_func("/cli/run/control-bytes-are-escaped",
+			test_run_control_bytes_escaped);
+	g_test_add_func("/cli/run/nul-byte-names-its-line", test_run_nul_byte);
+	g_test_add_func("/cli/run/crlf-script", test_run_crlf_script);
 	return g_test_run();
 }

@@ -299,10 +299,144 @@ static const struct tconfig configs[] = {
 	  SZ_64K | SZ_512M, 48, 48, false },
 };
 
+/* ---- reclaim (IOPGT_QUIRK_RECLAIM_TABLES) -------------------------------- */
+
+/*
+ * Every thread owns a run of pages in each of the same four tables (two
+ * neighbours, one under another level-1 entry, one under another pgd
+ * entry), maps it, checks it, unmaps it, again and again: tables empty
+ * and go while other threads are mapping into them.  No map may ever
+ * fail, no translation be lost, and at the end only the pgd is left.
+ */
+#define RC_ROUNDS	150
+#define RC_PAGES	32		/* per thread per table */
+#define RC_TABLES	4
+
+static unsigned long rc_iova(const struct worker *w, int t, int k)
+{
+	size_t g = granule(w), b = block(w);
+	const unsigned long base[RC_TABLES] = {
+		0, b, b * (g / 8), 1UL << (w->pgt->cfg.ias - 1),
+	};
+
+	return base[t] + ((unsigned long)w->id * RC_PAGES + k) * g;
+}
+
+static gpointer rc_worker_fn(gpointer data)
+{
+	struct worker *w = data;
+	struct iopgt_ops *ops = &w->pgt->ops;
+	size_t g = granule(w);
+
+	for (int r = 0; r < RC_ROUNDS; r++) {
+		/* odd rounds: the run as one batch; even: page by page */
+		size_t count = r % 2 ? RC_PAGES : 1;
+
+		for (int t = 0; t < RC_TABLES; t++) {
+			for (int k = 0; k < RC_PAGES; k += count) {
+				unsigned long iova = rc_iova(w, t, k);
+				size_t mapped = 0;
+
+				EXPECT(w, ops->map_pages(ops, iova,
+							 pa_of(w, iova), g,
+							 count, RW,
+							 &mapped) == 0);
+				EXPECT(w, mapped == count * g);
+			}
+		}
+		for (int t = 0; t < RC_TABLES; t++) {
+			for (int k = 0; k < RC_PAGES; k++) {
+				unsigned long iova = rc_iova(w, t, k);
+
+				EXPECT(w, ops->iova_to_phys(ops, iova + 3) ==
+					  pa_of(w, iova) + 3);
+			}
+		}
+		for (int t = 0; t < RC_TABLES; t++) {
+			for (int k = 0; k < RC_PAGES; k += count) {
+				unsigned long iova = rc_iova(w, t, k);
+
+				EXPECT(w, ops->unmap_pages(ops, iova, g, count,
+							   NULL) == count * g);
+				EXPECT(w, !ops->iova_to_phys(ops, iova));
+			}
+		}
+	}
+	return NULL;
+}
+
+static void run_reclaim_threads(gconstpointer data)
+{
+	const struct tconfig *tc = data;
+	struct iopgt_host *host = iopgt_host_new();
+	struct log_capture log;
+	struct iopgt_cfg cfg = {
+		.quirks = IO_PGTABLE_QUIRK_NO_WARN |
+			  IOPGT_QUIRK_RECLAIM_TABLES,
+		.pgsize_bitmap = tc->pgsizes,
+		.ias = tc->ias,
+		.oas = tc->oas,
+		.coherent_walk = tc->coherent,
+		.tlb = &counting_tlb_ops,
+	};
+	struct iopgt_pgtable *pgt;
+	struct worker w[N_THREADS];
+	struct iopgt_mem_stats st, root;
+
+	g_test_summary("With RECLAIM_TABLES, threads map and unmap disjoint "
+		       "runs of the same tables over and over: tables go and "
+		       "come back under them, no map fails, no translation is "
+		       "lost, and the pgd alone is left");
+	log_capture_init(&log);
+	log_capture_attach(&log, host);
+	tlb_counts = (struct tlb_counts){ 0 };
+	g_assert_cmpint(iopgt_host_register_builtin(host, &iopgt_plugin_desc,
+						    NULL), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_new(host, tc->fmt, &cfg, &tlb_counts,
+					  &pgt), ==, 0);
+	iopgt_pgtable_get_mem_stats(host, pgt, &root);
+
+	for (int i = 0; i < N_THREADS; i++) {
+		w[i] = (struct worker){ .pgt = pgt, .tc = tc, .id = i };
+		w[i].thread = g_thread_new("lpae-reclaim", rc_worker_fn, &w[i]);
+	}
+	for (int i = 0; i < N_THREADS; i++)
+		g_thread_join(w[i].thread);
+	for (int i = 0; i < N_THREADS; i++)
+		g_assert_cmpuint(w[i].failures, ==, 0);
+
+	iopgt_pgtable_get_mem_stats(host, pgt, &st);
+	g_test_message("%u walk flushes, peak %" G_GUINT64_FORMAT
+		       " table bytes", tlb_counts.walks, st.peak_table_bytes);
+	g_assert_cmpuint(st.table_bytes, ==, root.table_bytes);
+	g_assert_cmpuint(tlb_counts.walks, >, 0);
+	g_assert_cmpuint(log_capture_count(&log, "warning"), ==, 0);
+
+	iopgt_pgtable_free(host, pgt);
+	g_assert_cmpuint(tlb_counts.bad_cookie, ==, 0);
+	iopgt_host_get_mem_stats(host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+	g_assert_null(iopgt_host_unref(host));
+	log_capture_clear(&log);
+}
+
+static const struct tconfig reclaim_configs[] = {
+	{ "/lpae/threads/reclaim/s1/4k/shared-tables", "arm-64-lpae-s1",
+	  SZ_4K | SZ_2M | SZ_1G, 48, 48, true },
+	{ "/lpae/threads/reclaim/s1/4k/shared-tables-noncoherent",
+	  "arm-64-lpae-s1", SZ_4K | SZ_2M | SZ_1G, 48, 48, false },
+	{ "/lpae/threads/reclaim/s2/64k/shared-tables", "arm-64-lpae-s2",
+	  SZ_64K | SZ_512M, 48, 48, true },
+};
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(configs); i++)
 		g_test_add_data_func(configs[i].path, &configs[i], run_threads);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(reclaim_configs); i++)
+		g_test_add_data_func(reclaim_configs[i].path,
+				     &reclaim_configs[i], run_reclaim_threads);
 	return g_test_run();
 }

@@ -50,6 +50,8 @@ extern const struct iopgt_plugin_desc iopgt_plugin_desc;
 #define PTE_XN		(3ULL << 53)
 #define PTE_SW_SYNC	(1ULL << 55)
 #define PTE_NSTABLE	(1ULL << 63)
+/* RECLAIM_TABLES: a table's count in its descriptor's ignored bits */
+#define PTE_RC_BITS	((0x3ffULL << 2) | (7ULL << 52) | (7ULL << 56))
 #define PTE_ATTR(i)	((uint64_t)(i) << 2)
 #define PTE_MEMATTR_OIWB	(0xfULL << 2)
 #define PTE_MEMATTR_NC		(0x5ULL << 2)
@@ -2128,6 +2130,518 @@ static void test_mem_free_returns_everything(struct fixture *f,
 	g_assert_cmpuint(st.state_bytes, ==, 0);
 }
 
+/* ---- reclaim of empty tables (IOPGT_QUIRK_RECLAIM_TABLES) ---------------- */
+
+#define RECLAIM	(IOPGT_QUIRK_RECLAIM_TABLES | IO_PGTABLE_QUIRK_NO_WARN)
+
+static const struct tlb_call *walk_call(struct fixture *f, unsigned int i)
+{
+	return &g_array_index(f->tlb.walks, struct tlb_call, i);
+}
+
+static void assert_walk_call(struct fixture *f, unsigned int i,
+			     unsigned long iova, size_t size, size_t granule)
+{
+	g_assert_cmpuint(f->tlb.walks->len, >, i);
+	g_assert_cmphex(walk_call(f, i)->iova, ==, iova);
+	g_assert_cmphex(walk_call(f, i)->size, ==, size);
+	g_assert_cmphex(walk_call(f, i)->granule, ==, granule);
+}
+
+/*
+ * A flush_walk that also notes the table bytes at the time of the call:
+ * the tables it covers must still be allocated (flush first, then free).
+ */
+static struct fixture *flush_fixture;
+static uint64_t flush_seen_bytes;
+
+static void flush_walk_noting_bytes(unsigned long iova, size_t size,
+				    size_t granule, void *cookie)
+{
+	flush_seen_bytes = table_bytes(flush_fixture);
+	tlb_recorder_ops.tlb_flush_walk(iova, size, granule, cookie);
+}
+
+static const struct iopgt_flush_ops tlb_noting_ops = {
+	.tlb_flush_all = NULL,
+	.tlb_flush_walk = flush_walk_noting_bytes,
+	.tlb_add_page = NULL,
+};
+
+static void test_reclaim_last_page(struct fixture *f, gconstpointer data)
+{
+	const unsigned long iova = 5 * SZ_2M + 7 * SZ_4K;
+	char *empty, *after;
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("With RECLAIM_TABLES, unmapping the last page of a "
+		       "table unhooks it, calls tlb_flush_walk(span, 2M, 4K) "
+		       "once while the table is still allocated, then frees "
+		       "it: only the pgd is left");
+	/* ias 30: the pgd is at level 2, the tables below it are last */
+	f->cfg.quirks = RECLAIM;
+	f->cfg.ias = 30;
+	f->cfg.tlb = &tlb_noting_ops;
+	flush_fixture = f;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+	empty = snapshot(f);
+
+	g_assert_cmpint(map(f, iova, SZ_1G, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	g_assert_cmphex(phys(f, iova + 42), ==, SZ_1G + 42);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+
+	g_assert_cmpuint(unmap(f, iova, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	assert_walk_call(f, 0, iova & ~(SZ_2M - 1), SZ_2M, SZ_4K);
+	g_assert_cmpuint(flush_seen_bytes, ==, root + SZ_4K);
+	after = snapshot(f);
+	g_assert_cmpstr(after, ==, empty);
+	g_assert_cmpuint(count(f).tables, ==, 1);
+	g_assert_cmphex(phys(f, iova), ==, 0);
+	g_free(empty);
+	g_free(after);
+}
+
+static void test_reclaim_parents(struct fixture *f, gconstpointer data)
+{
+	const unsigned long a = SZ_512G + 3 * SZ_1G + 5 * SZ_2M;
+	const unsigned long b = a + SZ_2M;
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("Tables emptied by the removal of their last table go "
+		       "as well, in one tlb_flush_walk over the span of the "
+		       "topmost; a parent with another entry stays");
+	f->cfg.quirks = RECLAIM;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+
+	/* two level-3 tables under one level-2 table */
+	g_assert_cmpint(map(f, a, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, b, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(table_bytes(f), ==, root + 4 * SZ_4K);
+
+	g_assert_cmpuint(unmap(f, a, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root + 3 * SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	assert_walk_call(f, 0, a, SZ_2M, SZ_4K);
+
+	/* the last page: level 3, 2 and 1 go, the flush covers 512G */
+	g_assert_cmpuint(unmap(f, b, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 2);
+	assert_walk_call(f, 1, SZ_512G, SZ_512G, SZ_4K);
+	g_assert_cmpuint(count(f).tables, ==, 1);
+}
+
+static void test_reclaim_off_keeps_tables(struct fixture *f,
+					  gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("Without RECLAIM_TABLES an emptied table stays and no "
+		       "walk is flushed (Linux)");
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root + 3 * SZ_4K);
+	g_assert_cmpuint(count(f).tables, ==, 4);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+}
+
+static void test_reclaim_partial_unmap(struct fixture *f, gconstpointer data)
+{
+	uint64_t root, full;
+	char *before, *after;
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("A table keeps going while it has a valid entry: a "
+		       "partial unmap, a hole or a refused unmap frees "
+		       "nothing");
+	f->cfg.quirks = RECLAIM;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+
+	g_assert_cmpint(map_n(f, SZ_2M, SZ_2M, SZ_4K, 512, RW, &mapped), ==, 0);
+	full = table_bytes(f);
+	g_assert_cmpuint(full, ==, root + 3 * SZ_4K);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 511, NULL), ==, 511 * SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, full);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+	g_assert_cmphex(phys(f, SZ_4M - SZ_4K), ==, SZ_4M - SZ_4K);
+
+	/* a hole in the table, a hole without a table, part of a block */
+	before = snapshot(f);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpint(map(f, SZ_4M, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_4M, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_4M, SZ_2M, 1, NULL), ==, SZ_2M);
+	after = snapshot(f);
+	g_assert_cmpstr(after, ==, before);
+	g_assert_cmpuint(table_bytes(f), ==, full);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+
+	/* a batch that ends at the last entry empties it */
+	g_assert_cmpuint(unmap(f, SZ_4M - SZ_4K, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	assert_walk_call(f, 0, 0, SZ_512G, SZ_4K);
+	g_free(before);
+	g_free(after);
+}
+
+static void test_reclaim_noncoherent(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A non-coherent walker: each descriptor cleared by a "
+		       "reclaim is synced, once");
+	f->cfg.quirks = RECLAIM;
+	f->cfg.coherent_walk = false;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpuint(syncs(f), ==, 1);
+	/* as without the quirk: three tables (zeroes, entry), the leaf */
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 1 + 3 * 2 + 1);
+	g_assert_cmpint(map(f, SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(syncs(f), ==, 9);
+	/* the leaf only: the table keeps an entry */
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(syncs(f), ==, 10);
+	/* the leaf, then three table descriptors */
+	g_assert_cmpuint(unmap(f, SZ_4K, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(syncs(f), ==, 10 + 1 + 3);
+	g_assert_cmpuint(count(f).tables, ==, 1);
+	/* descriptors a walker sees: SW_SYNC set, count bits ignored */
+	g_assert_cmpint(map(f, SZ_2M, SZ_2M, SZ_4K, RW), ==, 0);
+	g_assert_cmphex(pte_at(f, SZ_2M, 2, NULL) & (PTE_TYPE_TABLE |
+						     PTE_SW_SYNC),
+			==, PTE_TYPE_TABLE | PTE_SW_SYNC);
+	g_assert_cmphex(phys(f, SZ_2M + 1), ==, SZ_2M + 1);
+}
+
+static void test_reclaim_block_paths(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("A block over a table counts as one entry for one, and "
+		       "a block-size unmap over tables takes the emptied "
+		       "parents with it");
+	f->cfg.quirks = RECLAIM;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+
+	/* Linux: a block over a table drops the table, leaves and all */
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_2M, RW), ==, 0);
+	g_assert_cmpuint(table_bytes(f), ==, root + 2 * SZ_4K);
+	assert_walk_call(f, 0, SZ_1G, SZ_2M, SZ_4K);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_2M, 1, NULL), ==, SZ_2M);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 2);
+	assert_walk_call(f, 1, 0, SZ_512G, SZ_4K);
+
+	/* a 1G unmap over a level-2 table: it goes, then its parent */
+	tlb_recorder_reset(&f->tlb);
+	g_assert_cmpint(map(f, SZ_1G + SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(unmap(f, SZ_1G, SZ_1G, 1, NULL), ==, SZ_1G);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 2);
+	assert_walk_call(f, 0, SZ_1G, SZ_1G, SZ_4K);
+	assert_walk_call(f, 1, 0, SZ_512G, SZ_4K);
+}
+
+static void test_reclaim_enomem(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_mem_stats st;
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("A map that fails with -ENOMEM takes back the tables "
+		       "it installed on the way (Linux leaves them)");
+	f->cfg.quirks = RECLAIM;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+	iopgt_host_get_mem_stats(f->host, &st);
+	/* room for the level-1 and level-2 tables, not the last one */
+	iopgt_host_set_mem_limit(f->host, st.table_bytes + 2 * SZ_4K);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_4K, RW), ==, -ENOMEM);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	assert_walk_call(f, 0, 0, SZ_512G, SZ_4K);
+	iopgt_host_set_mem_limit(f->host, 0);
+	g_assert_cmpint(map(f, SZ_1G, 0, SZ_4K, RW), ==, 0);
+}
+
+static void test_reclaim_every_format(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *fmt;
+		unsigned long pgsizes;
+		unsigned int ias, oas;
+		size_t page, span;	/* a page; the last table's span */
+	} cases[] = {
+		{ "arm-64-lpae-s1", PGSIZES_4K, 48, 48, SZ_4K, SZ_2M },
+		{ "arm-64-lpae-s1", PGSIZES_16K, 48, 48, SZ_16K, SZ_32M },
+		{ "arm-64-lpae-s1", PGSIZES_64K, 52, 52, SZ_64K, SZ_512M },
+		{ "arm-64-lpae-s2", PGSIZES_4K, 40, 40, SZ_4K, SZ_2M },
+		{ "arm-64-lpae-s2", PGSIZES_16K, 48, 48, SZ_16K, SZ_32M },
+		{ "arm-32-lpae-s1", PGSIZES_4K, 32, 40, SZ_4K, SZ_2M },
+		{ "arm-32-lpae-s2", PGSIZES_4K, 40, 40, SZ_4K, SZ_2M },
+		{ "arm-mali-lpae", PGSIZES_4K, 48, 40, SZ_4K, SZ_2M },
+	};
+
+	(void)data;
+	g_test_summary("Every LPAE format, granule and concatenated pgd takes "
+		       "RECLAIM_TABLES and ends a map/unmap cycle with its "
+		       "pgd alone");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		/* the top of ias: the last pgd entry (concatenated table) */
+		unsigned long iova = (1UL << cases[i].ias) - 2 * cases[i].span;
+		uint64_t root;
+
+		f->cfg.quirks = IOPGT_QUIRK_RECLAIM_TABLES;
+		f->cfg.pgsize_bitmap = cases[i].pgsizes;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		table_new(f, cases[i].fmt);
+		g_assert_cmphex(f->pgt->cfg.quirks, ==,
+				IOPGT_QUIRK_RECLAIM_TABLES);
+		root = table_bytes(f);
+		g_assert_cmpint(map(f, iova, cases[i].page, cases[i].page, RW),
+				==, 0);
+		g_assert_cmpint(map(f, iova + cases[i].span, 0, cases[i].page,
+				    RW), ==, 0);
+		g_assert_cmpuint(table_bytes(f), >, root);
+		g_assert_cmphex(phys(f, iova + 3), ==, cases[i].page + 3);
+		g_assert_cmpuint(unmap(f, iova, cases[i].page, 1, NULL), ==,
+				 cases[i].page);
+		g_assert_cmpuint(unmap(f, iova + cases[i].span, cases[i].page,
+				       1, NULL), ==, cases[i].page);
+		g_assert_cmpuint(table_bytes(f), ==, root);
+		g_assert_cmpuint(count(f).tables, ==, 1);
+		/* the last flush covers the top table's span, granule-wise */
+		g_assert_cmpuint(walk_call(f, f->tlb.walks->len - 1)->granule,
+				 ==, cases[i].page);
+		tlb_recorder_reset(&f->tlb);
+		table_free(f);
+	}
+}
+
+static void test_reclaim_big_counts(struct fixture *f, gconstpointer data)
+{
+	const unsigned long base = SZ_512M;
+	uint64_t root, full;
+	size_t mapped;
+
+	(void)data;
+	g_test_summary("A 64K-granule table's count runs past the 10 low bits "
+		       "of its field and back: 1100 pages in one table, "
+		       "unmapped one by one, the table goes with the last");
+	f->cfg.quirks = RECLAIM;
+	f->cfg.pgsize_bitmap = PGSIZES_64K;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+	g_assert_cmpint(map_n(f, base, 0, SZ_64K, 1100, RW, &mapped), ==, 0);
+	g_assert_cmpuint(mapped, ==, 1100 * SZ_64K);
+	full = table_bytes(f);
+	/* 1100 = 1 << 10 | 76: [11:2] holds 76, [54:52] holds 1 */
+	g_assert_cmphex(pte_at(f, base, 2, NULL) & PTE_RC_BITS, ==,
+			(76ULL << 2) | (1ULL << 52));
+	for (unsigned long i = 0; i < 1099; i++)
+		g_assert_cmpuint(unmap(f, base + i * SZ_64K, SZ_64K, 1, NULL),
+				 ==, SZ_64K);
+	g_assert_cmpuint(table_bytes(f), ==, full);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+	g_assert_cmphex(phys(f, base + 1099 * SZ_64K + 1), ==,
+			1099 * SZ_64K + 1);
+	g_assert_cmpuint(unmap(f, base + 1099 * SZ_64K, SZ_64K, 1, NULL), ==,
+			 SZ_64K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+}
+
+/* Every table but the root has a valid entry: no empty table is left. */
+struct nonempty {
+	int depth;
+	unsigned int entries[8];
+	unsigned int empty;
+};
+
+static int ne_table(void *data, uint64_t pa, const void *va, size_t size,
+		    int level)
+{
+	struct nonempty *ne = data;
+
+	(void)pa;
+	(void)va;
+	(void)size;
+	(void)level;
+	ne->entries[++ne->depth] = 0;
+	return 0;
+}
+
+static int ne_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct nonempty *ne = data;
+
+	(void)e;
+	ne->entries[ne->depth]++;
+	return 0;
+}
+
+static int ne_end(void *data, uint64_t pa, int level)
+{
+	struct nonempty *ne = data;
+
+	(void)pa;
+	(void)level;
+	if (ne->depth > 1 && !ne->entries[ne->depth])
+		ne->empty++;
+	ne->depth--;
+	return 0;
+}
+
+static unsigned int empty_tables(struct fixture *f)
+{
+	const struct iopgt_walk_ops v = {
+		.table = ne_table,
+		.entry = ne_entry,
+		.table_end = ne_end,
+	};
+	struct nonempty ne = { 0 };
+
+	g_assert_cmpint(f->pgt->ops.walk(&f->pgt->ops, &v, &ne), ==, 0);
+	return ne.empty;
+}
+
+/*
+ * The churn: 4K pages and 2M blocks in four 8M windows far apart (two
+ * level-1 tables, four level-2 tables), against a shadow of what is
+ * mapped at which size.
+ */
+#define CHURN_PAGES	(4 * SZ_2M * 4 / SZ_4K)
+
+static unsigned long churn_iova(unsigned int page)
+{
+	static const unsigned long base[] = {
+		0, SZ_1G, SZ_512G, SZ_512G + 7 * SZ_1G,
+	};
+
+	return base[page / 2048] + (page % 2048) * SZ_4K;
+}
+
+static void test_reclaim_churn(struct fixture *f, gconstpointer data)
+{
+	uint8_t *shadow = g_malloc0(CHURN_PAGES);	/* 1 page, 2 block */
+	GRand *rand = g_rand_new_with_seed(7);
+	unsigned int ops = g_test_slow() ? 200500 : 7500;
+	uint64_t root, peak = 0;
+
+	(void)data;
+	g_test_summary("Random maps and unmaps of pages and blocks never leave "
+		       "an empty table, keep every mapping, and end with the "
+		       "pgd alone");
+	f->cfg.quirks = RECLAIM;
+	table_new(f, "arm-64-lpae-s1");
+	root = table_bytes(f);
+
+	for (unsigned int op = 0; op < ops; op++) {
+		/* phases of mostly maps, then mostly unmaps */
+		bool fill = op / 1000 % 2 == 0;
+		bool do_map = g_rand_int_range(rand, 0, 4) ? fill : !fill;
+		unsigned int p = g_rand_int_range(rand, 0, CHURN_PAGES);
+		unsigned int k = g_rand_int_range(rand, 1, 65), n = 0;
+		unsigned long iova;
+		size_t mapped;
+
+		/* the next page from p that is free (map) or mapped */
+		while (n < CHURN_PAGES && !shadow[p] != do_map) {
+			p = (p + 1) % CHURN_PAGES;
+			n++;
+		}
+		if (n == CHURN_PAGES)
+			continue;
+		n = 0;
+		iova = churn_iova(p);
+		if (shadow[p] == 2) {
+			p &= ~511u;
+			g_assert_cmpuint(unmap(f, churn_iova(p), SZ_2M, 1,
+					       NULL), ==, SZ_2M);
+			memset(shadow + p, 0, 512);
+		} else if (shadow[p] == 1) {
+			while (n < k && p + n < CHURN_PAGES &&
+			       shadow[p + n] == 1 && (!n || (p + n) % 2048))
+				n++;
+			for (size_t done = 0; done < n * SZ_4K;) {
+				size_t got = unmap(f, iova + done, SZ_4K,
+						   n - done / SZ_4K, NULL);
+
+				g_assert_cmpuint(got, >, 0);
+				done += got;
+			}
+			memset(shadow + p, 0, n);
+		} else if (g_rand_int_range(rand, 0, 8) == 0) {
+			p &= ~511u;
+			if (memchr(shadow + p, 1, 512) ||
+			    memchr(shadow + p, 2, 512))
+				continue;
+			g_assert_cmpint(map(f, churn_iova(p), churn_iova(p),
+					    SZ_2M, RW), ==, 0);
+			memset(shadow + p, 2, 512);
+		} else {
+			while (n < k && p + n < CHURN_PAGES && !shadow[p + n] &&
+			       (!n || (p + n) % 2048))
+				n++;
+			for (size_t done = 0; done < n * SZ_4K;) {
+				g_assert_cmpint(map_n(f, iova + done,
+						      iova + done, SZ_4K,
+						      n - done / SZ_4K, RW,
+						      &mapped), ==, 0);
+				done += mapped;
+			}
+			memset(shadow + p, 1, n);
+		}
+		if (table_bytes(f) > peak)
+			peak = table_bytes(f);
+		if (op % 500 == 0)
+			g_assert_cmpuint(empty_tables(f), ==, 0);
+	}
+	g_assert_cmpuint(empty_tables(f), ==, 0);
+	for (unsigned int p = 0; p < CHURN_PAGES; p++)
+		g_assert_cmphex(phys(f, churn_iova(p) + 8), ==,
+				shadow[p] ? churn_iova(p) + 8 : 0);
+	g_test_message("churn: %u ops, peak %" G_GUINT64_FORMAT
+		       " table bytes, %" G_GUINT64_FORMAT " before the end, "
+		       "%u walk flushes", ops, peak, table_bytes(f),
+		       f->tlb.walks->len);
+	/* the drain phases emptied tables, which went */
+	g_assert_cmpuint(f->tlb.walks->len, >, 0);
+
+	for (unsigned int p = 0; p < CHURN_PAGES; p += 512) {
+		if (shadow[p] == 2) {
+			g_assert_cmpuint(unmap(f, churn_iova(p), SZ_2M, 1,
+					       NULL), ==, SZ_2M);
+			continue;
+		}
+		for (unsigned int q = p; q < p + 512; q++)
+			if (shadow[q])
+				g_assert_cmpuint(unmap(f, churn_iova(q), SZ_4K,
+						       1, NULL), ==, SZ_4K);
+	}
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(count(f).tables, ==, 1);
+	g_rand_free(rand);
+	g_free(shadow);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -2203,6 +2717,27 @@ int main(int argc, char **argv)
 
 	add_test("/lpae/mem/free-returns-everything",
 		 test_mem_free_returns_everything);
+
+	add_test("/lpae/reclaim/last-page-frees-its-table",
+		 test_reclaim_last_page);
+	add_test("/lpae/reclaim/emptied-parents-go-too",
+		 test_reclaim_parents);
+	add_test("/lpae/reclaim/off-keeps-empty-tables",
+		 test_reclaim_off_keeps_tables);
+	add_test("/lpae/reclaim/partial-unmap-keeps-table",
+		 test_reclaim_partial_unmap);
+	add_test("/lpae/reclaim/noncoherent-syncs-unhooked-entries",
+		 test_reclaim_noncoherent);
+	add_test("/lpae/reclaim/block-map-and-unmap-keep-counts",
+		 test_reclaim_block_paths);
+	add_test("/lpae/reclaim/enomem-takes-back-new-tables",
+		 test_reclaim_enomem);
+	add_test("/lpae/reclaim/every-format-and-granule",
+		 test_reclaim_every_format);
+	add_test("/lpae/reclaim/count-carries-past-its-low-bits",
+		 test_reclaim_big_counts);
+	add_test("/lpae/reclaim/churn-ends-with-the-pgd-alone",
+		 test_reclaim_churn);
 
 	return g_test_run();
 }

@@ -291,6 +291,151 @@ static void test_threads_non_coherent(void)
 	run_rounds(false);
 }
 
+/* ---- reclaim (IOPGT_QUIRK_RECLAIM_TABLES) -------------------------------- */
+
+/*
+ * Every thread owns interleaved 4K pages in each of the same MiBs, and
+ * two 64K pages in each of the next ones, and maps, checks and unmaps
+ * them again and again: level-2 tables empty and go while other threads
+ * map into them.  No map may fail, no translation be lost, and at the end
+ * only the level-1 table is left.
+ */
+#define RC_SLOTS	8
+#define RC_ROUNDS	60
+
+static unsigned int rc_walks;
+
+static void rc_count_walk(unsigned long iova, size_t size, size_t granule,
+			  void *cookie)
+{
+	(void)iova;
+	(void)size;
+	(void)granule;
+	(void)cookie;
+	__atomic_fetch_add(&rc_walks, 1, __ATOMIC_RELAXED);
+}
+
+static const struct iopgt_flush_ops rc_tlb_ops = {
+	.tlb_flush_walk = rc_count_walk,
+};
+
+static unsigned long rc_large_iova(unsigned int id, unsigned int slot,
+				   unsigned int j)
+{
+	return (RC_SLOTS + slot) * SZ_1M + (id * 2 + j) * SZ_64K;
+}
+
+static void rc_round(struct worker *w, bool map)
+{
+	struct shared *sh = w->sh;
+
+	for (unsigned int slot = 0; slot < RC_SLOTS; slot++) {
+		for (unsigned int k = 0; k < PAGES_PER_SLOT; k++) {
+			unsigned long iova = shared_iova(w->id, slot, k);
+			uint64_t pa = shared_pa(w->id, slot, k);
+
+			if (map) {
+				check(w, map1(sh, iova, pa, SZ_4K, 1) == 0);
+				continue;
+			}
+			check(w, phys1(sh, iova + 9) == pa + 9);
+			check(w, unmap1(sh, iova, SZ_4K, 1) == SZ_4K);
+			check(w, phys1(sh, iova) == 0);
+		}
+		for (unsigned int j = 0; j < 2; j++) {
+			unsigned long iova = rc_large_iova(w->id, slot, j);
+			uint64_t pa = 0x40000000ULL + iova;
+
+			if (map) {
+				check(w, map1(sh, iova, pa, SZ_64K, 1) == 0);
+				continue;
+			}
+			check(w, phys1(sh, iova + SZ_4K) == pa + SZ_4K);
+			check(w, unmap1(sh, iova, SZ_64K, 1) == SZ_64K);
+		}
+	}
+}
+
+static gpointer rc_worker_main(gpointer data)
+{
+	struct worker *w = data;
+
+	pthread_barrier_wait(&w->sh->barrier);
+	for (unsigned int r = 0; r < RC_ROUNDS; r++) {
+		rc_round(w, true);
+		rc_round(w, false);
+	}
+	return NULL;
+}
+
+static void run_reclaim(bool coherent)
+{
+	struct log_capture log;
+	struct shared sh = { .coherent = coherent };
+	struct iopgt_cfg cfg = {
+		.quirks = IO_PGTABLE_QUIRK_ARM_NS | IOPGT_QUIRK_RECLAIM_TABLES,
+		.pgsize_bitmap = SZ_4K | SZ_64K | SZ_1M | SZ_16M,
+		.ias = 32,
+		.oas = 32,
+		.coherent_walk = coherent,
+		.tlb = &rc_tlb_ops,
+	};
+	struct worker workers[N_THREADS];
+	GThread *threads[N_THREADS];
+	struct iopgt_mem_stats st;
+
+	sh.host = iopgt_host_new();
+	log_capture_init(&log);
+	log.echo = false;
+	log_capture_attach(&log, sh.host);
+	rc_walks = 0;
+	g_assert_cmpint(iopgt_host_register_builtin(sh.host, &iopgt_plugin_desc,
+						    NULL), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_new(sh.host, "arm-v7s", &cfg, NULL,
+					  &sh.pgt), ==, 0);
+	g_assert_cmpint(pthread_barrier_init(&sh.barrier, NULL, N_THREADS),
+			==, 0);
+	for (unsigned int i = 0; i < N_THREADS; i++) {
+		workers[i] = (struct worker){ .sh = &sh, .id = i };
+		threads[i] = g_thread_new("v7s-reclaim", rc_worker_main,
+					  &workers[i]);
+	}
+	for (unsigned int i = 0; i < N_THREADS; i++) {
+		g_thread_join(threads[i]);
+		g_assert_cmpuint(workers[i].failures, ==, 0);
+	}
+	pthread_barrier_destroy(&sh.barrier);
+
+	iopgt_pgtable_get_mem_stats(sh.host, sh.pgt, &st);
+	g_test_message("%u walk flushes, peak %" G_GUINT64_FORMAT
+		       " table bytes", rc_walks, st.peak_table_bytes);
+	g_assert_cmpuint(st.table_bytes, ==, SZ_16K);
+	g_assert_cmpuint(rc_walks, >, 0);
+	iopgt_pgtable_free(sh.host, sh.pgt);
+	g_assert_cmpuint(log_capture_count(&log, "warning:"), ==, 0);
+	g_assert_cmpuint(log_capture_count(&log, "err:"), ==, 0);
+	iopgt_host_get_mem_stats(sh.host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+	g_assert_null(iopgt_host_unref(sh.host));
+	log_capture_clear(&log);
+}
+
+static void test_reclaim_coherent(void)
+{
+	g_test_summary("With RECLAIM_TABLES, 8 threads map and unmap disjoint "
+		       "pages of the same MiBs over and over: tables go and "
+		       "come back under them, every page right, the level-1 "
+		       "table alone at the end");
+	run_reclaim(true);
+}
+
+static void test_reclaim_non_coherent(void)
+{
+	g_test_summary("The same with a non-coherent walker");
+	run_reclaim(false);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -298,5 +443,9 @@ int main(int argc, char **argv)
 			test_threads_coherent);
 	g_test_add_func("/v7s/threads/non-coherent-disjoint-ranges",
 			test_threads_non_coherent);
+	g_test_add_func("/v7s/threads/reclaim/shared-tables-come-and-go",
+			test_reclaim_coherent);
+	g_test_add_func("/v7s/threads/reclaim/non-coherent",
+			test_reclaim_non_coherent);
 	return g_test_run();
 }

@@ -1666,6 +1666,398 @@ static void test_plugin_file(struct fixture *f, gconstpointer data)
 			==, 0);
 }
 
+/* ---- reclaim of empty tables (IOPGT_QUIRK_RECLAIM_TABLES) ---------------- */
+
+#define RECLAIM		IOPGT_QUIRK_RECLAIM_TABLES
+
+static uint64_t table_bytes(struct fixture *f)
+{
+	return table_stats(f).table_bytes;
+}
+
+/* flush_walk noting the table bytes at the call: flush first, then free */
+static struct fixture *flush_fixture;
+static uint64_t flush_seen_bytes;
+
+static void flush_walk_noting_bytes(unsigned long iova, size_t size,
+				    size_t granule, void *cookie)
+{
+	flush_seen_bytes = table_bytes(flush_fixture);
+	tlb_recorder_ops.tlb_flush_walk(iova, size, granule, cookie);
+}
+
+static const struct iopgt_flush_ops tlb_noting_ops = {
+	.tlb_flush_walk = flush_walk_noting_bytes,
+};
+
+static void test_reclaim_last_page(struct fixture *f, gconstpointer data)
+{
+	const unsigned long iova = 5 * SZ_1M + 7 * SZ_4K;
+	char *empty, *after;
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("With RECLAIM_TABLES, unmapping the last page of a "
+		       "level-2 table unhooks it, calls tlb_flush_walk(MiB, "
+		       "1M, 4K) once while it is still allocated, then gives "
+		       "it back: only the level-1 table is left");
+	f->cfg.quirks |= RECLAIM;
+	f->cfg.tlb = &tlb_noting_ops;
+	flush_fixture = f;
+	table_new(f);
+	g_assert_cmphex(f->pgt->cfg.quirks, ==,
+			IO_PGTABLE_QUIRK_ARM_NS | RECLAIM);
+	root = table_bytes(f);
+	empty = dump(f);
+
+	assert_map(f, iova, SZ_16M, SZ_4K, 1, RW);
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	g_assert_cmphex(phys(f, iova + 42), ==, SZ_16M + 42);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+
+	g_assert_cmpuint(unmap(f, iova, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+	assert_tlb_call(f->tlb.walks, 0, 5 * SZ_1M, SZ_1M, SZ_4K);
+	g_assert_cmpuint(flush_seen_bytes, ==, root + SZ_4K);
+	after = dump(f);
+	g_assert_cmpstr(after, ==, empty);
+	g_assert_cmphex(phys(f, iova), ==, 0);
+	g_free(empty);
+	g_free(after);
+}
+
+static void test_reclaim_cache_pages(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("Reclaimed level-2 tables go back to their cache, "
+		       "which gives a page to the host once its four tables "
+		       "are gone");
+	f->cfg.quirks |= RECLAIM;
+	table_new(f);
+	root = table_bytes(f);
+	for (unsigned long m = 0; m < 5; m++)
+		assert_map(f, m * SZ_1M, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(table_bytes(f), ==, root + 2 * SZ_4K);
+
+	/* the fifth table has a page of its own */
+	g_assert_cmpuint(unmap(f, 4 * SZ_1M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	for (unsigned long m = 0; m < 3; m++) {
+		g_assert_cmpuint(unmap(f, m * SZ_1M, SZ_4K, 1, NULL), ==,
+				 SZ_4K);
+		g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	}
+	g_assert_cmpuint(unmap(f, 3 * SZ_1M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 5);
+	for (unsigned int i = 0; i < 5; i++)
+		assert_tlb_call(f->tlb.walks, i, (i ? i - 1 : 4) * SZ_1M,
+				SZ_1M, SZ_4K);
+}
+
+static void test_reclaim_off(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("Without RECLAIM_TABLES an emptied level-2 table stays "
+		       "and no walk is flushed (Linux)");
+	table_new(f);
+	root = table_bytes(f);
+	assert_map(f, SZ_1M, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+}
+
+static void test_reclaim_partial(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("A level-2 table stays while it maps anything: partial "
+		       "unmaps, holes, part of a large page and a failed map "
+		       "free nothing; 64K pages count as 16 entries");
+	f->cfg.quirks |= RECLAIM;
+	table_new(f);
+	root = table_bytes(f);
+
+	assert_map(f, 0, 0, SZ_4K, 16, RW);
+	assert_map(f, SZ_64K, SZ_1M, SZ_64K, 2, RW);
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 15, NULL), ==, 15 * SZ_4K);
+	assert_unchanged_after(f, {
+		g_assert_cmpuint(unmap(f, 0, SZ_4K, 1, NULL), ==, 0);
+		g_assert_cmpuint(unmap(f, SZ_64K, SZ_4K, 1, NULL), ==, 0);
+		g_assert_cmpint(map(f, SZ_64K, 0, SZ_4K, 1, RW), ==, -EEXIST);
+		g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, 0);
+		g_assert_cmphex(phys(f, 3 * SZ_64K), ==, 0);
+	});
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	g_assert_cmpuint(unmap(f, 15 * SZ_4K, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(unmap(f, SZ_64K, SZ_64K, 1, NULL), ==, SZ_64K);
+	g_assert_cmpuint(table_bytes(f), ==, root + SZ_4K);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+	g_assert_cmphex(phys(f, 2 * SZ_64K + 5), ==, SZ_1M + SZ_64K + 5);
+	g_assert_cmpuint(unmap(f, 2 * SZ_64K, SZ_64K, 1, NULL), ==, SZ_64K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(f->tlb.walks->len, ==, 1);
+}
+
+static void test_reclaim_noncoherent(struct fixture *f, gconstpointer data)
+{
+	uint64_t before;
+
+	(void)data;
+	g_test_summary("A non-coherent walker: the level-1 entry a reclaim "
+		       "clears is synced, once, after the leaf");
+	f->cfg.quirks |= RECLAIM;
+	f->cfg.coherent_walk = false;
+	table_new(f);
+	assert_map(f, SZ_1M, 0, SZ_4K, 2, RW);
+	before = table_stats(f).syncs;
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_stats(f).syncs, ==, before + 1);
+	g_assert_cmpuint(unmap(f, SZ_1M + SZ_4K, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_stats(f).syncs, ==, before + 1 + 2);
+	g_assert_cmpuint(raw_at(f, 1, SZ_1M), ==, 0);
+}
+
+static void test_reclaim_sections(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("A section map or unmap over a level-2 table removes it "
+		       "and the slot's count starts again: the next table "
+		       "there is reclaimed as usual");
+	f->cfg.quirks |= RECLAIM;
+	table_new(f);
+	root = table_bytes(f);
+
+	/* Linux: a section over a table drops it, leaves and all */
+	assert_map(f, SZ_1M + SZ_4K, 0, SZ_4K, 3, RW);
+	assert_map(f, SZ_1M, 0, SZ_1M, 1, RW);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_1M, 1, NULL), ==, SZ_1M);
+	assert_map(f, SZ_1M, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+
+	/* a 1M unmap over a table */
+	assert_map(f, SZ_1M + SZ_4K, 0, SZ_4K, 2, RW);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_1M, 1, NULL), ==, SZ_1M);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	assert_map(f, SZ_1M, 0, SZ_64K, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_64K, 1, NULL), ==, SZ_64K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	/* 4K inside a section: refused, and the count stays at zero */
+	assert_map(f, SZ_2M, 0, SZ_1M, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, 0);
+	g_assert_cmpint(map(f, SZ_2M, 0, SZ_4K, 1, RW), ==, -EEXIST);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_1M, 1, NULL), ==, SZ_1M);
+	assert_map(f, SZ_2M, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_2M, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+}
+
+static void test_reclaim_enomem(struct fixture *f, gconstpointer data)
+{
+	uint64_t root;
+
+	(void)data;
+	g_test_summary("A map the host refuses a table for leaves no count "
+		       "behind");
+	f->cfg.quirks |= RECLAIM;
+	table_new(f);
+	root = table_bytes(f);
+	iopgt_host_set_mem_limit(f->host, table_stats(f).table_bytes);
+	g_assert_cmpint(map(f, 0, 0, SZ_4K, 1, RW), ==, -ENOMEM);
+	iopgt_host_set_mem_limit(f->host, 0);
+	assert_map(f, 0, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(unmap(f, 0, SZ_4K, 1, NULL), ==, SZ_4K);
+	g_assert_cmpuint(table_bytes(f), ==, root);
+}
+
+static void test_reclaim_with_other_quirks(struct fixture *f,
+					   gconstpointer data)
+{
+	static const struct {
+		unsigned long quirks;
+		unsigned int ias, oas;
+	} cases[] = {
+		{ 0, 32, 32 },
+		{ IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_NO_PERMS, 32, 32 },
+		{ MTK_QUIRKS, 34, 35 },
+		{ MTK_QUIRKS | IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT, 34, 35 },
+	};
+
+	(void)data;
+	g_test_summary("RECLAIM_TABLES goes with every v7s quirk and ias, up "
+		       "to the top slot of a 34-bit MediaTek table");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		unsigned long iova = (1UL << cases[i].ias) - SZ_1M;
+		uint64_t root;
+
+		f->cfg.quirks = cases[i].quirks | RECLAIM;
+		f->cfg.ias = cases[i].ias;
+		f->cfg.oas = cases[i].oas;
+		table_new(f);
+		g_assert_cmphex(f->pgt->cfg.quirks, ==,
+				cases[i].quirks | RECLAIM);
+		root = table_bytes(f);
+		assert_map(f, iova, SZ_4G - SZ_64K, SZ_64K, 1, RW);
+		g_assert_cmphex(phys(f, iova + 9), ==, SZ_4G - SZ_64K + 9);
+		g_assert_cmpuint(unmap(f, iova, SZ_64K, 1, NULL), ==, SZ_64K);
+		g_assert_cmpuint(table_bytes(f), ==, root);
+		assert_tlb_call(f->tlb.walks, f->tlb.walks->len - 1, iova,
+				SZ_1M, SZ_4K);
+		table_free(f);
+	}
+}
+
+/* Level-2 tables with no valid entry, from a walk. */
+struct l2_empty {
+	unsigned int entries;
+	unsigned int empty;
+};
+
+static int l2e_table(void *data, uint64_t pa, const void *va, size_t size,
+		     int level)
+{
+	(void)pa;
+	(void)va;
+	(void)size;
+	if (level == 2)
+		((struct l2_empty *)data)->entries = 0;
+	return 0;
+}
+
+static int l2e_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	if (e->level == 2)
+		((struct l2_empty *)data)->entries++;
+	return 0;
+}
+
+static int l2e_end(void *data, uint64_t pa, int level)
+{
+	struct l2_empty *l = data;
+
+	(void)pa;
+	if (level == 2 && !l->entries)
+		l->empty++;
+	return 0;
+}
+
+static unsigned int empty_l2_tables(struct fixture *f)
+{
+	static const struct iopgt_walk_ops ops = {
+		.table = l2e_table,
+		.entry = l2e_entry,
+		.table_end = l2e_end,
+	};
+	struct l2_empty l = { 0 };
+
+	g_assert_cmpint(iopgt_pgtable_walk(f->host, f->pgt, &ops, &l), ==, 0);
+	return l.empty;
+}
+
+/* 16 MiB: 4096 4K pages, 1 = a small page, 2 = 64K, 3 = 1M, 0 free */
+#define CHURN_PAGES	4096
+
+static bool range_free(const uint8_t *shadow, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (shadow[i])
+			return false;
+	return true;
+}
+
+static void test_reclaim_churn(struct fixture *f, gconstpointer data)
+{
+	static const size_t size_of[] = { 0, SZ_4K, SZ_64K, SZ_1M };
+	uint8_t *shadow = g_malloc0(CHURN_PAGES);
+	GRand *rand = g_rand_new_with_seed(11);
+	unsigned int ops = g_test_slow() ? 200500 : 7500;
+	uint64_t root, peak = 0;
+
+	(void)data;
+	g_test_summary("Random maps and unmaps of 4K, 64K and 1M never leave "
+		       "an empty level-2 table, keep every mapping, and end "
+		       "with the level-1 table alone");
+	f->cfg.quirks |= RECLAIM;
+	table_new(f);
+	root = table_bytes(f);
+
+	for (unsigned int op = 0; op < ops; op++) {
+		bool fill = op / 1000 % 2 == 0;
+		bool do_map = g_rand_int_range(rand, 0, 4) ? fill : !fill;
+		unsigned int p = g_rand_int_range(rand, 0, CHURN_PAGES);
+		unsigned int kind = g_rand_int_range(rand, 1, 4);
+		unsigned int k = g_rand_int_range(rand, 1, 33), n = 0, step;
+
+		while (n < CHURN_PAGES && !shadow[p] != do_map) {
+			p = (p + 1) % CHURN_PAGES;
+			n++;
+		}
+		if (n == CHURN_PAGES)
+			continue;
+		if (shadow[p]) {
+			/* unmap a run of the size found at p */
+			kind = shadow[p];
+			step = size_of[kind] / SZ_4K;
+			p &= ~(step - 1);
+			for (n = 0; n < k && p + n * step < CHURN_PAGES &&
+			     shadow[p + n * step] == kind; n++)
+				;
+			g_assert_cmpuint(unmap(f, p * SZ_4K, size_of[kind], n,
+					       NULL), ==, n * size_of[kind]);
+		} else {
+			/* map a run of free, aligned blocks of one size */
+			step = size_of[kind] / SZ_4K;
+			p &= ~(step - 1);
+			for (n = 0; n < k && p + n * step < CHURN_PAGES &&
+			     range_free(shadow + p + n * step, step); n++)
+				;
+			if (!n)
+				continue;
+			assert_map(f, p * SZ_4K, p * SZ_4K, size_of[kind], n,
+				   RW);
+		}
+		memset(shadow + p, shadow[p] ? 0 : (int)kind, n * step);
+		if (table_bytes(f) > peak)
+			peak = table_bytes(f);
+		if (op % 500 == 0)
+			g_assert_cmpuint(empty_l2_tables(f), ==, 0);
+	}
+	g_assert_cmpuint(empty_l2_tables(f), ==, 0);
+	for (unsigned int p = 0; p < CHURN_PAGES; p++)
+		g_assert_cmphex(phys(f, p * SZ_4K + 8), ==,
+				shadow[p] ? p * SZ_4K + 8 : 0);
+	g_test_message("churn: %u ops, peak %" G_GUINT64_FORMAT
+		       " table bytes, %" G_GUINT64_FORMAT " before the end, "
+		       "%u walk flushes", ops, peak, table_bytes(f),
+		       f->tlb.walks->len);
+	g_assert_cmpuint(f->tlb.walks->len, >, 0);
+
+	for (unsigned int p = 0; p < CHURN_PAGES;) {
+		size_t size = size_of[shadow[p]];
+
+		if (!size) {
+			p++;
+			continue;
+		}
+		g_assert_cmpuint(unmap(f, p * SZ_4K, size, 1, NULL), ==, size);
+		p += size / SZ_4K;
+	}
+	g_assert_cmpuint(table_bytes(f), ==, root);
+	g_rand_free(rand);
+	g_free(shadow);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1795,6 +2187,25 @@ int main(int argc, char **argv)
 		 test_iova_to_phys_aliases, setup_table);
 
 	add_test("/v7s/plugin/loads-from-file", test_plugin_file, setup_bare);
+
+	add_test("/v7s/reclaim/last-page-frees-its-table",
+		 test_reclaim_last_page, setup);
+	add_test("/v7s/reclaim/cache-gives-pages-back",
+		 test_reclaim_cache_pages, setup);
+	add_test("/v7s/reclaim/off-keeps-empty-tables", test_reclaim_off,
+		 setup);
+	add_test("/v7s/reclaim/partial-unmap-keeps-table",
+		 test_reclaim_partial, setup);
+	add_test("/v7s/reclaim/noncoherent-syncs-unhooked-entry",
+		 test_reclaim_noncoherent, setup);
+	add_test("/v7s/reclaim/sections-restart-the-count",
+		 test_reclaim_sections, setup);
+	add_test("/v7s/reclaim/enomem-leaves-no-count",
+		 test_reclaim_enomem, setup);
+	add_test("/v7s/reclaim/with-every-quirk",
+		 test_reclaim_with_other_quirks, setup);
+	add_test("/v7s/reclaim/churn-ends-with-the-pgd-alone",
+		 test_reclaim_churn, setup);
 
 	return g_test_run();
 }

@@ -1016,6 +1016,422 @@ static void test_empty(struct fixture *f, gconstpointer data)
 	iopgt_plan_free(NULL);
 }
 
+/* ---- bad input: every malformed line kind -------------------------------- */
+
+static void test_mode_without_colon(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "a", "b", "j", "k", NULL };
+
+	(void)data;
+	g_test_summary("'pre' or 'post' without its colon is refused with a "
+		       "message that says so, wherever it stands");
+
+	g_assert_false(parse(f, "c.conf",
+			     "softdep a pre: b\n"		/* 1 */
+			     "softdep c pre d\n"		/* 2 */
+			     "softdep e post: f post g\n"	/* 3 */
+			     "softdep h pre: i post\n"		/* 4 */
+			     "softdep j post: k\n"));		/* 5 */
+	assert_lines(f->diag,
+		"c.conf:2: softdep c: 'pre' is missing its colon ('pre:')\n"
+		"c.conf:3: softdep e: 'post' is missing its colon ('post:')\n"
+		"c.conf:4: softdep h: 'post' is missing its colon ('post:')\n");
+	assert_parse_error(f,
+		"c.conf:2: softdep c: 'pre' is missing its colon ('pre:')");
+	assert_pre(f, "c", "");
+	assert_post(f, "e", "");
+	assert_pre(f, "h", "");
+	plan(f, avail);
+	assert_entries(f, "load b\nload a\nload j\nload k\n");
+	assert_edges(f,
+		"b -> a: softdep a pre: b (c.conf:1)\n"
+		"j -> k: softdep j post: k (c.conf:5)\n");
+	/* "pre" is still a fine name for a plugin, just not after a mode */
+	g_assert_true(parse(f, "d.conf", "blacklist pre\nsoftdep post pre: x\n"));
+	g_assert_true(iopgt_manifest_is_blacklisted(f->m, "pre"));
+	assert_pre(f, "post", "x");
+}
+
+static void test_mode_twice(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A mode followed by another mode, or ending the line, "
+		       "names no plugin; a mode may repeat after names");
+
+	g_assert_false(parse(f, "m.conf",
+			     "softdep a pre: pre: b\n"		/* 1 */
+			     "softdep a post: pre: b\n"		/* 2 */
+			     "softdep a pre: b post:\n"		/* 3 */
+			     "softdep a pre: c pre: d\n"	/* 4 */
+			     "softdep a post: post:\n"));	/* 5 */
+	assert_lines(f->diag,
+		"m.conf:1: softdep a: 'pre:' names no plugin\n"
+		"m.conf:2: softdep a: 'post:' names no plugin\n"
+		"m.conf:3: softdep a: 'post:' names no plugin\n"
+		"m.conf:5: softdep a: 'post:' names no plugin\n");
+	/* only line 4 applied: not even the "b" of line 3 */
+	assert_pre(f, "a", "c d");
+	assert_post(f, "a", "");
+}
+
+static void test_comment_only_files(struct fixture *f, gconstpointer data)
+{
+	static const char *const files[] = {
+		"",
+		"\n",
+		"#",
+		"#\n#\n",
+		"# only\r\n\t# comments\r\n",
+		"   \t\v\f\r\n",
+		"\r\n\r\n",
+		"# a comment that continues \\\nsoftdep x pre: y\n",
+	};
+	const char *const avail[] = { "x", "y", NULL };
+
+	(void)data;
+	g_test_summary("Empty, blank-only and comment-only files are good and "
+		       "add nothing (a comment's '\\' swallows the next line)");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *name = g_strdup_printf("e%zu.conf", i);
+
+		g_assert_true(parse(f, name, files[i]));
+		g_assert_no_error(f->error);
+	}
+	g_assert_cmpuint(f->diag->len, ==, 0);
+	assert_pre(f, "x", "");
+	plan(f, avail);
+	assert_entries(f, "load x\nload y\n");
+	assert_edges(f, "");
+}
+
+static void test_crlf(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("CRLF files: bad lines are reported without the CR, a "
+		       "lone CR is a blank, a final CR without LF is fine");
+
+	g_assert_false(parse(f, "r.conf",
+			     "softdep a pre: b\r\n"		/* 1 */
+			     "sofdep x\r\n"			/* 2 */
+			     "softdep c pre:\r\n"		/* 3 */
+			     "blacklist d e\r\n"		/* 4 */
+			     "blacklist f\r\n"			/* 5 */
+			     "softdep i\rpre: j\r\n"		/* 6 */
+			     "softdep g pre: h\r"));		/* 7 */
+	assert_lines(f->diag,
+		"r.conf:2: unknown directive 'sofdep'\n"
+		"r.conf:3: softdep c: 'pre:' names no plugin\n"
+		"r.conf:4: blacklist: takes one plugin name, got 2\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "");
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "d"));
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, "f"), ==,
+			"r.conf:5");
+	assert_pre(f, "i", "j");
+	assert_pre(f, "g", "h");
+}
+
+static void test_tabs_and_blanks(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Tabs, \\v and \\f separate tokens like spaces; a '\\' "
+		       "followed by a blank is an ordinary (invalid) character");
+
+	g_assert_false(parse(f, "t.conf",
+			     "\tsoftdep\ta\tpre:\tb\t\n"	/* 1 */
+			     "softdep\vc\fpre: d\n"		/* 2 */
+			     "\t\tblacklist\te\t# why\n"	/* 3 */
+			     "\tsofdep\tx\n"			/* 4 */
+			     "softdep f pre:\tg\\\t\n"		/* 5 */
+			     "softdep h pre: \\ i\n"		/* 6 */
+			     "softdep j post:\t\tk\n"));	/* 7 */
+	assert_lines(f->diag,
+		"t.conf:4: unknown directive 'sofdep'\n"
+		"t.conf:5: invalid plugin name 'g\\\\': use only letters, digits, '-', '_' and '.'\n"
+		"t.conf:6: invalid plugin name '\\\\': use only letters, digits, '-', '_' and '.'\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "d");
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, "e"), ==,
+			"t.conf:3");
+	assert_pre(f, "f", "");
+	assert_pre(f, "h", "");
+	assert_post(f, "j", "k");
+}
+
+static void test_non_printable(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Non-UTF-8, non-ASCII and control bytes are invalid in "
+		       "names and come back escaped, never raw");
+
+	g_assert_false(parse(f, "n.conf",
+			     "softdep a pre: b\n"		/* 1 */
+			     "softdep c pre: \xff\xfe\n"	/* 2 */
+			     "\xc3\x28 x\n"			/* 3 */
+			     "blacklist caf\xc3\xa9\n"		/* 4 */
+			     "softdep d pre: e\x7f\n"		/* 5 */
+			     "softdep \x1b[31mred pre: f\n"	/* 6 */
+			     "blacklist \x01\n"			/* 7 */
+			     "blacklist x\by\n"			/* 8 */
+			     "softdep g post: h\n"));		/* 9 */
+	assert_lines(f->diag,
+		"n.conf:2: invalid plugin name '\\377\\376': use only letters, digits, '-', '_' and '.'\n"
+		"n.conf:3: unknown directive '\\303('\n"
+		"n.conf:4: invalid plugin name 'caf\\303\\251': use only letters, digits, '-', '_' and '.'\n"
+		"n.conf:5: invalid plugin name 'e\\177': use only letters, digits, '-', '_' and '.'\n"
+		"n.conf:6: invalid plugin name '\\033[31mred': use only letters, digits, '-', '_' and '.'\n"
+		"n.conf:7: invalid plugin name '\\001': use only letters, digits, '-', '_' and '.'\n"
+		"n.conf:8: invalid plugin name 'x\\by': use only letters, digits, '-', '_' and '.'\n");
+	for (guint i = 0; i < f->diag->len; i++)
+		for (const char *p = f->diag->pdata[i]; *p; p++)
+			g_assert_true(g_ascii_isprint(*p));
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "");
+	assert_pre(f, "d", "");
+	assert_post(f, "g", "h");
+}
+
+static void test_line_limit_exact(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *crlf = line_of("a", "b", 4096);
+	g_autofree char *j1 = line_of("e", "f", 2048);
+	g_autofree char *j2 = line_of("g", "h", 2048);
+	g_autofree char *tail = line_of("c", "d", 4097);
+	g_autofree char *y1 = g_strnfill(2048, 'y');
+	g_autofree char *y2 = g_strnfill(2049, 'y');
+	g_autofree char *text = NULL;
+
+	(void)data;
+	g_test_summary("4096 bytes is the limit after joining, not counting "
+		       "'\\', CR or LF: exactly 4096 is good, 4097 is refused, "
+		       "also at the end of a file without a newline");
+
+	text = g_strdup_printf("%s\r\n"		/* 1: 4096 + CR */
+			       "%s\\\n%s\n"	/* 2-3: 2048 + 2048 */
+			       "%s\\\r\n%s\n"	/* 4-5: 2048 + 2049 */
+			       "softdep i pre: j\n"	/* 6 */
+			       "%s",		/* 7: 4097, no newline */
+			       crlf, j1, y1, j2, y2, tail);
+	g_assert_false(parse(f, "x.conf", text));
+	assert_lines(f->diag,
+		"x.conf:4: line is longer than 4096 bytes\n"
+		"x.conf:7: line is longer than 4096 bytes\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "e", "f");
+	assert_pre(f, "g", "");
+	assert_pre(f, "i", "j");
+	assert_pre(f, "c", "");
+}
+
+static void test_other_directives(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("modprobe.d's other directives and wrongly cased ones "
+		       "are each one 'unknown directive' line");
+
+	g_assert_false(parse(f, "o.conf",
+			     "alias foo bar\n"			/* 1 */
+			     "install a /bin/true\n"		/* 2 */
+			     "remove a /bin/true\n"		/* 3 */
+			     "weakdep a b\n"			/* 4 */
+			     "softdep a pre: b\n"		/* 5 */
+			     "Softdep a pre: c\n"		/* 6 */
+			     "BLACKLIST a\n"			/* 7 */
+			     "include /etc/iopgt.d\n"		/* 8 */
+			     "softdep# a pre: d\n"));		/* 9 */
+	assert_lines(f->diag,
+		"o.conf:1: unknown directive 'alias'\n"
+		"o.conf:2: unknown directive 'install'\n"
+		"o.conf:3: unknown directive 'remove'\n"
+		"o.conf:4: unknown directive 'weakdep'\n"
+		"o.conf:6: unknown directive 'Softdep'\n"
+		"o.conf:7: unknown directive 'BLACKLIST'\n"
+		"o.conf:8: unknown directive 'include'\n"
+		"o.conf:9: unknown directive 'softdep#'\n");
+	assert_pre(f, "a", "b");
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "a"));
+}
+
+static void test_backslash_at_eof(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("A file that is only '\\', or ends in '\\' with or "
+		       "without a newline or CR, is one unterminated line");
+
+	g_assert_false(parse(f, "a.conf", "\\"));
+	assert_parse_error(f,
+		"a.conf:1: '\\' continues the last line past the end of the file");
+	g_assert_false(parse(f, "b.conf", "softdep a pre: b\n\\\n"));
+	assert_parse_error(f,
+		"b.conf:2: '\\' continues the last line past the end of the file");
+	g_assert_false(parse(f, "c.conf", "softdep c pre: d\nblacklist e \\\r"));
+	assert_parse_error(f,
+		"c.conf:2: '\\' continues the last line past the end of the file");
+	assert_lines(f->diag,
+		"a.conf:1: '\\' continues the last line past the end of the file\n"
+		"b.conf:2: '\\' continues the last line past the end of the file\n"
+		"c.conf:2: '\\' continues the last line past the end of the file\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "c", "d");
+	g_assert_false(iopgt_manifest_is_blacklisted(f->m, "e"));
+}
+
+static void test_nul_anywhere(struct fixture *f, gconstpointer data)
+{
+	static const char text[] =
+		"softdep a pre: b\n"		/* 1 */
+		"# x\0y\n"			/* 2 */
+		"\0\n"				/* 3 */
+		"softdep g pre: h\n"		/* 4 */
+		"softdep c pre: d\0";		/* 5, no newline */
+
+	(void)data;
+	g_test_summary("A NUL byte refuses its line even in a comment, alone, "
+		       "or as the very last byte");
+
+	g_assert_false(parse_len(f, "z.conf", text, sizeof(text) - 1));
+	assert_lines(f->diag,
+		"z.conf:2: line contains a NUL byte\n"
+		"z.conf:3: line contains a NUL byte\n"
+		"z.conf:5: line contains a NUL byte\n");
+	assert_pre(f, "a", "b");
+	assert_pre(f, "g", "h");
+	assert_pre(f, "c", "");
+}
+
+static void test_name_length_limit(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *n64 = g_strnfill(64, 'n');
+	g_autofree char *n65 = g_strnfill(65, 'n');
+	g_autofree char *text = NULL;
+	g_autofree char *diag = NULL;
+	g_autofree char *origin = NULL;
+
+	(void)data;
+	g_test_summary("A name of exactly 64 bytes is good in every position; "
+		       "65 is refused in every position");
+
+	text = g_strdup_printf("softdep %s pre: a\n"	/* 1 */
+			       "softdep b pre: %s\n"	/* 2 */
+			       "blacklist %s\n"		/* 3 */
+			       "softdep %s pre: a\n"	/* 4 */
+			       "softdep b post: %s\n"	/* 5 */
+			       "blacklist %s\n",	/* 6 */
+			       n64, n64, n64, n65, n65, n65);
+	g_assert_false(parse(f, "l.conf", text));
+	diag = g_strdup_printf(
+		"l.conf:4: invalid plugin name '%s': longer than 64 bytes\n"
+		"l.conf:5: invalid plugin name '%s': longer than 64 bytes\n"
+		"l.conf:6: invalid plugin name '%s': longer than 64 bytes\n",
+		n65, n65, n65);
+	assert_lines(f->diag, diag);
+	assert_pre(f, n64, "a");
+	assert_pre(f, "b", n64);
+	assert_post(f, "b", "");
+	assert_pre(f, n65, "");
+	origin = g_strdup("l.conf:3");
+	g_assert_cmpstr(iopgt_manifest_blacklist_origin(f->m, n64), ==, origin);
+	g_assert_null(iopgt_manifest_blacklist_origin(f->m, n65));
+}
+
+static void test_self_dependency_folded(struct fixture *f, gconstpointer data)
+{
+	const char *const avail[] = { "x_y", "z", NULL };
+
+	(void)data;
+	g_test_summary("A name that depends on its own '_' spelling is a "
+		       "self-dependency: the cycle x-y -> x-y");
+
+	g_assert_true(parse(f, "s.conf",
+			    "softdep x_y post: x-y\n"
+			    "softdep z pre: x_y\n"));
+	plan(f, avail);
+	assert_entries(f,
+		"load z\n"
+		"cycle x-y: on softdep cycle x-y -> x-y\n");
+	assert_lines(f->plan->errors, "softdep cycle: x-y -> x-y\n");
+	assert_cycle(f, "x_y", "x-y -> x-y");
+	assert_cycle(f, "z", NULL);
+}
+
+static void test_long_chain_and_ring(struct fixture *f, gconstpointer data)
+{
+	enum { CHAIN = 3000, RING = 50 };
+	g_autoptr(GPtrArray) avail = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autoptr(GString) ring = g_string_new("r00");
+	g_autoptr(GString) entries = g_string_new(NULL);
+	g_autofree char *error = NULL;
+
+	(void)data;
+	g_test_summary("A 3000-deep softdep chain loads in order without "
+		       "recursion; a 50-plugin ring hanging off its end is one "
+		       "error, and the chain still loads");
+
+	/* declared backwards, so nothing comes for free from line order */
+	for (int i = CHAIN - 1; i > 0; i--)
+		g_string_append_printf(text, "softdep c%04d pre: c%04d\n", i,
+				       i - 1);
+	for (int i = 0; i < RING; i++)
+		g_string_append_printf(text, "softdep r%02d pre: r%02d\n", i,
+				       (i + 1) % RING);
+	g_string_append_printf(text, "softdep r00 pre: c%04d\n", CHAIN - 1);
+
+	for (int i = CHAIN - 1; i >= 0; i--)
+		g_ptr_array_add(avail, g_strdup_printf("c%04d", i));
+	for (int i = 0; i < RING; i++)
+		g_ptr_array_add(avail, g_strdup_printf("r%02d", i));
+	g_ptr_array_add(avail, NULL);
+
+	/* the ring in name order: r00 -> r49 -> r48 ... -> r01 -> r00 */
+	for (int i = RING - 1; i >= 0; i--)
+		g_string_append_printf(ring, " -> r%02d", i);
+	for (int i = 0; i < CHAIN; i++)
+		g_string_append_printf(entries, "load c%04d\n", i);
+	for (int i = 0; i < RING; i++)
+		g_string_append_printf(entries,
+				       "cycle r%02d: on softdep cycle %s\n",
+				       i, ring->str);
+
+	g_assert_true(parse(f, "chain.conf", text->str));
+	plan(f, (const char *const *)avail->pdata);
+	error = g_strdup_printf("softdep cycle: %s\n", ring->str);
+	assert_lines(f->plan->errors, error);
+	assert_entries(f, entries->str);
+	g_assert_cmpuint(f->plan->edges->len, ==, CHAIN - 1 + RING + 1);
+	g_assert_cmpuint(f->plan->warnings->len, ==, 0);
+	assert_cycle(f, "r17", ring->str);
+	assert_cycle(f, "c1234", NULL);
+}
+
+static void test_many_bad_lines(struct fixture *f, gconstpointer data)
+{
+	enum { N = 1000 };
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+
+	(void)data;
+	g_test_summary("1000 bad lines between 1000 good ones: each reported "
+		       "once in order, *error holds the first, all good apply");
+
+	for (int i = 0; i < N; i++) {
+		g_string_append_printf(text, "softdep g%d pre: h%d\n"
+				       "bogus%d\n", i, i, i);
+		g_string_append_printf(want, "b.conf:%d: unknown directive "
+				       "'bogus%d'\n", 2 * i + 2, i);
+	}
+	g_assert_false(parse(f, "b.conf", text->str));
+	assert_lines(f->diag, want->str);
+	assert_parse_error(f, "b.conf:2: unknown directive 'bogus0'");
+	for (int i = 0; i < N; i += 111) {
+		g_autofree char *g = g_strdup_printf("g%d", i);
+		g_autofree char *h = g_strdup_printf("h%d", i);
+
+		assert_pre(f, g, h);
+	}
+}
+
 static void test_error_quark(struct fixture *f, gconstpointer data)
 {
 	(void)f;
@@ -1063,6 +1479,21 @@ int main(int argc, char **argv)
 	add("order-independent-of-discovery", test_order_independent);
 	add("empty", test_empty);
 	add("error-quark", test_error_quark);
+	add("bad/mode-without-colon", test_mode_without_colon);
+	add("bad/mode-twice-in-a-row", test_mode_twice);
+	add("bad/empty-and-comment-only-files", test_comment_only_files);
+	add("bad/crlf-line-ends", test_crlf);
+	add("bad/tabs-and-other-blanks", test_tabs_and_blanks);
+	add("bad/non-utf8-and-control-bytes", test_non_printable);
+	add("bad/line-length-at-and-over-limit", test_line_limit_exact);
+	add("bad/other-modprobe-directives", test_other_directives);
+	add("bad/backslash-at-end-of-file", test_backslash_at_eof);
+	add("bad/nul-byte-anywhere", test_nul_anywhere);
+	add("bad/name-length-at-and-over-limit", test_name_length_limit);
+	add("bad/self-dependency-through-underscore",
+	    test_self_dependency_folded);
+	add("bad/long-chain-and-ring", test_long_chain_and_ring);
+	add("bad/many-bad-lines", test_many_bad_lines);
 
 	return g_test_run();
 }

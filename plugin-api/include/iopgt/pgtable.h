@@ -44,6 +44,19 @@ struct iopgt_format;
 #define IO_PGTABLE_QUIRK_ARM_S2FWB		(1UL << 8)
 #define IO_PGTABLE_QUIRK_NO_WARN		(1UL << 9)
 
+/*
+ * ---- quirks that are iopgt extensions ------------------------------------
+ * Linux numbers its quirks up from bit 0; iopgt's own count down from
+ * bit 31 (the top bit of a 32-bit unsigned long), so neither can take the
+ * other's.  A format that does not know one refuses it like any quirk.
+ *
+ * RECLAIM_TABLES: when an unmap leaves a table with no valid entry, the
+ * table is unhooked from its parent (synced for a non-coherent walker),
+ * tlb_flush_walk() is called for its span and its memory goes back to the
+ * host.  Linux keeps empty tables until a block covers them.
+ */
+#define IOPGT_QUIRK_RECLAIM_TABLES		(1UL << 31)
+
 /* read_and_clear_dirty() flags */
 #define IOMMU_DIRTY_NO_CLEAR	(1UL << 0)
 
