@@ -319,11 +319,24 @@ static void print_file_info(struct cli *cli, struct iopgt_plugin *p)
 		fprintf(cli->out, "%-12s %s\n", "softdep:", *d);
 }
 
+/* info shows every record, but one that failed to load is a failure */
+static int info_status(struct iopgt_plugin *p)
+{
+	switch (iopgt_plugin_get_state(p)) {
+	case IOPGT_PLUGIN_FAILED:
+	case IOPGT_PLUGIN_BLACKLISTED:
+		return opt_no_load ? EXIT_OK : EXIT_FAILED;
+	default:
+		return EXIT_OK;
+	}
+}
+
 static int cmd_info(struct cli *cli, const char *what)
 {
 	struct iopgt_plugin *p = NULL;
 	g_auto(GStrv) formats = NULL;
 	const char *s;
+	int status;
 
 	if (opt_no_load && (strchr(what, '/') || g_str_has_suffix(what, ".so"))) {
 		p = info_without_loading(cli, what);
@@ -348,6 +361,7 @@ static int cmd_info(struct cli *cli, const char *what)
 		fprintf(stderr, "iopgt-host: info: no plugin '%s'\n", what);
 		return EXIT_FAILED;
 	}
+	status = info_status(p);
 	if (cli->json) {
 		JsonNode *node = json_node_new(JSON_NODE_OBJECT);
 		JsonObject *o = plugin_json(p);
@@ -362,7 +376,7 @@ static int cmd_info(struct cli *cli, const char *what)
 		json_node_take_object(node, o);
 		print_json_node(cli, node);
 		json_node_unref(node);
-		return EXIT_OK;
+		return status;
 	}
 #define FIELD(label, value) \
 	fprintf(cli->out, "%-12s %s\n", label, (value) ? (value) : "-")
@@ -386,7 +400,7 @@ static int cmd_info(struct cli *cli, const char *what)
 		FIELD("error:", iopgt_plugin_get_error(p));
 	print_file_info(cli, p);
 #undef FIELD
-	return EXIT_OK;
+	return status;
 }
 
 /* ---- plan ------------------------------------------------------------------ */
@@ -530,6 +544,16 @@ static char *default_cache_file(void)
 				"plugin-cache", NULL);
 }
 
+static bool check_dir_arg(const char *option, const char *dir)
+{
+	if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return true;
+	fprintf(stderr, "iopgt-host: %s %s: %s\n", option, dir,
+		g_file_test(dir, G_FILE_TEST_EXISTS) ? "not a directory" :
+		"no such directory");
+	return false;
+}
+
 static bool setup_trust(struct cli *cli)
 {
 	g_autofree char *cache = NULL;
@@ -581,6 +605,13 @@ static bool setup_host(struct cli *cli, bool *manifest_ok)
 	for (char **d = opt_trusted_dirs; d && *d; d++)
 		iopgt_host_add_plugin_dir_full(cli->host, *d,
 					       IOPGT_DIR_TRUSTED);
+	/* a directory the user named must exist: a typo is not "no plugins" */
+	for (char **d = opt_plugin_dirs; d && *d; d++)
+		if (!check_dir_arg("--plugin-dir", *d))
+			return false;
+	for (char **d = opt_trusted_dirs; d && *d; d++)
+		if (!check_dir_arg("--trusted-plugin-dir", *d))
+			return false;
 	if (opt_plugin_dirs) {
 		for (char **d = opt_plugin_dirs; *d; d++)
 			iopgt_host_add_plugin_dir(cli->host, *d);

@@ -208,6 +208,8 @@ static void setup(struct fixture *f, gconstpointer data)
 	f->c = c;
 	f->host = iopgt_host_new();
 	g_assert_nonnull(f->host);
+	/* the bundled plugins: trusted, no probe child for each of 600 */
+	iopgt_host_set_probe(f->host, false);
 	/* a few tables: 256 MiB of simulated memory is plenty, and quick */
 	g_assert_cmpint(iopgt_host_set_mem_size(f->host, 256 * SZ_1M), ==, 0);
 	log_capture_init(&f->log);
@@ -1177,6 +1179,8 @@ static void setup_bare(struct fixture *f, gconstpointer data)
 	f->c = td->c;
 	f->host = iopgt_host_new();
 	g_assert_nonnull(f->host);
+	/* the bundled plugins: trusted, no probe child for each of 600 */
+	iopgt_host_set_probe(f->host, false);
 	log_capture_init(&f->log);
 	log_capture_attach(&f->log, f->host);
 	tlb_recorder_init(&f->tlb);
