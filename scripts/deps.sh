@@ -3,7 +3,7 @@
 # when something is missing.  Sourced by demo.sh and test.sh.
 iopgt_install_deps() {
 	local pkgs=(cmake make gcc pkg-config libglib2.0-dev libjson-glib-dev
-		    graphviz valgrind clang)
+		    graphviz valgrind clang libclang-rt-14-dev)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

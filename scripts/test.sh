@@ -2,7 +2,8 @@
 # The whole test suite: a normal build (each single-threaded test also under
 # valgrind memcheck), an AddressSanitizer+UBSan build and a ThreadSanitizer
 # build of the threaded tests, each run with CTest.
-# Long soak and fuzz runs are opt-in (ctest -L soak; docs/testing.md).
+# Then a short run of each fuzz target (scripts/fuzz.sh).  Long soak and
+# fuzz runs are opt-in (ctest -L soak; docs/testing.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/deps.sh"
@@ -32,4 +33,7 @@ fi
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	run_suite tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOPGT_SANITIZE=thread \
 	-- -L threads
+# Each libFuzzer target briefly, over its seed corpus (docs/testing.md
+# "Fuzzing" says how to run them long).
+IOPGT_FUZZ_SECONDS=${IOPGT_FUZZ_SECONDS:-15} bash "$root/scripts/fuzz.sh"
 echo "=== all suites passed"

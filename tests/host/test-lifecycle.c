@@ -53,13 +53,13 @@ static void assert_state(struct host_fixture *f, const char *name,
 static void test_metadata_without_loading(struct host_fixture *f,
 					  gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	g_autofree char *marker = NULL;
 	g_auto(GStrv) provides = NULL;
 	g_auto(GStrv) softdeps = NULL;
 	struct iopgt_plugin *a;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("A scan reads name, version, ABI and provided formats "
 		       "from the file's .iopgt_info section; no plugin code "
 		       "runs");
@@ -190,12 +190,12 @@ static void test_metadata_cache(struct host_fixture *f, gconstpointer data)
 static void test_ondemand_loads_provider(struct host_fixture *f,
 					 gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	g_autofree char *manifest = host_fixture_write(f, "m.conf",
 		"softdep " GOOD_B " pre: " GOOD_C "\n");
 	struct iopgt_pgtable *pgt = NULL;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("A table of a format no loaded plugin registered loads "
 		       "the plugin that provides it, after its pre: softdeps, "
 		       "like request_module");
@@ -217,10 +217,10 @@ static void test_ondemand_loads_provider(struct host_fixture *f,
 
 static void test_ondemand_off(struct host_fixture *f, gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	struct iopgt_pgtable *pgt = NULL;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("With on-demand loading off, a format whose plugin is "
 		       "not loaded yet is -EAGAIN naming the plugin (the "
 		       "EPROBE_DEFER case), not -ENOENT");
@@ -260,7 +260,6 @@ static void test_ondemand_failed(struct host_fixture *f, gconstpointer data)
 static void test_ondemand_blacklisted(struct host_fixture *f,
 				      gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	g_autofree char *manifest = host_fixture_write(f, "m.conf",
 		"blacklist " GOOD_B "\n");
 	g_autofree char *line = g_strdup_printf(
@@ -269,6 +268,7 @@ static void test_ondemand_blacklisted(struct host_fixture *f,
 	struct iopgt_pgtable *pgt = NULL;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("A format whose plugin is blacklisted is -EPERM with "
 		       "where it was blacklisted");
 	g_assert_true(iopgt_host_load_manifest(f->host, manifest, NULL));
@@ -280,10 +280,10 @@ static void test_ondemand_blacklisted(struct host_fixture *f,
 
 static void test_ondemand_nobody(struct host_fixture *f, gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	struct iopgt_pgtable *pgt = NULL;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("A format no plugin file provides is -ENOENT, and no "
 		       "plugin is loaded trying");
 	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
@@ -299,11 +299,11 @@ static void test_ondemand_nobody(struct host_fixture *f, gconstpointer data)
 
 static void test_unload_deferred(struct host_fixture *f, gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	g_autofree char *marker = NULL;
 	struct iopgt_pgtable *t1, *t2, *t3 = NULL;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("unload --wait: the plugin goes GOING (no new tables) "
 		       "and unloads when its last table is freed");
 	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
@@ -340,10 +340,10 @@ static void test_unload_deferred(struct host_fixture *f, gconstpointer data)
 static void test_unload_deferred_times_out(struct host_fixture *f,
 					   gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	struct iopgt_pgtable *t1, *t2;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("A deferred unload still waiting when its timeout "
 		       "passes is cancelled: the plugin is LOADED again");
 	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
@@ -377,12 +377,12 @@ static gpointer free_later(gpointer data)
 
 static void test_unload_wait(struct host_fixture *f, gconstpointer data)
 {
-	g_autofree char *dir = good_dir(f);
 	struct freer fr = { .host = f->host };
 	struct iopgt_pgtable *pgt;
 	GThread *thread;
 
 	(void)data;
+	g_free(good_dir(f));
 	g_test_summary("unload_wait blocks until another thread frees the "
 		       "last table, or times out and cancels");
 	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
