@@ -611,7 +611,8 @@ static void test_nonexistent_plugin_dir(void)
 
 	g_test_summary("A --plugin-dir that does not exist is an error naming "
 		       "it, before anything runs: a typo is not 'no plugins'");
-	run_cli_full(&r, "load io-pgtable-arm\n",
+	/* nothing on stdin: the CLI exits before it would read it */
+	run_cli_full(&r, NULL,
 		     (const char *const[]){ "--plugin-dir", "/nonexistent/dir",
 					    "--no-manifest", "run", "-",
 					    NULL }, true);
