@@ -2,7 +2,7 @@
 /*
  * `iopgt-host run FILE`: a script of page-table operations, one per line.
  *
- *   load [NAME]            unload NAME            list
+ *   load [NAME]   unload [--wait[=MS]] NAME   reload NAME   list
  *   alloc ID FORMAT [ias=N] [oas=N] [pgsizes=4K,2M] [quirks=ns,...] [coherent=0|1]
  *   map ID IOVA PADDR SIZE [PROT] [pgsize=SZ]
  *   unmap ID IOVA SIZE [pgsize=SZ]
@@ -220,13 +220,79 @@ static gboolean cmd_load(struct script *s, int argc, char **argv,
 	return ok;
 }
 
+/* "--wait" or "--wait=MS": 0 waits for ever.  Returns: FALSE if not it. */
+static gboolean parse_wait(const char *arg, unsigned int *ms, GError **error,
+			   gboolean *bad)
+{
+	uint64_t v;
+
+	*bad = FALSE;
+	if (strcmp(arg, "--wait") && !g_str_has_prefix(arg, "--wait="))
+		return FALSE;
+	*ms = 0;
+	if (!arg[6])
+		return TRUE;
+	if (!cli_parse_u64(arg + 7, &v, error) || v > G_MAXUINT) {
+		if (*error)
+			g_prefix_error(error, "--wait: ");
+		else
+			g_set_error(error, IOPGT_CLI_ERROR,
+				    IOPGT_CLI_ERROR_SYNTAX,
+				    "--wait=%s: too many milliseconds",
+				    arg + 7);
+		*bad = TRUE;
+		return TRUE;
+	}
+	*ms = (unsigned int)v;
+	return TRUE;
+}
+
+/*
+ * unload --wait[=MS] NAME: the plugin goes GOING now and unloads when its
+ * last table is freed (a later `free` line says so), or the wait times
+ * out and is cancelled.  A script is one thread: nothing blocks.
+ */
+static gboolean cmd_unload_deferred(struct script *s, const char *name,
+				    unsigned int ms, GError **error)
+{
+	int ret = iopgt_host_unload_plugin_deferred(s->cli->host, name, ms);
+
+	if (ret == -EINPROGRESS) {
+		fprintf(s->cli->out, "%s unloads when its last table is "
+			"freed\n", name);
+		return TRUE;
+	}
+	if (ret < 0)
+		return fail(s, error, -ret, "unload --wait %s", name);
+	fprintf(s->cli->out, "unloaded %s\n", name);
+	return TRUE;
+}
+
 static gboolean cmd_unload(struct script *s, int argc, char **argv,
 			   GError **error)
 {
 	struct iopgt_plugin *p;
+	unsigned int ms;
+	gboolean bad;
 	int ret;
 
-	(void)argc;
+	if (argc == 3) {
+		if (!parse_wait(argv[1], &ms, error, &bad)) {
+			if (g_str_has_prefix(argv[1], "--"))
+				g_set_error(error, IOPGT_CLI_ERROR,
+					    IOPGT_CLI_ERROR_SYNTAX,
+					    "unknown option '%s' (--wait[=MS])",
+					    argv[1]);
+			else
+				g_set_error_literal(error, IOPGT_CLI_ERROR,
+					IOPGT_CLI_ERROR_SYNTAX,
+					"usage: unload [--wait[=MS]] NAME");
+			return FALSE;
+		}
+		if (bad)
+			return FALSE;
+		return cmd_unload_deferred(s, argv[2], ms, error);
+	}
 	ret = iopgt_host_unload_plugin(s->cli->host, argv[1]);
 	if (ret < 0)
 		return fail(s, error, -ret, "unload %s", argv[1]);
@@ -546,11 +612,34 @@ static gboolean cmd_free(struct script *s, int argc, char **argv,
 			 GError **error)
 {
 	struct script_table *t = find_table(s, argv[1], error);
+	struct iopgt_plugin *p;
+	bool going;
 
 	(void)argc;
 	if (!t)
 		return FALSE;
+	p = iopgt_pgtable_get_plugin(s->cli->host, t->pgt);
+	going = iopgt_plugin_get_state(p) == IOPGT_PLUGIN_GOING;
 	table_free(s, t);
+	/* the last table of a plugin waiting to go (unload --wait, reload) */
+	if (going && iopgt_plugin_get_state(p) == IOPGT_PLUGIN_UNLOADED)
+		fprintf(s->cli->out, "unloaded %s %s (its last table went)\n",
+			iopgt_plugin_get_name(p), iopgt_plugin_get_version(p));
+	return TRUE;
+}
+
+static gboolean cmd_reload(struct script *s, int argc, char **argv,
+			   GError **error)
+{
+	struct iopgt_plugin *p = NULL;
+	int ret;
+
+	(void)argc;
+	ret = iopgt_host_reload_plugin(s->cli->host, argv[1], &p);
+	if (ret < 0)
+		return fail(s, error, -ret, "reload %s", argv[1]);
+	fprintf(s->cli->out, "reloaded %s %s\n", iopgt_plugin_get_name(p),
+		iopgt_plugin_get_version(p));
 	return TRUE;
 }
 
@@ -562,7 +651,8 @@ static const struct command {
 	cmd_fn fn;
 } commands[] = {
 	{ "load", 0, 1, "load [NAME]", cmd_load },
-	{ "unload", 1, 1, "unload NAME", cmd_unload },
+	{ "unload", 1, 2, "unload [--wait[=MS]] NAME", cmd_unload },
+	{ "reload", 1, 1, "reload NAME", cmd_reload },
 	{ "list", 0, 0, "list", cmd_list },
 	{ "alloc", 2, 7, "alloc ID FORMAT [ias=N] [oas=N] [pgsizes=..] "
 	  "[quirks=..] [coherent=0|1]", cmd_alloc },

@@ -376,6 +376,44 @@ static void test_run_stdin(void)
 	run_clear(&r);
 }
 
+static void check_script_error(const char *script, const char *want_err);
+
+static void test_run_unload_wait(void)
+{
+	struct run r;
+
+	g_test_summary("unload --wait NAME: the plugin refuses new tables and "
+		       "unloads when its last table is freed; reload of an "
+		       "unchanged file is refused");
+	run_cli_input(&r, "load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
+		      "unload --wait=60000 io-pgtable-arm\n"
+		      "!alloc u arm-64-lpae-s1\n"
+		      "!reload io-pgtable-arm\nfree t\n"
+		      "!unload io-pgtable-arm\n",
+		      (const char *const[]){ "--no-manifest", "run", "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "loaded io-pgtable-arm\n"
+		"t: arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K|2M|1G "
+		"root=0x440000000\n"
+		"io-pgtable-arm unloads when its last table is freed\n"
+		"expected failure: alloc u arm-64-lpae-s1: format "
+		"'arm-64-lpae-s1': plugin 'io-pgtable-arm' is unloading "
+		"[Cannot send after transport endpoint shutdown]\n"
+		"expected failure: reload io-pgtable-arm: io-pgtable-arm is "
+		"going, not loaded [Invalid argument]\n"
+		"unloaded io-pgtable-arm 1.0.0 (its last table went)\n"
+		"expected failure: unload io-pgtable-arm: io-pgtable-arm is "
+		"unloaded, not loaded [Invalid argument]\n");
+	run_clear(&r);
+	check_script_error("unload --now io-pgtable-arm\n",
+			   "<stdin>:1: error: unknown option '--now' "
+			   "(--wait[=MS])\n");
+	check_script_error("unload --wait=soon io-pgtable-arm\n",
+			   "<stdin>:1: error: --wait: 'soon' is not a "
+			   "number\n");
+}
+
 /* One bad line: exit 1, "<stdin>:LINE: error: MESSAGE", cleanup is silent. */
 static void check_script_error(const char *script, const char *want_err)
 {
@@ -831,9 +869,9 @@ static void test_run_wrong_argument_counts(void)
 {
 	static const struct script_case cases[] = {
 		{ LPAE_T "load a b\n", "<stdin>:3: error: usage: load [NAME]\n" },
-		{ LPAE_T "unload\n", "<stdin>:3: error: usage: unload NAME\n" },
+		{ LPAE_T "unload\n", "<stdin>:3: error: usage: unload [--wait[=MS]] NAME\n" },
 		{ LPAE_T "unload a b\n",
-		  "<stdin>:3: error: usage: unload NAME\n" },
+		  "<stdin>:3: error: usage: unload [--wait[=MS]] NAME\n" },
 		{ LPAE_T "list x\n", "<stdin>:3: error: usage: list\n" },
 		{ LPAE_T "alloc t\n",
 		  "<stdin>:3: error: usage: alloc ID FORMAT [ias=N] [oas=N] "
@@ -1176,6 +1214,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/manifest/unreadable", test_missing_manifest);
 	g_test_add_func("/cli/run/demo", test_run_demo);
 	g_test_add_func("/cli/run/stdin", test_run_stdin);
+	g_test_add_func("/cli/run/unload-wait", test_run_unload_wait);
 	g_test_add_func("/cli/run/errors-name-file-and-line", test_run_errors);
 	g_test_add_func("/cli/run/expected-failure-that-succeeds",
 			test_run_expected_failure_succeeds);
