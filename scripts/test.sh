@@ -6,6 +6,9 @@
 # fuzz runs are opt-in (ctest -L soak; docs/testing.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The host refuses plugin files and dirs writable by group or others
+# (docs/security.md): build them 0755 whatever the caller's umask.
+umask 022
 . "$root/scripts/deps.sh"
 iopgt_install_deps
 jobs=$(nproc)
