@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -471,6 +472,47 @@ static int map_with_pgsize(struct script *s, struct script_table *t,
 	return 0;
 }
 
+/*
+ * A big map on a terminal shows its progress on stderr (never when piped,
+ * so scripted output stays exact).  It goes 1 GiB of iova at a time: no
+ * page size of any format spans a 1 GiB-aligned iova boundary, so the
+ * pieces map exactly what one call would, and a failure unmaps the pieces
+ * already mapped, as one call would.
+ */
+#define PROGRESS_CHUNK	(1ULL << 30)
+#define PROGRESS_MIN	(16ULL << 30)
+
+static int map_with_progress(struct script *s, struct script_table *t,
+			     uint64_t iova, uint64_t paddr, uint64_t size,
+			     int prot)
+{
+	struct iopgt_host *host = s->cli->host;
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (size < PROGRESS_MIN || !isatty(STDERR_FILENO))
+		return iopgt_pgtable_map(host, t->pgt, iova, paddr, size, prot);
+	while (done < size) {
+		uint64_t end = MIN((iova + done + PROGRESS_CHUNK) &
+				   ~(PROGRESS_CHUNK - 1), iova + size);
+		uint64_t n = end - (iova + done);
+
+		ret = iopgt_pgtable_map(host, t->pgt, iova + done,
+					paddr + done, n, prot);
+		if (ret < 0)
+			break;
+		done += n;
+		fprintf(stderr, "\rmap %s: %3u%% (%" G_GUINT64_FORMAT
+			" of %" G_GUINT64_FORMAT " MiB)", t->id,
+			(unsigned int)(done * 100 / size), done >> 20,
+			size >> 20);
+	}
+	fputs("\r\033[K", stderr);
+	if (ret < 0 && done)
+		iopgt_pgtable_unmap(host, t->pgt, iova, done, NULL);
+	return ret;
+}
+
 static gboolean cmd_map(struct script *s, int argc, char **argv,
 			GError **error)
 {
@@ -506,8 +548,7 @@ static gboolean cmd_map(struct script *s, int argc, char **argv,
 				      G_GINT64_MODIFIER "x", size, pgsize);
 		ret = map_with_pgsize(s, t, iova, paddr, size, pgsize, prot);
 	} else {
-		ret = iopgt_pgtable_map(s->cli->host, t->pgt, iova, paddr,
-					size, prot);
+		ret = map_with_progress(s, t, iova, paddr, size, prot);
 	}
 	/* formats refuse this silently, as Linux does: say it here */
 	if (ret == -EINVAL && !(prot & (IOMMU_READ | IOMMU_WRITE)))
