@@ -427,6 +427,11 @@ void iopgt_plugin_table_gone(struct iopgt_plugin *plugin);
 /* A deferred unload past its deadline goes back to LOADED.  Lock held. */
 void iopgt_plugin_check_deadline(struct iopgt_plugin *plugin);
 
+/* Add key -> (fmt, plugin) to the registry, no checks.  Lock held. */
+void iopgt_registry_insert(struct iopgt_host *host, const char *key,
+			   const struct iopgt_format *fmt,
+			   struct iopgt_plugin *plugin);
+
 /* Lookup with the lock held. */
 struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
 						 const char *format);
@@ -435,9 +440,8 @@ void iopgt_registry_drop_plugin(struct iopgt_host *host,
 
 /* ---- the dynamic loader (loader.c, the only <dlfcn.h> user) ------------- */
 
-/* dlopen(RTLD_NOW | RTLD_LOCAL).  Returns: 0 or -ENOEXEC with *error set. */
-int iopgt_loader_open(const char *path, void **handle, char **error);
-/* The same for a checked descriptor: maps that very file (/proc/self/fd)
+/* dlopen(RTLD_NOW | RTLD_LOCAL) of a checked descriptor: maps that very
+ * file (/proc/self/fd)
  * and keeps a duplicate of fd reserved while the object may be mapped;
  * the caller still closes its fd.  fd < 0: open path. */
 int iopgt_loader_open_fd(int fd, const char *path, void **handle,

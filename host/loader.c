@@ -163,11 +163,6 @@ int iopgt_loader_open_fd(int fd, const char *path, void **handle,
 	return 0;
 }
 
-int iopgt_loader_open(const char *path, void **handle, char **error)
-{
-	return iopgt_loader_open_fd(-1, path, handle, error);
-}
-
 /* The ELF symbol type of the object at addr, or -1 if unknown. */
 static int symbol_type(const void *addr)
 {

@@ -275,6 +275,17 @@ static void activation_refuse(struct activation *act, char *why)
 		g_free(why);
 }
 
+void iopgt_registry_insert(struct iopgt_host *host, const char *key,
+			   const struct iopgt_format *fmt,
+			   struct iopgt_plugin *plugin)
+{
+	struct iopgt_format_entry *e = g_new(struct iopgt_format_entry, 1);
+
+	e->fmt = fmt;
+	e->plugin = plugin;
+	g_hash_table_insert(host->formats, (gpointer)key, e);
+}
+
 static int registry_add(struct activation *act, const struct iopgt_format *fmt,
 			const char *key)
 {
@@ -288,10 +299,7 @@ static int registry_add(struct activation *act, const struct iopgt_format *fmt,
 			key, e->plugin->name));
 		return -EEXIST;
 	}
-	e = g_new(struct iopgt_format_entry, 1);
-	e->fmt = fmt;
-	e->plugin = p;
-	g_hash_table_insert(host->formats, (gpointer)key, e);
+	iopgt_registry_insert(host, key, fmt, p);
 	return 0;
 }
 

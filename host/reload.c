@@ -151,16 +151,10 @@ static void restore_formats(struct iopgt_plugin *old, GPtrArray *formats)
 
 	for (guint i = 0; i < formats->len; i++) {
 		const struct iopgt_format *f = g_ptr_array_index(formats, i);
-		struct iopgt_format_entry *e = g_new(struct iopgt_format_entry,
-						     1);
 
-		e->fmt = f;
-		e->plugin = old;
-		g_hash_table_insert(host->formats, (gpointer)f->name, e);
-		if (f->alias && strcmp(f->alias, f->name)) {
-			e = g_memdup2(e, sizeof(*e));
-			g_hash_table_insert(host->formats, (gpointer)f->alias, e);
-		}
+		iopgt_registry_insert(host, f->name, f, old);
+		if (f->alias && strcmp(f->alias, f->name))
+			iopgt_registry_insert(host, f->alias, f, old);
 		g_ptr_array_add(old->formats, (gpointer)f);
 	}
 }
