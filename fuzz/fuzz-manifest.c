@@ -209,7 +209,7 @@ static bool cycle_within(const char *text, GHashTable *set)
  * The LOAD order must be the topological order that always takes the
  * smallest ready name: recomputed here the slow, obvious way.
  */
-static void check_load_order(const struct iopgt_plan *plan, GPtrArray *order)
+static void check_load_order(const struct iopgt_mplan *plan, GPtrArray *order)
 {
 	g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) in_order = g_hash_table_new(g_str_hash,
@@ -225,7 +225,7 @@ static void check_load_order(const struct iopgt_plan *plan, GPtrArray *order)
 			bool ready = !g_hash_table_contains(done, v);
 
 			for (guint j = 0; ready && j < plan->edges->len; j++) {
-				const struct iopgt_plan_edge *e =
+				const struct iopgt_mplan_edge *e =
 					g_ptr_array_index(plan->edges, j);
 
 				if (!strcmp(e->after, v) &&
@@ -245,7 +245,7 @@ static void check_load_order(const struct iopgt_plan *plan, GPtrArray *order)
 }
 
 static void check_plan(const struct iopgt_manifest *m,
-		       const struct iopgt_plan *plan, const GPtrArray *avail)
+		       const struct iopgt_mplan *plan, const GPtrArray *avail)
 {
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) loadable = g_hash_table_new(g_str_hash,
@@ -268,7 +268,7 @@ static void check_plan(const struct iopgt_manifest *m,
 	FUZZ_CHECK(plan->entries->len == avail->len, "%u entries for %u names",
 		   plan->entries->len, avail->len);
 	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_plan_entry *e =
+		const struct iopgt_mplan_entry *e =
 			g_ptr_array_index(plan->entries, i);
 		bool black = iopgt_manifest_is_blacklisted(m, e->name);
 
@@ -276,10 +276,10 @@ static void check_plan(const struct iopgt_manifest *m,
 			   "entry %s is not available", e->name);
 		FUZZ_CHECK(g_hash_table_add(listed, e->name),
 			   "entry %s twice", e->name);
-		FUZZ_CHECK(black == (e->action == IOPGT_PLAN_BLACKLISTED),
+		FUZZ_CHECK(black == (e->action == IOPGT_MPLAN_BLACKLISTED),
 			   "%s: blacklisted %d, action %d", e->name, black,
 			   e->action);
-		if (e->action == IOPGT_PLAN_LOAD) {
+		if (e->action == IOPGT_MPLAN_LOAD) {
 			FUZZ_CHECK(!prev_other, "LOAD %s after %s", e->name,
 				   prev_other);
 			FUZZ_CHECK(!e->reason);
@@ -290,13 +290,13 @@ static void check_plan(const struct iopgt_manifest *m,
 		FUZZ_CHECK(!prev_other || strcmp(prev_other, e->name) < 0,
 			   "%s listed after %s", e->name, prev_other);
 		prev_other = e->name;
-		if (e->action == IOPGT_PLAN_BLACKLISTED) {
+		if (e->action == IOPGT_MPLAN_BLACKLISTED) {
 			FUZZ_CHECK(g_str_has_prefix(e->reason,
 						    "blacklisted at " FILE_NAME
 						    ":"), "%s", e->reason);
 			continue;
 		}
-		FUZZ_CHECK(e->action == IOPGT_PLAN_CYCLE);
+		FUZZ_CHECK(e->action == IOPGT_MPLAN_CYCLE);
 		FUZZ_CHECK(g_str_has_prefix(e->reason, "on softdep cycle "),
 			   "%s", e->reason);
 		check_cycle_text(m, e->reason + strlen("on softdep cycle "),
@@ -311,24 +311,24 @@ static void check_plan(const struct iopgt_manifest *m,
 	 * on one, and a LOAD entry on none made of loadable plugins only.
 	 */
 	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_plan_entry *e =
+		const struct iopgt_mplan_entry *e =
 			g_ptr_array_index(plan->entries, i);
 		g_autofree char *cycle = NULL;
 
-		if (e->action == IOPGT_PLAN_BLACKLISTED)
+		if (e->action == IOPGT_MPLAN_BLACKLISTED)
 			continue;
 		cycle = checked_find_cycle(m, e->name);
-		FUZZ_CHECK(e->action == IOPGT_PLAN_LOAD || cycle,
+		FUZZ_CHECK(e->action == IOPGT_MPLAN_LOAD || cycle,
 			   "plan says %s is on a cycle, find_cycle does not",
 			   e->name);
-		FUZZ_CHECK(e->action != IOPGT_PLAN_LOAD || !cycle ||
+		FUZZ_CHECK(e->action != IOPGT_MPLAN_LOAD || !cycle ||
 			   !cycle_within(cycle, loadable),
 			   "%s loads, but is on the cycle %s", e->name, cycle);
 	}
 
 	/* edges: exactly the softdeps between loadable plugins */
 	for (guint i = 0; i < plan->edges->len; i++) {
-		const struct iopgt_plan_edge *e =
+		const struct iopgt_mplan_edge *e =
 			g_ptr_array_index(plan->edges, i);
 
 		FUZZ_CHECK(g_hash_table_contains(loadable, e->before) &&
@@ -379,19 +379,19 @@ static void check_plan(const struct iopgt_manifest *m,
 
 /* ---- comparing two plans ------------------------------------------------- */
 
-static char *plan_text(const struct iopgt_plan *plan)
+static char *plan_text(const struct iopgt_mplan *plan)
 {
 	GString *s = g_string_new(NULL);
 
 	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_plan_entry *e =
+		const struct iopgt_mplan_entry *e =
 			g_ptr_array_index(plan->entries, i);
 
 		g_string_append_printf(s, "entry %s %d %s\n", e->name,
 				       e->action, e->reason ? e->reason : "-");
 	}
 	for (guint i = 0; i < plan->edges->len; i++) {
-		const struct iopgt_plan_edge *e =
+		const struct iopgt_mplan_edge *e =
 			g_ptr_array_index(plan->edges, i);
 
 		g_string_append_printf(s, "edge %s %s %s\n", e->before,
@@ -412,7 +412,7 @@ static char *plan_text_reversed(const struct iopgt_manifest *m,
 				const GPtrArray *avail)
 {
 	g_autoptr(GPtrArray) rev = g_ptr_array_new();
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 	char *text;
 
 	for (guint i = avail->len; i-- > 0;)
@@ -420,7 +420,7 @@ static char *plan_text_reversed(const struct iopgt_manifest *m,
 	plan = iopgt_manifest_plan(m, (const char *const *)rev->pdata,
 				   rev->len);
 	text = plan_text(plan);
-	iopgt_plan_free(plan);
+	iopgt_mplan_free(plan);
 	return text;
 }
 
@@ -437,7 +437,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(GError) error2 = NULL;
 	g_autofree char *copy = g_strndup(size ? text : "", size);
 	g_autofree char *first = NULL, *reversed = NULL, *again = NULL;
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 	unsigned int n_lines = 1;
 	gboolean ok, ok2;
 
@@ -455,7 +455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   avail->len);
 	check_plan(m, plan, avail);
 	first = plan_text(plan);
-	iopgt_plan_free(plan);
+	iopgt_mplan_free(plan);
 
 	reversed = plan_text_reversed(m, avail);
 	FUZZ_CHECK(!strcmp(first, reversed),
@@ -483,7 +483,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plan = iopgt_manifest_plan(m, (const char *const *)avail->pdata,
 				   avail->len);
 	again = plan_text(plan);
-	iopgt_plan_free(plan);
+	iopgt_mplan_free(plan);
 	FUZZ_CHECK(!strcmp(first, again),
 		   "parsing the text twice changed the plan:\n%s---\n%s",
 		   first, again);

@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include <iopgt/host.h>
+#include <iopgt/host-glib.h>
 
 #define _must_check_ __attribute__((warn_unused_result))
 #define _nonnull_(...) __attribute__((nonnull(__VA_ARGS__)))
@@ -48,33 +48,9 @@ bool iopgt_name_is_valid(const char *name);
 /* The comparable form: '_' folded to '-' (kmod's underscores()). */
 char *iopgt_name_canonical(const char *name);
 
-/* ---- simulated physical memory (physmem.c) -------------------------------- */
-
-/*
- * A buddy allocator over one linear, lazily-backed virtual mapping whose
- * physical addresses start at IOPGT_PHYS_BASE.  Two zones: DMA32 below
- * 4 GiB and NORMAL above; NORMAL requests fall back to DMA32.
- * Deterministic: the same request sequence gives the same addresses.
- * Thread-safe.
- */
-#define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
-#define IOPGT_PHYS_PAGE		4096ULL
-
-struct iopgt_physmem;
-
-int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out);
-void iopgt_physmem_free(struct iopgt_physmem *pm);
-/* Zeroed block of (pages rounded up to a power of two) * 4 KiB, aligned to
- * its size; NULL when no block fits or the limit is reached. */
-void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
-			  unsigned int flags, uint64_t *pa);
-void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size);
-uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm);
-void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes);
-uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm);
-uint64_t iopgt_physmem_size(const struct iopgt_physmem *pm);
-/* Rounded size actually taken for a request of size bytes. */
-size_t iopgt_physmem_block_size(size_t size);
+#include "physmem.h"
+#include "manifest.h"
+#include "cache.h"
 
 /* ---- per-table memory accounts and the services table (mem.c) ------------ */
 
@@ -96,91 +72,6 @@ void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,
 void iopgt_mem_get_stats(const struct iopgt_mem *mem,
 			 struct iopgt_mem_stats *stats);
 
-/* ---- manifest (manifest.c) ------------------------------------------------ */
-
-/*
- * modprobe.d-style manifest:
- *   softdep NAME [pre: A B ...] [post: C D ...]    (pre:/post: any order,
- *                                                   repeatable; lines merge)
- *   blacklist NAME
- *   # comment, blank lines, "\" at end of line continues it.
- * Names are canonicalised with iopgt_name_canonical().
- */
-struct iopgt_manifest;
-
-struct iopgt_manifest *iopgt_manifest_new(void);
-void iopgt_manifest_free(struct iopgt_manifest *m);
-
-/*
- * Parse and merge.  Every bad line is appended to diagnostics (a GPtrArray
- * of g_malloc'd "FILE:LINE: message" strings, may be NULL) and the first one
- * is also set in *error (IOPGT_MANIFEST_ERROR_PARSE); good lines still count.
- * filename is what messages print.
- * Returns: TRUE if every line was good.
- */
-gboolean iopgt_manifest_parse_data(struct iopgt_manifest *m,
-				   const char *filename, const char *data,
-				   gsize len, GPtrArray *diagnostics,
-				   GError **error);
-/* Reads the file (IOPGT_MANIFEST_ERROR_IO if it can't) then parse_data. */
-gboolean iopgt_manifest_parse_file(struct iopgt_manifest *m, const char *path,
-				   GPtrArray *diagnostics, GError **error);
-
-bool iopgt_manifest_is_blacklisted(const struct iopgt_manifest *m,
-				   const char *name);
-/* "FILE:LINE" of the blacklist line, or NULL. */
-const char *iopgt_manifest_blacklist_origin(const struct iopgt_manifest *m,
-					    const char *name);
-/* Canonical names in declaration order (merged over all lines), never NULL;
- * the array is owned by the manifest. */
-const GPtrArray *iopgt_manifest_get_pre(const struct iopgt_manifest *m,
-					const char *name);
-const GPtrArray *iopgt_manifest_get_post(const struct iopgt_manifest *m,
-					 const char *name);
-
-enum iopgt_plan_action {
-	IOPGT_PLAN_LOAD,
-	IOPGT_PLAN_BLACKLISTED,
-	IOPGT_PLAN_CYCLE,		/* on a softdep cycle: not loaded */
-};
-
-struct iopgt_plan_entry {
-	char *name;			/* canonical */
-	enum iopgt_plan_action action;
-	char *reason;			/* NULL for LOAD */
-};
-
-struct iopgt_plan_edge {
-	char *before;
-	char *after;
-	char *reason;			/* "softdep B pre: A (FILE:LINE)" */
-};
-
-struct iopgt_plan {
-	/* LOAD entries in load order, then BLACKLISTED and CYCLE entries
-	 * sorted by name */
-	GPtrArray *entries;		/* struct iopgt_plan_entry * */
-	GPtrArray *edges;		/* struct iopgt_plan_edge *, only between
-					 * available plugins, sorted */
-	GPtrArray *warnings;		/* char *: missing softdep targets */
-	GPtrArray *errors;		/* char *: "softdep cycle: a -> b -> a" */
-};
-
-/*
- * Order the available plugins (canonical names, any order, no duplicates):
- * a stable topological order over sorted names, so it never depends on
- * discovery order.  A missing softdep target is a warning.  Every cycle is
- * one error naming it; its members are not loaded, everything else is.
- */
-struct iopgt_plan *iopgt_manifest_plan(const struct iopgt_manifest *m,
-				       const char *const *available,
-				       size_t n_available);
-void iopgt_plan_free(struct iopgt_plan *plan);
-
-/* Names of plugins on a cycle through name (for load_plugin), or NULL. */
-char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
-				const char *name);
-
 /* ---- file trust (trust.c) ------------------------------------------------ */
 
 /*
@@ -194,86 +85,6 @@ char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
  */
 int iopgt_trust_open(const char *path, bool allow_insecure, int *fd,
 		     struct stat *st, char **why);
-
-/* ---- metadata from the file (elfinfo.c) ----------------------------------- */
-
-struct iopgt_plugin_info {
-	char *name;
-	char *version;
-	char *description;
-	char *license;
-	char *abi;			/* "1.0" */
-	char **provides;		/* sorted, never NULL */
-	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
-};
-void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
-/*
- * Read the IOPGT_PLUGIN_INFO_SECTION strings of an ELF file without
- * mapping it.  Returns: 0, -ENODATA (no such section), -ENOEXEC (not a
- * usable ELF file) or open()'s errno, with *why set on failure.
- */
-int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,
-			   char **why);
-int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
-			      char **why);
-
-/* ---- probe results and metadata (cache.c) --------------------------------- */
-
-struct iopgt_file_id {
-	uint64_t dev;
-	uint64_t ino;
-	int64_t size;
-	int64_t mtime_ns;
-};
-void iopgt_file_id_from_stat(struct iopgt_file_id *id, const struct stat *st);
-
-struct iopgt_cache_entry {
-	char *path;			/* the key */
-	struct iopgt_file_id id;	/* believed only while it matches */
-	/* metadata read from the file (elfinfo.c), if has_info */
-	bool has_info;
-	struct iopgt_plugin_info *info;	/* NULL when info_error says why */
-	char *info_error;
-	/* the probe's verdict, if probed */
-	bool probed;
-	bool bad;			/* blacklisted by a probe */
-	char *reason;			/* "probe: ..." when bad */
-	/* what the probe saw; any may be NULL */
-	char *name;
-	char *version;
-	char *description;
-	char *license;
-	char **formats;
-	char **aliases;
-	int64_t probe_us;
-};
-void iopgt_cache_entry_free(struct iopgt_cache_entry *e);
-
-struct iopgt_cache;
-struct iopgt_cache *iopgt_cache_new(void);
-void iopgt_cache_free(struct iopgt_cache *c);
-/* The entry for path if the file is still the same one (else dropped). */
-struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
-					     const char *path,
-					     const struct iopgt_file_id *id);
-/* The entry for this file, created empty if there is none. */
-struct iopgt_cache_entry *iopgt_cache_get(struct iopgt_cache *c,
-					  const char *path,
-					  const struct iopgt_file_id *id);
-/* Metadata of the file at path (stat, then cache or the file itself);
- * NULL with *why set if it has none.  *dirty is set when the cache
- * changed. */
-const struct iopgt_plugin_info *iopgt_cache_file_info(struct iopgt_cache *c,
-						      const char *path,
-						      bool *dirty,
-						      const char **why);
-/* Takes e. */
-void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e);
-/* Back the cache by a file (NULL: none) and read it.  Returns: 0 or a
- * negative errno with *why set; the cache stays usable either way. */
-int iopgt_cache_set_file(struct iopgt_cache *c, const char *file, char **why);
-/* Rewrite the file atomically, if there is one. */
-int iopgt_cache_save(struct iopgt_cache *c, char **why);
 
 /* ---- crash isolation (probe.c) ---------------------------------------------- */
 

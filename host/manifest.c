@@ -920,7 +920,7 @@ char *iopgt_manifest_find_cycle(const struct iopgt_manifest *m,
 
 static void plan_entry_free(gpointer data)
 {
-	struct iopgt_plan_entry *e = data;
+	struct iopgt_mplan_entry *e = data;
 
 	g_free(e->name);
 	g_free(e->reason);
@@ -929,7 +929,7 @@ static void plan_entry_free(gpointer data)
 
 static void plan_edge_free(gpointer data)
 {
-	struct iopgt_plan_edge *e = data;
+	struct iopgt_mplan_edge *e = data;
 
 	g_free(e->before);
 	g_free(e->after);
@@ -937,7 +937,7 @@ static void plan_edge_free(gpointer data)
 	g_free(e);
 }
 
-void iopgt_plan_free(struct iopgt_plan *plan)
+void iopgt_mplan_free(struct iopgt_mplan *plan)
 {
 	if (!plan)
 		return;
@@ -948,9 +948,9 @@ void iopgt_plan_free(struct iopgt_plan *plan)
 	g_free(plan);
 }
 
-static struct iopgt_plan *plan_new(void)
+static struct iopgt_mplan *plan_new(void)
 {
-	struct iopgt_plan *plan = g_new0(struct iopgt_plan, 1);
+	struct iopgt_mplan *plan = g_new0(struct iopgt_mplan, 1);
 
 	plan->entries = g_ptr_array_new_with_free_func(plan_entry_free);
 	plan->edges = g_ptr_array_new_with_free_func(plan_edge_free);
@@ -960,11 +960,11 @@ static struct iopgt_plan *plan_new(void)
 }
 
 /* reason is taken over. */
-static struct iopgt_plan_entry *plan_entry(const char *name,
-					   enum iopgt_plan_action action,
+static struct iopgt_mplan_entry *plan_entry(const char *name,
+					   enum iopgt_mplan_action action,
 					   char *reason)
 {
-	struct iopgt_plan_entry *e = g_new0(struct iopgt_plan_entry, 1);
+	struct iopgt_mplan_entry *e = g_new0(struct iopgt_mplan_entry, 1);
 
 	e->name = g_strdup(name);
 	e->action = action;
@@ -974,16 +974,16 @@ static struct iopgt_plan_entry *plan_entry(const char *name,
 
 static int cmp_entry(gconstpointer a, gconstpointer b)
 {
-	const struct iopgt_plan_entry *x = *(const struct iopgt_plan_entry **)a;
-	const struct iopgt_plan_entry *y = *(const struct iopgt_plan_entry **)b;
+	const struct iopgt_mplan_entry *x = *(const struct iopgt_mplan_entry **)a;
+	const struct iopgt_mplan_entry *y = *(const struct iopgt_mplan_entry **)b;
 
 	return strcmp(x->name, y->name);
 }
 
 static int cmp_edge(gconstpointer a, gconstpointer b)
 {
-	const struct iopgt_plan_edge *x = *(const struct iopgt_plan_edge **)a;
-	const struct iopgt_plan_edge *y = *(const struct iopgt_plan_edge **)b;
+	const struct iopgt_mplan_edge *x = *(const struct iopgt_mplan_edge **)a;
+	const struct iopgt_mplan_edge *y = *(const struct iopgt_mplan_edge **)b;
 	int r = strcmp(x->before, y->before);
 
 	if (!r)
@@ -995,10 +995,10 @@ static int cmp_edge(gconstpointer a, gconstpointer b)
 /* Everything plan building needs, freed in one place. */
 struct planner {
 	const struct iopgt_manifest *m;
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 	GHashTable *available;	/* canonical names (owned) */
 	GPtrArray *loadable;	/* sorted, borrowed from available */
-	GPtrArray *others;	/* struct iopgt_plan_entry *: not loaded */
+	GPtrArray *others;	/* struct iopgt_mplan_entry *: not loaded */
 	struct graph *g;
 	guint *comp;
 	bool *on_cycle;
@@ -1045,7 +1045,7 @@ static void plan_split_available(struct planner *p,
 			continue;
 		}
 		g_ptr_array_add(p->others,
-				plan_entry(name, IOPGT_PLAN_BLACKLISTED,
+				plan_entry(name, IOPGT_MPLAN_BLACKLISTED,
 					   g_strdup_printf("blacklisted at %s",
 							   origin)));
 	}
@@ -1056,7 +1056,7 @@ static void plan_add_edge(struct planner *p, guint from, guint to,
 			  const char *b, enum softdep_kind k, const char *dep,
 			  const char *origin)
 {
-	struct iopgt_plan_edge *e = g_new0(struct iopgt_plan_edge, 1);
+	struct iopgt_mplan_edge *e = g_new0(struct iopgt_mplan_edge, 1);
 
 	e->before = g_strdup(p->g->names[from]);
 	e->after = g_strdup(p->g->names[to]);
@@ -1129,7 +1129,7 @@ static void plan_cycles(struct planner *p)
 		cycle = graph_cycle_through(p->g, v, p->comp);
 		g_assert(cycle);
 		g_ptr_array_add(p->others,
-				plan_entry(p->g->names[v], IOPGT_PLAN_CYCLE,
+				plan_entry(p->g->names[v], IOPGT_MPLAN_CYCLE,
 					   g_strdup_printf("on softdep cycle %s",
 							   cycle)));
 		g_hash_table_add(seen, cycle);	/* takes it, or frees it */
@@ -1184,7 +1184,7 @@ static void plan_order(struct planner *p)
 
 		g_tree_remove(ready, GUINT_TO_POINTER(v));
 		g_ptr_array_add(p->plan->entries,
-				plan_entry(g->names[v], IOPGT_PLAN_LOAD, NULL));
+				plan_entry(g->names[v], IOPGT_MPLAN_LOAD, NULL));
 		loaded++;
 		for (guint i = 0; i < g->succ[v]->len; i++) {
 			guint w = succ_at(g, v, i);
@@ -1196,7 +1196,7 @@ static void plan_order(struct planner *p)
 	g_assert(loaded + cyclic == g->n);
 }
 
-struct iopgt_plan *iopgt_manifest_plan(const struct iopgt_manifest *m,
+struct iopgt_mplan *iopgt_manifest_plan(const struct iopgt_manifest *m,
 				       const char *const *available,
 				       size_t n_available)
 {

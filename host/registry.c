@@ -757,7 +757,7 @@ out_unlock:
 int iopgt_host_load_all(struct iopgt_host *host)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 	int loaded = 0;
 
 	g_return_val_if_fail(host, -EINVAL);
@@ -776,25 +776,25 @@ int iopgt_host_load_all(struct iopgt_host *host)
 		ERR(host, "%s", (char *)g_ptr_array_index(plan->errors, i));
 
 	for (guint i = 0; i < plan->entries->len; i++) {
-		struct iopgt_plan_entry *e = g_ptr_array_index(plan->entries, i);
+		struct iopgt_mplan_entry *e = g_ptr_array_index(plan->entries, i);
 		struct iopgt_plugin *p = g_hash_table_lookup(
 			host->plugins_by_name, e->name);
 
 		if (!p)
 			continue;
 		switch (e->action) {
-		case IOPGT_PLAN_LOAD:
+		case IOPGT_MPLAN_LOAD:
 			if (p->state == IOPGT_PLUGIN_LOADED)
 				loaded++;
 			else if (iopgt_plugin_load_one(p) == 0)
 				loaded++;
 			break;
-		case IOPGT_PLAN_BLACKLISTED:
+		case IOPGT_MPLAN_BLACKLISTED:
 			iopgt_plugin_set_text(p, &p->error,
 					      g_strdup(e->reason));
 			p->state = IOPGT_PLUGIN_BLACKLISTED;
 			break;
-		case IOPGT_PLAN_CYCLE:
+		case IOPGT_MPLAN_CYCLE:
 			if (p->state != IOPGT_PLUGIN_LOADED)
 				iopgt_plugin_set_failed(p, "%s",
 							e->reason);
@@ -802,7 +802,7 @@ int iopgt_host_load_all(struct iopgt_host *host)
 		}
 	}
 	g_rec_mutex_unlock(&host->lock);
-	iopgt_plan_free(plan);
+	iopgt_mplan_free(plan);
 	return loaded;
 }
 

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 
+#include <glib.h>
+
 #include <iopgt/host.h>
 
 #define SZ_4M		(4UL << 20)

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 
+#include <glib.h>
+
 #include <iopgt/host.h>
 
 static void test_public_api_round_trip(void)

@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include <iopgt/host.h>
+#include <iopgt/host-glib.h>
 
 #include "test-util.h"
 

@@ -16,7 +16,7 @@ struct fixture {
 	struct iopgt_manifest *m;
 	GPtrArray *diag;		/* char *: "FILE:LINE: message" */
 	GError *error;			/* of the last parse */
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 };
 
 static void fixture_setup(struct fixture *f, gconstpointer data)
@@ -29,7 +29,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 static void fixture_teardown(struct fixture *f, gconstpointer data)
 {
 	(void)data;
-	iopgt_plan_free(f->plan);
+	iopgt_mplan_free(f->plan);
 	g_clear_error(&f->error);
 	g_ptr_array_unref(f->diag);
 	iopgt_manifest_free(f->m);
@@ -73,36 +73,36 @@ static gboolean parse_fixture(struct fixture *f, const char *conf)
 /* avail: NULL-terminated. */
 static void plan(struct fixture *f, const char *const *avail)
 {
-	iopgt_plan_free(f->plan);
+	iopgt_mplan_free(f->plan);
 	f->plan = iopgt_manifest_plan(f->m, avail,
 				      g_strv_length((char **)avail));
 	g_assert_nonnull(f->plan);
 }
 
-static const char *action_name(enum iopgt_plan_action action)
+static const char *action_name(enum iopgt_mplan_action action)
 {
 	switch (action) {
-	case IOPGT_PLAN_LOAD:
+	case IOPGT_MPLAN_LOAD:
 		return "load";
-	case IOPGT_PLAN_BLACKLISTED:
+	case IOPGT_MPLAN_BLACKLISTED:
 		return "blacklisted";
-	case IOPGT_PLAN_CYCLE:
+	case IOPGT_MPLAN_CYCLE:
 		return "cycle";
 	}
 	return "?";
 }
 
 /* "load a\n", "cycle b: on softdep cycle a -> b -> a\n", ... */
-static char *entries_dump(const struct iopgt_plan *p)
+static char *entries_dump(const struct iopgt_mplan *p)
 {
 	GString *s = g_string_new(NULL);
 
 	for (guint i = 0; i < p->entries->len; i++) {
-		const struct iopgt_plan_entry *e = p->entries->pdata[i];
+		const struct iopgt_mplan_entry *e = p->entries->pdata[i];
 
 		g_string_append_printf(s, "%s %s", action_name(e->action),
 				       e->name);
-		if (e->action == IOPGT_PLAN_LOAD)
+		if (e->action == IOPGT_MPLAN_LOAD)
 			g_assert_null(e->reason);
 		else
 			g_string_append_printf(s, ": %s", e->reason);
@@ -112,12 +112,12 @@ static char *entries_dump(const struct iopgt_plan *p)
 }
 
 /* "a -> b: softdep b pre: a (x.conf:1)\n" per edge */
-static char *edges_dump(const struct iopgt_plan *p)
+static char *edges_dump(const struct iopgt_mplan *p)
 {
 	GString *s = g_string_new(NULL);
 
 	for (guint i = 0; i < p->edges->len; i++) {
-		const struct iopgt_plan_edge *e = p->edges->pdata[i];
+		const struct iopgt_mplan_edge *e = p->edges->pdata[i];
 
 		g_string_append_printf(s, "%s -> %s: %s\n", e->before,
 				       e->after, e->reason);
@@ -135,7 +135,7 @@ static char *lines_dump(const GPtrArray *a)
 }
 
 /* Everything in a plan, for comparing two plans. */
-static char *plan_dump(const struct iopgt_plan *p)
+static char *plan_dump(const struct iopgt_mplan *p)
 {
 	g_autofree char *entries = entries_dump(p);
 	g_autofree char *edges = edges_dump(p);
@@ -1013,7 +1013,7 @@ static void test_empty(struct fixture *f, gconstpointer data)
 
 	plan(f, avail);
 	assert_entries(f, "load a\nload b\n");
-	iopgt_plan_free(NULL);
+	iopgt_mplan_free(NULL);
 }
 
 /* ---- bad input: every malformed line kind -------------------------------- */

@@ -7,8 +7,10 @@
  * memory and the log function.  Every call takes it first.  There is no
  * global state, so a program may hold several hosts.
  *
- * Errors: negative errno everywhere except the manifest edge, which speaks
- * GError (IOPGT_MANIFEST_ERROR) because it needs "file:line" text.
+ * Errors: negative errno everywhere.  The words that say why (the line the
+ * host or a format logged) are kept per thread and per host as a value:
+ * iopgt_host_get_last_error().  <iopgt/host-glib.h> adds a GError edge
+ * for programs that use GLib; this header needs nothing but libc.
  *
  * Threads: every iopgt_host_* and iopgt_plugin_* call is thread-safe.
  * Operations on one page table may run concurrently on disjoint iova ranges
@@ -21,8 +23,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <glib.h>
 
 #include <iopgt/pgtable.h>
 #include <iopgt/plugin.h>
@@ -140,20 +140,20 @@ struct iopgt_probe_stats {
 void iopgt_host_get_probe_stats(struct iopgt_host *host,
 				struct iopgt_probe_stats *stats);
 
-#define IOPGT_MANIFEST_ERROR (iopgt_manifest_error_quark())
-GQuark iopgt_manifest_error_quark(void);
-enum iopgt_manifest_error {
-	IOPGT_MANIFEST_ERROR_IO,	/* cannot read the file */
-	IOPGT_MANIFEST_ERROR_PARSE,	/* "FILE:LINE: message" */
-};
 /*
  * Parse a modprobe.d-style manifest (softdep/blacklist lines) and merge it
- * into the host's.  Bad lines are reported one by one through the log and
- * in *error (the first one); good lines still count.
- * Returns: TRUE if every line was good.
+ * into the host's; several files merge in the order given (modprobe.d).
+ * Bad lines are reported one by one through the log ("FILE:LINE: why")
+ * and kept for iopgt_host_get_plan(); good lines still count.  A file that
+ * is not a regular file, or larger than IOPGT_MANIFEST_MAX_BYTES, is
+ * refused whole.  (iopgt_host_load_manifest() in <iopgt/host-glib.h> is
+ * the same with a GError.)
+ * Returns: 0 if every line was good, -EBADMSG if some line was bad, or a
+ * negative errno if the file could not be read (-EFBIG: too large,
+ * -EINVAL: not a regular file).
  */
-gboolean iopgt_host_load_manifest(struct iopgt_host *host, const char *path,
-				  GError **error);
+#define IOPGT_MANIFEST_MAX_BYTES	(16U << 20)
+int iopgt_host_add_manifest(struct iopgt_host *host, const char *path);
 
 /*
  * Scan the plugin directories: every regular *.so becomes a plugin record
@@ -185,6 +185,17 @@ int iopgt_host_load_all(struct iopgt_host *host);
  */
 int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
 			   struct iopgt_plugin **out);
+
+/*
+ * Add one plugin file as a DISCOVERED record without running any of it:
+ * the file trust checks run and its metadata is read from the file
+ * (iopgt_plugin_get_file_info()), as a scan would.  *out is borrowed, as
+ * iopgt_host_find_plugin()'s.
+ * Returns: 0, -EINVAL (not NAME.so), -EEXIST (a plugin of that name is
+ * known from another path) or the trust checks' errno.
+ */
+int iopgt_host_add_plugin_file(struct iopgt_host *host, const char *path,
+			       struct iopgt_plugin **out);
 
 /* Load one file directly (no manifest, name from the descriptor). */
 int iopgt_host_load_plugin_file(struct iopgt_host *host, const char *path,
@@ -250,12 +261,24 @@ void iopgt_host_set_autoload(struct iopgt_host *host, bool autoload);
 /* Unload everything that can be unloaded, in reverse load order. */
 void iopgt_host_unload_all(struct iopgt_host *host);
 
-/* Borrowed pointer, valid for the host's lifetime, or NULL. */
+/*
+ * The record that a name means now, or NULL.  Borrowed: it stays valid
+ * while the host holds it, which is until a reload replaces it and its
+ * last table goes (or the host goes).  Take iopgt_plugin_ref() to keep it
+ * longer; its texts live as long as the record.
+ */
 struct iopgt_plugin *iopgt_host_find_plugin(struct iopgt_host *host,
 					    const char *name);
-/* The plugin providing a format (name or alias), or NULL. */
+/* The plugin providing a loaded format (name or alias), or NULL; borrowed
+ * as iopgt_host_find_plugin()'s. */
 struct iopgt_plugin *iopgt_host_find_format(struct iopgt_host *host,
 					    const char *format);
+
+/* Records are reference counted: ref returns its argument, unref returns
+ * NULL once the last reference went.  A reference keeps the record and
+ * its texts, never the plugin's code (tables do that). */
+struct iopgt_plugin *iopgt_plugin_ref(struct iopgt_plugin *plugin);
+struct iopgt_plugin *iopgt_plugin_unref(struct iopgt_plugin *plugin);
 
 /*
  * Fill ias, oas and pgsize_bitmap of cfg from the format's declared
@@ -265,7 +288,9 @@ int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
 				   struct iopgt_cfg *cfg);
 
 typedef void (*iopgt_plugin_fn)(struct iopgt_plugin *plugin, void *data);
-/* Every known plugin: loaded ones in load order, then the rest by name. */
+/* Every known plugin: loaded ones in load order, then the rest by name.
+ * fn runs with no host lock held (it may call any iopgt_* function); each
+ * record is referenced while fn runs. */
 void iopgt_host_foreach_plugin(struct iopgt_host *host, iopgt_plugin_fn fn,
 			       void *data);
 
@@ -322,7 +347,76 @@ char **iopgt_plugin_dup_softdeps(const struct iopgt_plugin *plugin);
  */
 char **iopgt_plugin_dup_holders(const struct iopgt_plugin *plugin);
 
+/* ---- the load plan (what `iopgt-host plan` prints) ------------------------ */
+
+enum iopgt_plan_action {
+	IOPGT_PLAN_LOAD,
+	IOPGT_PLAN_BLACKLISTED,
+	IOPGT_PLAN_CYCLE,		/* on a softdep cycle: not loaded */
+};
+
+struct iopgt_plan_entry {
+	const char *name;		/* canonical plugin name */
+	enum iopgt_plan_action action;
+	const char *reason;		/* NULL for LOAD */
+};
+
+struct iopgt_plan_edge {
+	const char *before;
+	const char *after;
+	const char *reason;		/* "softdep B pre: A (FILE:LINE)" */
+};
+
+/*
+ * What iopgt_host_load_all() would do with the discovered plugins and the
+ * manifest, and why.  Every array is NULL-terminated (entries and edges by
+ * a NULL name / before).  Owned by the plan: free it with
+ * iopgt_plan_free().
+ */
+struct iopgt_plan {
+	/* LOAD entries in load order, then BLACKLISTED and CYCLE by name */
+	const struct iopgt_plan_entry *entries;
+	size_t n_entries;
+	const struct iopgt_plan_edge *edges;	/* sorted */
+	size_t n_edges;
+	const char *const *warnings;	/* missing softdep targets */
+	/* manifest lines that were refused ("FILE:LINE: why"), then
+	 * "softdep cycle: a -> b -> a" */
+	const char *const *errors;
+	/* "softdep NAME declared by FILE[.iopgt_info] is overridden by
+	 * FILE:LINE" for each plugin whose own softdeps a manifest replaced */
+	const char *const *overrides;
+};
+/* Returns: 0 with *out set, or a negative errno. */
+int iopgt_host_get_plan(struct iopgt_host *host, struct iopgt_plan **out);
+void iopgt_plan_free(struct iopgt_plan *plan);
+
+/* ---- why a call failed ------------------------------------------------------ */
+
+/*
+ * The error and warning lines the host and the formats logged for this
+ * thread's calls on host since the last iopgt_host_clear_last_error(),
+ * joined with "; " (a line repeated verbatim is kept once), whatever the
+ * log priority: an errno says what, this says why.  NULL if there were
+ * none.  Valid until this thread's next call on host.
+ */
+const char *iopgt_host_get_last_error(struct iopgt_host *host);
+void iopgt_host_clear_last_error(struct iopgt_host *host);
+
+/* ---- installed defaults --------------------------------------------------- */
+
+/* The plugin directory and manifest of this installation (configured at
+ * build time; the same values as iopgt-host.pc's plugindir and manifest). */
+const char *iopgt_get_default_plugin_dir(void);
+const char *iopgt_get_default_manifest(void);
+
 /* ---- page tables ---------------------------------------------------------- */
+
+/*
+ * Every iopgt_pgtable_* call checks that the table was made by the host it
+ * is given: a mismatch is a programmer error (a g_return_if_fail-style
+ * critical, -EINVAL / 0 / nothing done).
+ */
 
 /*
  * Make a table of a format (name or Linux alias): alloc_io_pgtable_ops.
@@ -373,6 +467,22 @@ int iopgt_pgtable_read_and_clear_dirty(struct iopgt_host *host,
 int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		      unsigned long iova, uint64_t paddr, size_t size,
 		      int prot);
+/*
+ * iopgt_pgtable_map() with the page size fixed (pgsize must be one of the
+ * table's; 0 picks as iopgt_pgtable_map() does), and an optional progress
+ * callback called between the format's map_pages calls with the bytes
+ * mapped so far.  The callback never changes how the range is split, so
+ * the table is the same with or without it; on failure what this call
+ * mapped is unmapped again.
+ * Returns: as iopgt_pgtable_map(), and -EINVAL for a pgsize the table does
+ * not have.
+ */
+typedef void (*iopgt_progress_fn)(void *data, size_t done, size_t total);
+int iopgt_pgtable_map_full(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			   unsigned long iova, uint64_t paddr, size_t size,
+			   int prot, size_t pgsize, iopgt_progress_fn progress,
+			   void *progress_data);
+
 /* iommu_unmap(): Returns: the bytes unmapped (stops at the first 0). */
 size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 			   unsigned long iova, size_t size,

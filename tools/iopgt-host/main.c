@@ -419,7 +419,7 @@ static JsonArray *strings_json(GPtrArray *a)
 	return arr;
 }
 
-static void print_plan_json(struct cli *cli, struct iopgt_plan *plan)
+static void print_plan_json(struct cli *cli, struct iopgt_mplan *plan)
 {
 	JsonObject *o = json_object_new();
 	JsonArray *order = json_array_new(), *skipped = json_array_new();
@@ -427,23 +427,23 @@ static void print_plan_json(struct cli *cli, struct iopgt_plan *plan)
 	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
 
 	for (guint i = 0; i < plan->entries->len; i++) {
-		struct iopgt_plan_entry *e = g_ptr_array_index(plan->entries, i);
+		struct iopgt_mplan_entry *e = g_ptr_array_index(plan->entries, i);
 		JsonObject *s;
 
-		if (e->action == IOPGT_PLAN_LOAD) {
+		if (e->action == IOPGT_MPLAN_LOAD) {
 			json_array_add_string_element(order, e->name);
 			continue;
 		}
 		s = json_object_new();
 		json_object_set_string_member(s, "name", e->name);
 		json_object_set_string_member(s, "action",
-			e->action == IOPGT_PLAN_BLACKLISTED ? "blacklisted" :
+			e->action == IOPGT_MPLAN_BLACKLISTED ? "blacklisted" :
 			"cycle");
 		json_object_set_string_member(s, "reason", e->reason);
 		json_array_add_object_element(skipped, s);
 	}
 	for (guint i = 0; i < plan->edges->len; i++) {
-		struct iopgt_plan_edge *e = g_ptr_array_index(plan->edges, i);
+		struct iopgt_mplan_edge *e = g_ptr_array_index(plan->edges, i);
 		JsonObject *eo = json_object_new();
 
 		json_object_set_string_member(eo, "before", e->before);
@@ -461,29 +461,29 @@ static void print_plan_json(struct cli *cli, struct iopgt_plan *plan)
 	json_node_unref(node);
 }
 
-static void print_plan_text(struct cli *cli, struct iopgt_plan *plan)
+static void print_plan_text(struct cli *cli, struct iopgt_mplan *plan)
 {
 	unsigned int n = 0;
 
 	fprintf(cli->out, "load order:\n");
 	for (guint i = 0; i < plan->entries->len; i++) {
-		struct iopgt_plan_entry *e = g_ptr_array_index(plan->entries, i);
+		struct iopgt_mplan_entry *e = g_ptr_array_index(plan->entries, i);
 
-		if (e->action == IOPGT_PLAN_LOAD)
+		if (e->action == IOPGT_MPLAN_LOAD)
 			fprintf(cli->out, "  %u. %s\n", ++n, e->name);
 	}
 	if (plan->edges->len)
 		fprintf(cli->out, "because:\n");
 	for (guint i = 0; i < plan->edges->len; i++) {
-		struct iopgt_plan_edge *e = g_ptr_array_index(plan->edges, i);
+		struct iopgt_mplan_edge *e = g_ptr_array_index(plan->edges, i);
 
 		fprintf(cli->out, "  %s before %s: %s\n", e->before, e->after,
 			e->reason);
 	}
 	for (guint i = 0; i < plan->entries->len; i++) {
-		struct iopgt_plan_entry *e = g_ptr_array_index(plan->entries, i);
+		struct iopgt_mplan_entry *e = g_ptr_array_index(plan->entries, i);
 
-		if (e->action != IOPGT_PLAN_LOAD)
+		if (e->action != IOPGT_MPLAN_LOAD)
 			fprintf(cli->out, "not loaded: %s: %s\n", e->name,
 				e->reason);
 	}
@@ -498,7 +498,7 @@ static void print_plan_text(struct cli *cli, struct iopgt_plan *plan)
 static int cmd_plan(struct cli *cli, bool manifest_ok)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	struct iopgt_plan *plan;
+	struct iopgt_mplan *plan;
 	int status;
 
 	iopgt_host_scan(cli->host);
@@ -511,7 +511,7 @@ static int cmd_plan(struct cli *cli, bool manifest_ok)
 	else
 		print_plan_text(cli, plan);
 	status = plan->errors->len || !manifest_ok ? EXIT_FAILED : EXIT_OK;
-	iopgt_plan_free(plan);
+	iopgt_mplan_free(plan);
 	return status;
 }
 

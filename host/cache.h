@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IOPGT_CACHE_H
+#define IOPGT_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* ---- metadata from the file (elfinfo.c) ----------------------------------- */
+
+struct iopgt_plugin_info {
+	char *name;
+	char *version;
+	char *description;
+	char *license;
+	char *abi;			/* "1.0" */
+	char **provides;		/* sorted, never NULL */
+	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
+};
+void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
+/*
+ * Read the IOPGT_PLUGIN_INFO_SECTION strings of an ELF file without
+ * mapping it.  Returns: 0, -ENODATA (no such section), -ENOEXEC (not a
+ * usable ELF file) or open()'s errno, with *why set on failure.
+ */
+int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,
+			   char **why);
+int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
+			      char **why);
+
+/* ---- probe results and metadata (cache.c) --------------------------------- */
+
+struct iopgt_file_id {
+	uint64_t dev;
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+};
+void iopgt_file_id_from_stat(struct iopgt_file_id *id, const struct stat *st);
+
+struct iopgt_cache_entry {
+	char *path;			/* the key */
+	struct iopgt_file_id id;	/* believed only while it matches */
+	/* metadata read from the file (elfinfo.c), if has_info */
+	bool has_info;
+	struct iopgt_plugin_info *info;	/* NULL when info_error says why */
+	char *info_error;
+	/* the probe's verdict, if probed */
+	bool probed;
+	bool bad;			/* blacklisted by a probe */
+	char *reason;			/* "probe: ..." when bad */
+	/* what the probe saw; any may be NULL */
+	char *name;
+	char *version;
+	char *description;
+	char *license;
+	char **formats;
+	char **aliases;
+	int64_t probe_us;
+};
+void iopgt_cache_entry_free(struct iopgt_cache_entry *e);
+
+struct iopgt_cache;
+struct iopgt_cache *iopgt_cache_new(void);
+void iopgt_cache_free(struct iopgt_cache *c);
+/* The entry for path if the file is still the same one (else dropped). */
+struct iopgt_cache_entry *iopgt_cache_lookup(struct iopgt_cache *c,
+					     const char *path,
+					     const struct iopgt_file_id *id);
+/* The entry for this file, created empty if there is none. */
+struct iopgt_cache_entry *iopgt_cache_get(struct iopgt_cache *c,
+					  const char *path,
+					  const struct iopgt_file_id *id);
+/* Metadata of the file at path (stat, then cache or the file itself);
+ * NULL with *why set if it has none.  *dirty is set when the cache
+ * changed. */
+const struct iopgt_plugin_info *iopgt_cache_file_info(struct iopgt_cache *c,
+						      const char *path,
+						      bool *dirty,
+						      const char **why);
+/* Takes e. */
+void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e);
+/* Back the cache by a file (NULL: none) and read it.  Returns: 0 or a
+ * negative errno with *why set; the cache stays usable either way. */
+int iopgt_cache_set_file(struct iopgt_cache *c, const char *file, char **why);
+/* Rewrite the file atomically, if there is one. */
+int iopgt_cache_save(struct iopgt_cache *c, char **why);
+
+#endif /* IOPGT_CACHE_H */

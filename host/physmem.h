@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IOPGT_PHYSMEM_H
+#define IOPGT_PHYSMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- simulated physical memory (physmem.c) -------------------------------- */
+
+/*
+ * A buddy allocator over one linear, lazily-backed virtual mapping whose
+ * physical addresses start at IOPGT_PHYS_BASE.  Two zones: DMA32 below
+ * 4 GiB and NORMAL above; NORMAL requests fall back to DMA32.
+ * Deterministic: the same request sequence gives the same addresses.
+ * Thread-safe.
+ */
+#define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
+#define IOPGT_PHYS_PAGE		4096ULL
+
+struct iopgt_physmem;
+
+int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out);
+void iopgt_physmem_free(struct iopgt_physmem *pm);
+/* Zeroed block of (pages rounded up to a power of two) * 4 KiB, aligned to
+ * its size; NULL when no block fits or the limit is reached. */
+void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
+			  unsigned int flags, uint64_t *pa);
+void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size);
+uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm);
+void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes);
+uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm);
+uint64_t iopgt_physmem_size(const struct iopgt_physmem *pm);
+/* Rounded size actually taken for a request of size bytes. */
+size_t iopgt_physmem_block_size(size_t size);
+
+#endif /* IOPGT_PHYSMEM_H */
