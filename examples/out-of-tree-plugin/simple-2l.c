@@ -14,8 +14,9 @@
  *   table with 0 (partial progress: the caller loops)
  * - unmap_pages of pages, of blocks, and of a whole level-2 table with a
  *   4 MiB unmap; a level-2 table is freed when its last page goes
- * - TLB callbacks: tlb_add_page per leaf (unless the gather is queued),
- *   tlb_flush_walk when a level-2 table goes
+ * - TLB callbacks: tlb_add_page per leaf into a gather that is not queued
+ *   (none without a gather: pgtable.h), tlb_flush_walk when a level-2 table
+ *   goes
  * - non-coherent walkers: every table write is followed by a dma_sync
  *
  * Not supported:
@@ -134,12 +135,16 @@ static void s2l_sync(const struct s2l_pgtable *d, const void *ptep, size_t n)
 		d->env.svc->dma_sync(d->env.mem, ptep, n * sizeof(s2l_pte_t));
 }
 
-/* Queue a leaf invalidation, as io_pgtable_tlb_add_page(). */
+/*
+ * Queue a leaf invalidation, as io_pgtable_tlb_add_page(), into a gather
+ * the caller passed and a later flush_all does not cover (pgtable.h: a
+ * NULL gather means the caller invalidates by other means).
+ */
 static void s2l_tlb_add_page(const struct s2l_pgtable *d,
 			     struct iopgt_iotlb_gather *gather,
 			     unsigned long iova, size_t size)
 {
-	if (d->tlb && d->tlb->tlb_add_page && !(gather && gather->queued))
+	if (gather && !gather->queued && d->tlb && d->tlb->tlb_add_page)
 		d->tlb->tlb_add_page(gather, iova, size, d->cookie);
 }
 
@@ -317,20 +322,27 @@ static int s2l_map_pages(struct iopgt_ops *ops, unsigned long iova,
 
 /* ---- unmap --------------------------------------------------------------- */
 
-static size_t s2l_unmap_hole(const struct s2l_pgtable *d, unsigned long iova)
+/*
+ * A hole is said only at the first page of a call (first): later it just
+ * ends the batch, and the caller's next call, at the hole, says it once.
+ */
+static size_t s2l_unmap_hole(const struct s2l_pgtable *d, unsigned long iova,
+			     bool first)
 {
-	iopgt_env_warn(&d->env, "unmap: iova %#lx is not mapped", iova);
+	if (first)
+		iopgt_env_warn(&d->env, "unmap: iova %#lx is not mapped",
+			       iova);
 	return 0;
 }
 
 /* A 4 MiB entry: a block, or a level-2 table with all it maps. */
 static size_t s2l_unmap_block(struct s2l_pgtable *d, unsigned long iova,
-			      struct iopgt_iotlb_gather *gather)
+			      struct iopgt_iotlb_gather *gather, bool first)
 {
 	s2l_pte_t *l1p = &d->l1[S2L_LVL_IDX(iova, 1)];
 
 	if (!(*l1p & S2L_PTE_VALID))
-		return s2l_unmap_hole(d, iova);
+		return s2l_unmap_hole(d, iova, first);
 	if (s2l_pte_is_table(*l1p, 1)) {
 		s2l_remove_l2(d, l1p, iova);
 		return S2L_BLOCK_SIZE;
@@ -343,23 +355,24 @@ static size_t s2l_unmap_block(struct s2l_pgtable *d, unsigned long iova,
 
 /* A 4 KiB page; its level-2 table goes with its last page. */
 static size_t s2l_unmap_small(struct s2l_pgtable *d, unsigned long iova,
-			      struct iopgt_iotlb_gather *gather)
+			      struct iopgt_iotlb_gather *gather, bool first)
 {
 	unsigned long l1_idx = S2L_LVL_IDX(iova, 1);
 	s2l_pte_t *l1p = &d->l1[l1_idx];
 	s2l_pte_t *ptep;
 
 	if (!(*l1p & S2L_PTE_VALID))
-		return s2l_unmap_hole(d, iova);
+		return s2l_unmap_hole(d, iova, first);
 	if (!s2l_pte_is_table(*l1p, 1)) {
-		iopgt_env_warn(&d->env,
-			       "unmap: iova %#lx is part of a 4 MiB block",
-			       iova);
+		if (first)
+			iopgt_env_warn(&d->env,
+				       "unmap: iova %#lx is part of a 4 MiB block",
+				       iova);
 		return 0;
 	}
 	ptep = s2l_table_va(d, *l1p) + S2L_LVL_IDX(iova, 2);
 	if (!(*ptep & S2L_PTE_VALID))
-		return s2l_unmap_hole(d, iova);
+		return s2l_unmap_hole(d, iova, first);
 	*ptep = 0;
 	s2l_sync(d, ptep, 1);
 	s2l_tlb_add_page(d, gather, iova, S2L_PAGE_SIZE);
@@ -383,8 +396,8 @@ static size_t s2l_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 	}
 	while (pgcount--) {
 		size_t n = pgsize == S2L_BLOCK_SIZE ?
-			   s2l_unmap_block(d, iova, gather) :
-			   s2l_unmap_small(d, iova, gather);
+			   s2l_unmap_block(d, iova, gather, !unmapped) :
+			   s2l_unmap_small(d, iova, gather, !unmapped);
 
 		if (!n)
 			break;
@@ -478,24 +491,28 @@ static void s2l_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
 
 /* ---- alloc and free ------------------------------------------------------ */
 
+/*
+ * Each refusal says why, as a warning: the host passes it on as the reason
+ * of the failed call (a debug message would stay hidden).
+ */
 static int s2l_check_cfg(const struct iopgt_cfg *cfg,
 			 const struct iopgt_env *env)
 {
 	if (cfg->quirks) {
-		iopgt_env_dbg(env, "quirks %#lx are not supported",
-			      cfg->quirks);
+		iopgt_env_warn(env, "alloc: quirks %#lx are not supported",
+			       cfg->quirks);
 		return -EINVAL;
 	}
 	if (cfg->ias < S2L_ADDR_BITS_MIN || cfg->ias > S2L_ADDR_BITS ||
 	    cfg->oas < S2L_ADDR_BITS_MIN || cfg->oas > S2L_ADDR_BITS) {
-		iopgt_env_dbg(env, "ias %u or oas %u is not in [%u, %u]",
-			      cfg->ias, cfg->oas, S2L_ADDR_BITS_MIN,
-			      S2L_ADDR_BITS);
+		iopgt_env_warn(env, "alloc: ias %u or oas %u is not in [%u, %u]",
+			       cfg->ias, cfg->oas, S2L_ADDR_BITS_MIN,
+			       S2L_ADDR_BITS);
 		return -EINVAL;
 	}
 	if (!(cfg->pgsize_bitmap & S2L_PGSIZES)) {
-		iopgt_env_dbg(env, "pgsize_bitmap %#lx has neither 4K nor 4M",
-			      cfg->pgsize_bitmap);
+		iopgt_env_warn(env, "alloc: pgsize_bitmap %#lx has neither 4K nor 4M",
+			       cfg->pgsize_bitmap);
 		return -EINVAL;
 	}
 	return 0;
@@ -563,24 +580,23 @@ static void s2l_free(struct iopgt_pgtable *iop)
 
 /* ---- plugin -------------------------------------------------------------- */
 
-static const struct iopgt_format s2l_format = {
-	.name = "simple-2l",
-	.alias = "SIMPLE_2L",
+/*
+ * The format, and the metadata that lets `alloc t simple-2l` (or
+ * SIMPLE_2L) find this file before loading it: name and alias once.
+ */
+IOPGT_FORMAT_DEFINE(s2l_format, "simple-2l", "SIMPLE_2L",
 	.description = "example two-level 32-bit format: 4K pages, 4M blocks",
 	.alloc = s2l_alloc,
 	.free = s2l_free,
 	.default_ias = S2L_ADDR_BITS,
 	.default_oas = S2L_ADDR_BITS,
-	.default_pgsize_bitmap = S2L_PGSIZES,
-};
+	.default_pgsize_bitmap = S2L_PGSIZES);
 
 static int s2l_register(struct iopgt_registrar *reg)
 {
 	return reg->register_format(reg, &s2l_format);
 }
 
-/* Read from the file before loading: `alloc t simple-2l` finds us. */
-IOPGT_PLUGIN_PROVIDES("simple-2l");
 IOPGT_PLUGIN_DEFINE("simple-2l", "1.0",
 		    "Example out-of-tree format: two levels, 32 bits", "MIT",
 		    s2l_register, NULL);

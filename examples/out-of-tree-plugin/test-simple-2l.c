@@ -8,6 +8,8 @@
  * simple-2l.so.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <string.h>
 
 #include <glib.h>
 
@@ -376,6 +378,62 @@ static void test_walk_sees_every_entry(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(c.leaf_bytes, ==, 3 * SZ_4K + 2 * SZ_4M);
 }
 
+static void test_unmap_null_gather(Fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("pgtable.h's rule: no gather, no tlb_add_page (the "
+		       "caller invalidates by other means); the pages go all "
+		       "the same");
+	g_assert_cmpint(iopgt_pgtable_map(f->host, f->pgt, 0x400000, 0x400000,
+					  2 * SZ_4K, RW), ==, 0);
+	g_assert_cmpuint(iopgt_pgtable_unmap_pages(f->host, f->pgt, 0x400000,
+						   SZ_4K, 2, NULL),
+			 ==, 2 * SZ_4K);
+	g_assert_cmpuint(f->tlb.add_page, ==, 0);
+	g_assert_cmphex(iopgt_pgtable_iova_to_phys(f->host, f->pgt, 0x401000),
+			==, 0);
+}
+
+struct said {
+	unsigned int warnings;
+	char last[256];
+};
+
+static void said_log(void *data, int priority, const char *file, int line,
+		     const char *fn, const char *format, va_list args)
+{
+	struct said *s = data;
+
+	(void)file;
+	(void)line;
+	(void)fn;
+	if (priority != IOPGT_LOG_WARNING)
+		return;
+	s->warnings++;
+	g_vsnprintf(s->last, sizeof(s->last), format, args);
+}
+
+static void test_alloc_refusal_says_why(Fixture *f, gconstpointer data)
+{
+	struct iopgt_cfg cfg = {
+		.ias = 40, .oas = 32, .pgsize_bitmap = SZ_4K | SZ_4M,
+	};
+	struct iopgt_pgtable *pgt = NULL;
+	static struct said said;
+
+	(void)data;
+	g_test_summary("A refused alloc says why as a warning, which the host "
+		       "passes on as the reason of the failed call");
+	iopgt_host_set_log_fn(f->host, said_log, &said);
+	iopgt_host_set_log_priority(f->host, IOPGT_LOG_WARNING);
+	g_assert_cmpint(iopgt_pgtable_new(f->host, "simple-2l", &cfg, NULL,
+					  &pgt), ==, -EINVAL);
+	g_assert_cmpuint(said.warnings, >=, 1);
+	g_assert_nonnull(strstr(said.last, "simple-2l: alloc: ias 40 or oas 32 "
+					    "is not in [22, 32]"));
+	iopgt_host_set_log_priority(f->host, IOPGT_LOG_ERR);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -394,6 +452,10 @@ int main(int argc, char **argv)
 	ADD("/simple-2l/unmap/tlb-and-tables", test_unmap_tlb_and_tables,
 	    fixture_setup);
 	ADD("/simple-2l/unmap/refusals", test_unmap_refusals, fixture_setup);
+	ADD("/simple-2l/unmap/null-gather-no-add-page", test_unmap_null_gather,
+	    fixture_setup);
+	ADD("/simple-2l/alloc/refusal-says-why", test_alloc_refusal_says_why,
+	    fixture_setup);
 	ADD("/simple-2l/noncoherent/syncs", test_noncoherent_syncs,
 	    fixture_setup_ias24_noncoherent);
 	ADD("/simple-2l/walk/sees-every-entry", test_walk_sees_every_entry,

@@ -58,9 +58,6 @@
 
 #include "lpae-regs.h"
 
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-
 /* The CPU page size Linux's granule choice prefers; the host's is 4K. */
 #define LPAE_HOST_PAGE_SIZE	SZ_4K
 
@@ -92,7 +89,7 @@ enum lpae_fmt_id {
 struct lpae_fmt_info {
 	enum lpae_stage stage;
 	unsigned long quirks;		/* accepted quirks */
-	unsigned int max_ias;		/* 0: only LPAE_MAX_ADDR_BITS */
+	unsigned int max_ias;		/* 0: narrowed, never refused */
 	unsigned int max_oas;
 	bool small_pages;		/* bitmap &= 4K|2M|1G first */
 	bool dirty;			/* read_and_clear_dirty allowed */
@@ -164,6 +161,7 @@ struct lpae_pgtable {
 	int pgd_bits;
 	size_t pgd_size;		/* PGD_SIZE: 8 << pgd_bits */
 	size_t pgd_alloc;		/* what was asked of the host */
+	size_t nr_tables;		/* tables held, pgd included */
 	int warned_partial;		/* WARN_ONCE for partial unmaps */
 };
 
@@ -293,12 +291,14 @@ static lpae_pte_t *lpae_alloc_table(struct lpae_pgtable *d, size_t size)
 	}
 	if (!d->coherent)
 		lpae_sync(d, va, size);
+	__atomic_fetch_add(&d->nr_tables, 1, __ATOMIC_RELAXED);
 	return va;
 }
 
 static void lpae_free_table(struct lpae_pgtable *d, lpae_pte_t *table,
 			    size_t size)
 {
+	__atomic_fetch_sub(&d->nr_tables, 1, __ATOMIC_RELAXED);
 	d->env.svc->free_pages(d->env.mem, table, size);
 }
 
@@ -315,26 +315,30 @@ static inline bool lpae_run_empty(const lpae_pte_t *ptep)
 	return !any;
 }
 
-/* Free a table and every table below it (leaves need no freeing). */
+/*
+ * Free a table and every table below it (leaves need no freeing).  *left
+ * counts the tables below still to be found: the scan stops when it
+ * reaches 0, so an empty pgd is not read at all (SIZE_MAX: unknown).
+ */
 static void lpae_free_subtree(struct lpae_pgtable *d, lpae_pte_t *table,
-			      int lvl)
+			      int lvl, size_t *left)
 {
-	size_t n = lpae_table_entries(d, lvl);
+	size_t n = lvl < LPAE_MAX_LEVELS - 1 ? lpae_table_entries(d, lvl) : 0;
 
-	if (lvl < LPAE_MAX_LEVELS - 1) {
-		for (size_t i = 0; i < n; i++) {
-			lpae_pte_t pte;
+	for (size_t i = 0; i < n && *left; i++) {
+		lpae_pte_t pte;
 
-			/* an empty run (most of a sparse table): one test */
-			if (!(i % LPAE_FREE_RUN) && n - i >= LPAE_FREE_RUN &&
-			    lpae_run_empty(&table[i])) {
-				i += LPAE_FREE_RUN - 1;
-				continue;
-			}
-			pte = table[i];
-			if (pte_is_table(pte, lvl))
-				lpae_free_subtree(d, pte_to_table(d, pte),
-						  lvl + 1);
+		/* an empty run (most of a sparse table): one test */
+		if (!(i % LPAE_FREE_RUN) && n - i >= LPAE_FREE_RUN &&
+		    lpae_run_empty(&table[i])) {
+			i += LPAE_FREE_RUN - 1;
+			continue;
+		}
+		pte = table[i];
+		if (pte_is_table(pte, lvl)) {
+			--*left;
+			lpae_free_subtree(d, pte_to_table(d, pte), lvl + 1,
+					  left);
 		}
 	}
 	if (lvl == d->start_level)
@@ -381,12 +385,13 @@ static void lpae_remove_table(struct lpae_pgtable *d, lpae_pte_t *ptep,
 			      unsigned long iova, int lvl)
 {
 	lpae_pte_t pte = lpae_read_pte(ptep);
+	size_t left = SIZE_MAX;		/* the subtree's size is unknown */
 
 	lpae_write_pte(ptep, 0);
 	if (!d->coherent)
 		lpae_sync(d, ptep, sizeof(*ptep));
 	lpae_tlb_flush_walk(d, iova, LPAE_BLOCK_SIZE(d, lvl));
-	lpae_free_subtree(d, pte_to_table(d, pte), lvl + 1);
+	lpae_free_subtree(d, pte_to_table(d, pte), lvl + 1, &left);
 }
 
 /* ---- prot -> descriptor (arm_lpae_prot_to_pte) --------------------------- */
@@ -478,12 +483,61 @@ static inline size_t lpae_batch(const struct lpae_pgtable *d,
 }
 
 /*
- * Every map_pages argument check, in Linux's order and then ours, with
- * Linux's warnings.  Called only when the fast combined test failed.
+ * The hot ops are compiled once per granule (see LPAE_GRANULE_OPS): bpl
+ * and lvl are constants in every use, so each level's shift is an
+ * immediate and its mask a fixed-offset load.  The common geometry (4K,
+ * 48 bits: start level 0) gets its own copy with the start level a
+ * constant too (sl = 0; sl = -1 reads d->start_level).
+ *
+ * Only a 64K granule (bpl 13) allows oas > 48: elsewhere a constant false.
  */
-static __attribute__((noinline, cold)) int
-lpae_map_check(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
-	       size_t pgsize, size_t pgcount, int prot)
+static __always_inline bool lpae_oa_hi(const struct lpae_pgtable *d, int bpl)
+{
+	return bpl == 13 && d->oa_hi;
+}
+
+/* The last byte of n pages of pgsize from paddr, which is aligned. */
+static __always_inline uint64_t lpae_last_byte(uint64_t paddr, size_t pgsize,
+					       size_t n)
+{
+	/* a known single page cannot carry into the upper bits: one OR */
+	if (__builtin_constant_p(n) && n == 1)
+		return paddr | (pgsize - 1);
+	return paddr + (n * pgsize - 1);
+}
+
+/*
+ * The map argument check, the one every map path makes: pgsize one size
+ * of the bitmap whose level the table has, iova and paddr aligned to it,
+ * pgcount not 0, read or write asked for, iova inside ias, and the batch
+ * from paddr to its last byte below 2^oas (both ends: the end alone wraps
+ * for a paddr near 2^64).  lg and target are pgsize's log2 and level.
+ * Returns the pages of this batch, or 0: then lpae_map_refuse() says why.
+ */
+static __always_inline size_t
+lpae_map_valid(const struct lpae_pgtable *d, unsigned long iova,
+	       uint64_t paddr, size_t pgsize, size_t pgcount, int prot,
+	       unsigned int lg, int target)
+{
+	size_t n;
+
+	if (unlikely(target < 0 || ((iova | paddr | pgsize) & (pgsize - 1)) ||
+		     !pgcount || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+		     !lpae_iova_in_range(d, iova)))
+		return 0;
+	n = lpae_batch(d, iova, lg, target, pgcount);
+	if (unlikely((paddr | lpae_last_byte(paddr, pgsize, n)) >> d->oas))
+		return 0;
+	return n;
+}
+
+/*
+ * Why lpae_map_valid() refused a request: its conditions one at a time,
+ * in Linux's order and then ours, each with its errno and Linux's warning.
+ */
+static __noinline __cold int
+lpae_map_refuse(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
+		size_t pgsize, size_t pgcount, int prot)
 {
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
@@ -514,7 +568,10 @@ lpae_map_check(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 			       (unsigned long long)paddr, n * pgsize, d->oas);
 		return -ERANGE;
 	}
-	return 0;
+	/* lpae_map_valid() and this list disagree: a bug, said as one */
+	iopgt_env_err(&d->env, "map: lpae_map_valid() refused iova 0x%lx for no reason lpae_map_refuse() knows",
+		      iova);
+	return -EINVAL;
 }
 
 /*
@@ -522,7 +579,7 @@ lpae_map_check(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
  * empty slot, sync an entry a racing walker has not synced yet, or refuse
  * to map inside a block.  Returns the next table or an error pointer.
  */
-static __attribute__((noinline)) lpae_pte_t *
+static __noinline lpae_pte_t *
 lpae_map_descend_slow(struct lpae_pgtable *d, lpae_pte_t *ptep,
 		      lpae_pte_t pte, unsigned long iova, int lvl)
 {
@@ -550,7 +607,7 @@ lpae_map_descend_slow(struct lpae_pgtable *d, lpae_pte_t *ptep,
  * table untouched.  Leftover tables where blocks go are removed, as a
  * block-sized unmap would.
  */
-static __attribute__((noinline)) int
+static __noinline int
 lpae_map_clear_slots(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
 		     unsigned long iova, size_t size, int lvl)
 {
@@ -577,20 +634,84 @@ lpae_map_clear_slots(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
 	return 0;
 }
 
+/* Tail of a non-coherent map: make the new leaves visible. */
+static __noinline int lpae_sync_leaves(struct lpae_pgtable *d,
+				       lpae_pte_t *ptep, size_t n)
+{
+	lpae_sync(d, ptep, n * sizeof(*ptep));
+	return 0;
+}
+
+/*
+ * Write n leaves for paddr with attributes attr (type bits included) from
+ * ptep, make them visible to a non-coherent walker and count them in
+ * *mapped: the one place a leaf descriptor is written.  oa_hi folds
+ * PA[51:48] into PTE[15:12]; the fast paths, which send such tables
+ * elsewhere, pass a constant false.  Returns 0.
+ */
+static __always_inline int
+lpae_set_leaves(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
+		lpae_pte_t attr, uint64_t paddr, size_t pgsize, bool oa_hi,
+		size_t *mapped)
+{
+	size_t i;
+
+	if (likely(!oa_hi)) {
+		/* PA[47:12] sit in place: step the descriptor by the size */
+		lpae_pte_t pte = attr | paddr;
+
+		for (i = 0; i < n; i++, pte += pgsize)
+			ptep[i] = pte;
+	} else {
+		for (i = 0; i < n; i++)
+			ptep[i] = attr | paddr_to_pte(paddr + i * pgsize);
+	}
+	*mapped += n * pgsize;
+	if (!d->coherent)
+		return lpae_sync_leaves(d, ptep, n);
+	return 0;
+}
+
+/*
+ * Map n pages into the slots from ptep at level lvl, whose tables exist:
+ * unless the slots are known empty (fresh), refuse a leaf and remove
+ * leftover tables first, then write the leaves.
+ */
+static __always_inline int
+lpae_map_at(struct lpae_pgtable *d, lpae_pte_t *ptep, int lvl,
+	    unsigned long iova, uint64_t paddr, size_t pgsize, size_t n,
+	    lpae_pte_t attr, bool fresh, size_t *mapped)
+{
+	lpae_pte_t any = 0;
+	size_t i;
+	int ret;
+
+	if (!fresh) {
+		for (i = 0; i < n; i++)
+			any |= ptep[i];
+		if (any) {
+			ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize,
+						   lvl);
+			if (ret)
+				return ret;
+		}
+	}
+	return lpae_set_leaves(d, ptep, n, attr, paddr, pgsize, d->oa_hi,
+			       mapped);
+}
+
 /*
  * The general map walk, Linux's algorithm step by step: install missing
- * tables, sync for a non-coherent walker, replace leftover tables with
- * blocks, write n leaves with attributes attr.  The arguments are valid.
+ * tables, sync for a non-coherent walker, then lpae_map_at().  The
+ * arguments passed lpae_map_valid(); n is its batch.
  */
-static __attribute__((noinline)) int
+static __noinline int
 lpae_map_install(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t n, lpae_pte_t attr, size_t *mapped)
 {
 	int lvl, target = d->size_lvl[__builtin_ctzl(pgsize)];
-	lpae_pte_t *table = d->pgd, *ptep, any = 0;
+	lpae_pte_t *table = d->pgd, *ptep;
 	bool fresh = false;
-	size_t i;
-	int ret;
 
 	for (lvl = d->start_level; lvl < target; lvl++) {
 		lpae_pte_t pte;
@@ -612,79 +733,29 @@ lpae_map_install(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		}
 	}
 	ptep = &table[LPAE_LVL_IDX(d, iova, target)];
-
-	if (!fresh) {
-		for (i = 0; i < n; i++)
-			any |= ptep[i];
-		if (any) {
-			ret = lpae_map_clear_slots(d, ptep, n, iova, pgsize,
-						   target);
-			if (ret)
-				return ret;
-		}
-	}
-
-	if (likely(!d->oa_hi)) {
-		/* PA[47:12] sit in place: step the descriptor by the size */
-		lpae_pte_t pte = attr | paddr;
-
-		for (i = 0; i < n; i++, pte += pgsize)
-			ptep[i] = pte;
-	} else {
-		for (i = 0; i < n; i++)
-			ptep[i] = attr | paddr_to_pte(paddr + i * pgsize);
-	}
-	if (!d->coherent)
-		lpae_sync(d, ptep, n * sizeof(*ptep));
-	*mapped += n * pgsize;
-	return 0;
+	return lpae_map_at(d, ptep, target, iova, paddr, pgsize, n, attr, fresh,
+			   mapped);
 }
 
-/* map_pages the general way: every check with its warning, then install. */
-static __attribute__((noinline)) int
+/* map_pages the general way: the check (or why it failed), then install. */
+static __noinline int
 lpae_map_general(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped)
 {
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
-	int ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
+	int target = d->size_lvl[lg];
+	size_t n = lpae_map_valid(d, iova, paddr, pgsize, pgcount, prot, lg,
+				  target);
 
-	if (ret)
-		return ret;
-	return lpae_map_install(d, iova, paddr, pgsize,
-				lpae_batch(d, iova, lg, d->size_lvl[lg],
-					   pgcount),
-				d->prot_pte[prot & 63] |
-					d->leaf_type[d->size_lvl[lg]],
+	if (unlikely(!n))
+		return lpae_map_refuse(d, iova, paddr, pgsize, pgcount, prot);
+	return lpae_map_install(d, iova, paddr, pgsize, n,
+				d->prot_pte[prot & 63] | d->leaf_type[target],
 				mapped);
 }
 
-/* Tail of a fast non-coherent map: make the new leaves visible. */
-static __attribute__((noinline)) int lpae_sync_leaves(struct lpae_pgtable *d,
-						      lpae_pte_t *ptep,
-						      size_t n)
-{
-	lpae_sync(d, ptep, n * sizeof(*ptep));
-	return 0;
-}
-
-/*
- * The fast paths below are compiled once per granule (see
- * LPAE_GRANULE_OPS): bpl and lvl are constants in every use, so each
- * level's shift is an immediate and its mask a fixed-offset load.  The
- * common geometry (4K, 48 bits: start level 0) gets its own copy with the
- * start level a constant too (sl = 0; sl = -1 reads d->start_level).
- */
-#define lpae_always_inline inline __attribute__((always_inline))
-
-/* Only a 64K granule (bpl 13) allows oas > 48: elsewhere a constant false. */
-static lpae_always_inline bool lpae_oa_hi(const struct lpae_pgtable *d,
-					  int bpl)
-{
-	return bpl == 13 && d->oa_hi;
-}
-
 /* The entry for iova in the table at level lvl (constant). */
-static lpae_always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
+static __always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
 					      const lpae_pte_t *table,
 					      unsigned long iova, int lvl,
 					      int bpl)
@@ -698,7 +769,7 @@ static lpae_always_inline lpae_pte_t lpae_lookup(const struct lpae_pgtable *d,
  * walker may follow as they are (need: the type bits, plus SW_SYNC for a
  * non-coherent walker).  Returns false at the first entry that is not.
  */
-static lpae_always_inline bool
+static __always_inline bool
 lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
 	       int bpl, int sl, lpae_pte_t need, lpae_pte_t **out)
 {
@@ -740,29 +811,22 @@ lpae_fast_walk(const struct lpae_pgtable *d, unsigned long iova, int target,
 /*
  * A batch of pages: valid arguments, every table on the way present and
  * synced, the target slots empty, PA[47:12] in place.  Anything else goes
- * to lpae_map_general() (bad arguments) or lpae_map_install() (a table to
- * install, a used slot): tail calls, with the values already folded (n,
- * attr) so that few stay live across the walk.
+ * to lpae_map_general() (bad arguments, 52-bit PAs) or lpae_map_install()
+ * (a table to install, a used slot): tail calls, with the values already
+ * folded (n, attr) so that few stay live across the walk.
  */
-static lpae_always_inline int
+static __always_inline int
 __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
 		 const int bpl, const int sl)
 {
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	lpae_pte_t *ptep, pte, attr, any = 0;
+	lpae_pte_t *ptep, attr, any = 0;
 	size_t i, n;
 
-	/* pgsize one size of the bitmap, iova and paddr aligned to it */
-	if (unlikely(target < 0 || ((iova | paddr | pgsize) & (pgsize - 1)) ||
-		     !pgcount || !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
-		     !lpae_iova_in_range(d, iova) || lpae_oa_hi(d, bpl)))
-		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
-					mapped);
-	n = lpae_batch(d, iova, lg, target, pgcount);
-	/* both ends: the end alone wraps for a paddr near 2^64 */
-	if (unlikely((paddr | (paddr + n * pgsize - 1)) >> d->oas))
+	n = lpae_map_valid(d, iova, paddr, pgsize, pgcount, prot, lg, target);
+	if (unlikely(!n || lpae_oa_hi(d, bpl)))
 		return lpae_map_general(d, iova, paddr, pgsize, pgcount, prot,
 					mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
@@ -775,15 +839,7 @@ __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 		any |= ptep[i];
 	if (unlikely(any))
 		goto install;
-
-	/* PA[47:12] sit in place: step the descriptor by the size */
-	pte = attr | paddr;
-	for (i = 0; i < n; i++, pte += pgsize)
-		ptep[i] = pte;
-	*mapped += n * pgsize;
-	if (!d->coherent)
-		return lpae_sync_leaves(d, ptep, n);
-	return 0;
+	return lpae_set_leaves(d, ptep, n, attr, paddr, pgsize, false, mapped);
 
 install:
 	return lpae_map_install(d, iova, paddr, pgsize, n, attr, mapped);
@@ -791,13 +847,10 @@ install:
 
 /*
  * map_pages.  One page, the common case, is handled here without a call
- * that returns, so it needs no stack frame: one slot needs no batch
- * arithmetic, and for an aligned paddr (paddr | (pgsize - 1)) is the
- * page's last byte, which must lie below 2^oas (a block can be larger than
- * 2^oas: Mali takes any oas).  Batches go to the batch path of the same
- * granule.
+ * that returns, so it needs no stack frame (one slot needs no batch
+ * arithmetic).  Batches go to the batch path of the same granule.
  */
-static lpae_always_inline int
+static __always_inline int
 __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 		 size_t pgsize, size_t pgcount, int prot, size_t *mapped,
 		 const int bpl, const int sl,
@@ -809,11 +862,9 @@ __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 	int target = d->size_lvl[lg];
 	lpae_pte_t *ptep, attr;
 
-	if (unlikely(pgcount != 1 || target < 0 ||
-		     ((iova | paddr | pgsize) & (pgsize - 1)) ||
-		     !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
-		     !lpae_iova_in_range(d, iova) ||
-		     (paddr | (pgsize - 1)) >> d->oas || lpae_oa_hi(d, bpl)))
+	if (unlikely(pgcount != 1 || lpae_oa_hi(d, bpl) ||
+		     !lpae_map_valid(d, iova, paddr, pgsize, 1, prot, lg,
+				     target)))
 		return batch(d, iova, paddr, pgsize, pgcount, prot, mapped);
 	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 
@@ -823,12 +874,7 @@ __lpae_map_pages(struct iopgt_ops *ops, unsigned long iova, uint64_t paddr,
 	ptep += (iova >> lg) & d->lvl_mask[target];
 	if (unlikely(*ptep))
 		goto install;
-
-	*ptep = attr | paddr;
-	*mapped += pgsize;
-	if (!d->coherent)
-		return lpae_sync_leaves(d, ptep, 1);
-	return 0;
+	return lpae_set_leaves(d, ptep, 1, attr, paddr, pgsize, false, mapped);
 
 install:
 	return lpae_map_install(d, iova, paddr, pgsize, 1, attr, mapped);
@@ -836,7 +882,20 @@ install:
 
 /* ---- unmap --------------------------------------------------------------- */
 
-static __attribute__((noinline, cold)) size_t
+/*
+ * The unmap argument check, the one every unmap path makes: pgsize one
+ * size of the bitmap whose level the table has, iova aligned to it and
+ * inside ias, pgcount not 0.
+ */
+static __always_inline bool lpae_unmap_valid(const struct lpae_pgtable *d,
+					     unsigned long iova, size_t pgsize,
+					     size_t pgcount, int target)
+{
+	return !(target < 0 || ((iova | pgsize) & (pgsize - 1)) || !pgcount ||
+		 !lpae_iova_in_range(d, iova));
+}
+
+static __noinline __cold size_t
 lpae_unmap_bad_args(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 		    size_t pgcount)
 {
@@ -846,7 +905,7 @@ lpae_unmap_bad_args(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 }
 
 /* The walk met a hole or a block above the requested level: nothing done. */
-static __attribute__((noinline, cold)) size_t
+static __noinline __cold size_t
 lpae_unmap_stuck(struct lpae_pgtable *d, lpae_pte_t pte, unsigned long iova)
 {
 	if (!pte) {
@@ -881,11 +940,14 @@ static lpae_pte_t *lpae_table_of(const struct lpae_pgtable *d,
 
 /*
  * Finish a batch of unmap_pages from entry i on, the general way (Linux's
- * loop): stop at a hole (a warning unless NO_WARN), remove tables with
- * their subtrees, then sync the cleared entries and queue one TLB
- * invalidation per entry into a live gather.  Returns the bytes unmapped.
+ * loop): stop at a hole, remove tables with their subtrees, then sync the
+ * cleared entries and queue one TLB invalidation per entry into a live
+ * gather (see unmap_pages in pgtable.h: none without one).  A hole at the
+ * first entry is warned about (unless NO_WARN); one later in the batch
+ * only ends it: the caller sees the short count and its next call, at
+ * the hole, says it once.  Returns the bytes unmapped.
  */
-static __attribute__((noinline)) size_t
+static __noinline size_t
 lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
 		  size_t n, size_t i, struct iopgt_iotlb_gather *gather)
 {
@@ -897,9 +959,9 @@ lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
 		lpae_pte_t pte = ptep[i];
 
 		if (!pte) {
-			if (!lpae_no_warn(d))
+			if (!i && !lpae_no_warn(d))
 				iopgt_env_warn(&d->env, "unmap: iova 0x%lx is not mapped",
-					       iova + i * size);
+					       iova);
 			break;
 		}
 		if (pte_is_leaf(d, pte, lvl))
@@ -919,10 +981,32 @@ lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
 }
 
 /*
- * The general unmap walk (Linux's): checks, stops at a hole or at a
- * block above the requested level, then clears the batch.
+ * Unmap the batch whose first entry is *ptep (level target, tables above
+ * it present): clear the leaves in one pass and leave anything else (a
+ * hole, a table to free, a sync, a gather) to lpae_unmap_finish(), which
+ * carries on where this loop stopped.  Returns the bytes unmapped.
  */
-static __attribute__((noinline)) size_t
+static __always_inline size_t
+lpae_unmap_at(struct lpae_pgtable *d, lpae_pte_t *ptep, unsigned long iova,
+	      size_t pgsize, unsigned int lg, int target, size_t pgcount,
+	      struct iopgt_iotlb_gather *gather)
+{
+	size_t n = lpae_batch(d, iova, lg, target, pgcount);
+	lpae_pte_t leaf = d->leaf_type[target];
+	size_t i;
+
+	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
+		ptep[i] = 0;
+	if (unlikely(i < n || !d->coherent || gather))
+		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
+	return n * pgsize;
+}
+
+/*
+ * The general unmap walk (Linux's): the check, a stop at a hole or at a
+ * block above the requested level, then the batch.
+ */
+static __noinline size_t
 lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 		   size_t pgcount, struct iopgt_iotlb_gather *gather)
 {
@@ -930,8 +1014,7 @@ lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 	int lvl, target = d->size_lvl[lg];
 	lpae_pte_t *table = d->pgd;
 
-	if (target < 0 || ((iova | pgsize) & (pgsize - 1)) || !pgcount ||
-	    !lpae_iova_in_range(d, iova))
+	if (!lpae_unmap_valid(d, iova, pgsize, pgcount, target))
 		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
 
 	for (lvl = d->start_level; lvl < target; lvl++) {
@@ -943,17 +1026,12 @@ lpae_unmap_general(struct lpae_pgtable *d, unsigned long iova, size_t pgsize,
 			return lpae_unmap_stuck(d, pte, iova);
 		table = pte_to_table(d, pte);
 	}
-	return lpae_unmap_finish(d, iova, pgsize,
-				 lpae_batch(d, iova, lg, target, pgcount), 0,
-				 gather);
+	return lpae_unmap_at(d, &table[LPAE_LVL_IDX(d, iova, target)], iova,
+			     pgsize, lg, target, pgcount, gather);
 }
 
-/*
- * unmap_pages.  Walks without calls and clears the leaves of the batch in
- * one pass; anything else (a hole, a table to free, a sync, a gather) is
- * left to lpae_unmap_finish(), which carries on where this loop stopped.
- */
-static lpae_always_inline size_t
+/* unmap_pages: the check and the walk without calls, then the batch. */
+static __always_inline size_t
 __lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova, size_t pgsize,
 		   size_t pgcount, struct iopgt_iotlb_gather *gather,
 		   const int bpl, const int sl)
@@ -961,24 +1039,16 @@ __lpae_unmap_pages(struct iopgt_ops *ops, unsigned long iova, size_t pgsize,
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg];
-	lpae_pte_t *ptep, leaf;
-	size_t i, n;
+	lpae_pte_t *ptep;
 
-	if (unlikely(target < 0 || ((iova | pgsize) & (pgsize - 1)) ||
-		     !pgcount || !lpae_iova_in_range(d, iova)))
+	if (unlikely(!lpae_unmap_valid(d, iova, pgsize, pgcount, target)))
 		goto general;
-	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, sl, LPAE_PTE_TYPE_TABLE,
-				     &ptep)))
+	if (unlikely(!lpae_fast_walk(d, iova, target, bpl, sl,
+				     LPAE_PTE_TYPE_TABLE, &ptep)))
 		goto general;
 	ptep += (iova >> lg) & d->lvl_mask[target];
-
-	n = lpae_batch(d, iova, lg, target, pgcount);
-	leaf = d->leaf_type[target];
-	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
-		ptep[i] = 0;
-	if (unlikely(i < n || !d->coherent || gather))
-		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
-	return n * pgsize;
+	return lpae_unmap_at(d, ptep, iova, pgsize, lg, target, pgcount,
+			     gather);
 
 general:
 	return lpae_unmap_general(d, iova, pgsize, pgcount, gather);
@@ -990,7 +1060,7 @@ general:
  * A leaf's output address plus iova's offset into it, or 0 if not a leaf
  * (pte_to_paddr with the granule known: only 64K can fold PA[51:48]).
  */
-static lpae_always_inline uint64_t
+static __always_inline uint64_t
 lpae_leaf_to_phys(const struct lpae_pgtable *d, lpae_pte_t pte,
 		  unsigned long iova, int lvl, int bpl)
 {
@@ -1009,7 +1079,7 @@ lpae_leaf_to_phys(const struct lpae_pgtable *d, lpae_pte_t pte,
  * indexed.  The walk is unrolled from the start level and each level ends
  * in its own leaf check.
  */
-static lpae_always_inline uint64_t
+static __always_inline uint64_t
 __lpae_iova_to_phys(struct iopgt_ops *ops, unsigned long iova, const int bpl,
 		    const int sl)
 {
@@ -1123,7 +1193,7 @@ static int lpae_read_and_clear_dirty(struct iopgt_ops *ops, unsigned long iova,
 	/* As Linux: a sign-extended TTBR1 iova fails this check too. */
 	if (IOPGT_WARN_ON(&d->env, (iova + size - 1) & ~(BIT(d->ias) - 1)))
 		return -EINVAL;
-	if (!lpae_fmt_info[d->id].dirty || !dirty)
+	if (!dirty)
 		return -EINVAL;
 	return lpae_dirty_table(d, &w, d->pgd, d->start_level);
 }
@@ -1227,7 +1297,7 @@ static void lpae_describe_regs(struct iopgt_ops *ops, iopgt_reg_fn fn,
  * as a constant (9, 11, 13), the rest shared.
  */
 #define LPAE_GRANULE_OPS(sfx, bpl, sl)                                          \
-	static __attribute__((noinline)) int                                   \
+	static __noinline int                                                  \
 	lpae_map_batch_##sfx(struct lpae_pgtable *d, unsigned long iova,       \
 			     uint64_t paddr, size_t pgsize, size_t pgcount,    \
 			     int prot, size_t *mapped)                         \
@@ -1429,13 +1499,14 @@ static int lpae_rc_pin(struct lpae_pgtable *d, struct lpae_rc_walk *w,
 }
 
 /*
- * Pin the tables from the pgd down to the one holding iova's entry at
- * level target.  On failure, the level that failed is w->end and the pins
- * taken stay for lpae_rc_unwind().
+ * Enter iova's tables from the pgd down to the one holding its entry at
+ * level target, pinning each (v7s_rc_enter's part for LPAE).  On failure,
+ * the level that failed is w->end and the pins taken stay for
+ * lpae_rc_leave().
  */
-static int lpae_rc_descend(struct lpae_pgtable *d, struct lpae_rc_walk *w,
-			   unsigned long iova, int target, bool install,
-			   lpae_pte_t **out, lpae_pte_t *seen)
+static int lpae_rc_enter(struct lpae_pgtable *d, struct lpae_rc_walk *w,
+			 unsigned long iova, int target, bool install,
+			 lpae_pte_t **out, lpae_pte_t *seen)
 {
 	lpae_pte_t *table = d->pgd;
 
@@ -1454,15 +1525,15 @@ static int lpae_rc_descend(struct lpae_pgtable *d, struct lpae_rc_walk *w,
 }
 
 /*
- * Drop a walk's pins from the bottom up.  delta goes to the lowest table
- * (-1 for the pin, plus the entries the operation added or removed there);
- * every table a count takes to zero goes, and its parent loses the entry
- * as well as the pin.  The tables that went are unhooked from the bottom
- * up, so they form one subtree: one tlb_flush_walk over the span of the
- * top one (as Linux flushes a subtree it removes), then they are freed.
+ * Leave: drop a walk's pins from the bottom up.  delta goes to the lowest
+ * table (-1 for the pin, plus the entries the operation added or removed
+ * there); every table a count takes to zero goes, and its parent loses the
+ * entry as well as the pin.  The tables that went are unhooked from the
+ * bottom up, so they form one subtree: one tlb_flush_walk over the span of
+ * the top one (as Linux flushes a subtree it removes), then they are freed.
  */
-static void lpae_rc_unwind(struct lpae_pgtable *d, struct lpae_rc_walk *w,
-			   unsigned long iova, int delta)
+static void lpae_rc_leave(struct lpae_pgtable *d, struct lpae_rc_walk *w,
+			  unsigned long iova, int delta)
 {
 	lpae_pte_t *gone[LPAE_MAX_LEVELS];
 	int n = 0, top = 0;
@@ -1486,10 +1557,11 @@ static void lpae_rc_unwind(struct lpae_pgtable *d, struct lpae_rc_walk *w,
 }
 
 /*
- * map_pages: the checks of the other ops (lpae_map_check() when the quick
- * test fails), the pinned walk, then n empty slots written here or
- * anything else left to lpae_map_install().  The slots are the caller's
- * alone; a table in one gives way to a block, one entry for one.
+ * The reclaim ops wrap the checked paths of the others, as v7s's do: the
+ * same argument check, then enter (pin the tables on the way, installing
+ * missing ones for a map), the same batch code on the pinned table
+ * (lpae_map_at, lpae_unmap_at), and leave with the entries added or
+ * removed.  A table in a slot gives way to a block, one entry for one.
  */
 static int lpae_rc_map_pages(struct iopgt_ops *ops, unsigned long iova,
 			     uint64_t paddr, size_t pgsize, size_t pgcount,
@@ -1497,61 +1569,42 @@ static int lpae_rc_map_pages(struct iopgt_ops *ops, unsigned long iova,
 {
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
-	int target = d->size_lvl[lg], ret = 0;
+	int target = d->size_lvl[lg], ret;
 	lpae_pte_t *table, *ptep, seen = 0, attr, any = 0;
 	struct lpae_rc_walk w;
-	size_t n = 0, i, used = 0;
+	size_t n, i, used = 0;
 
-	if (likely(target >= 0 && !((iova | paddr | pgsize) & (pgsize - 1)) &&
-		   pgcount && (prot & (IOMMU_READ | IOMMU_WRITE)) &&
-		   lpae_iova_in_range(d, iova))) {
-		n = lpae_batch(d, iova, lg, target, pgcount);
-		ret = (paddr | (paddr + n * pgsize - 1)) >> d->oas ? -ERANGE
-								   : 0;
-	}
-	if (unlikely(!n || ret)) {
-		ret = lpae_map_check(d, iova, paddr, pgsize, pgcount, prot);
-		if (ret)
-			return ret;
-		n = lpae_batch(d, iova, lg, target, pgcount);
-	}
-	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
+	n = lpae_map_valid(d, iova, paddr, pgsize, pgcount, prot, lg, target);
+	if (unlikely(!n))
+		return lpae_map_refuse(d, iova, paddr, pgsize, pgcount, prot);
 
-	ret = lpae_rc_descend(d, &w, iova, target, true, &table, &seen);
+	ret = lpae_rc_enter(d, &w, iova, target, true, &table, &seen);
 	if (ret) {
 		if (ret == -EEXIST && !lpae_no_warn(d))
 			iopgt_env_warn(&d->env,
 				       "map: iova 0x%lx is inside a block (level %d pte 0x%016llx)",
 				       iova, w.end, (unsigned long long)seen);
-		lpae_rc_unwind(d, &w, iova, -1);
+		lpae_rc_leave(d, &w, iova, -1);
 		return ret;
 	}
 	ptep = table + LPAE_LVL_IDX(d, iova, target);
+	attr = d->prot_pte[prot & 63] | d->leaf_type[target];
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
-	if (likely(!any && !d->oa_hi)) {
-		/* PA[47:12] sit in place: step the descriptor by the size */
-		lpae_pte_t pte = attr | paddr;
-
-		for (i = 0; i < n; i++, pte += pgsize)
-			ptep[i] = pte;
-		if (!d->coherent)
-			lpae_sync(d, ptep, n * sizeof(*ptep));
-		*mapped += n * pgsize;
+	if (likely(!any)) {
+		ret = lpae_map_at(d, ptep, target, iova, paddr, pgsize, n, attr,
+				  true, mapped);
 	} else {
+		/* a table in a slot gives way to a block: not a new entry */
 		for (i = 0; i < n; i++)
 			used += !!ptep[i];
-		ret = lpae_map_install(d, iova, paddr, pgsize, n, attr, mapped);
+		ret = lpae_map_at(d, ptep, target, iova, paddr, pgsize, n, attr,
+				  false, mapped);
 	}
-	lpae_rc_unwind(d, &w, iova, ret ? -1 : (int)(n - used) - 1);
+	lpae_rc_leave(d, &w, iova, ret ? -1 : (int)(n - used) - 1);
 	return ret;
 }
 
-/*
- * unmap_pages: the pinned walk, the leaves of the batch cleared here, and
- * anything else (a hole, a table, a sync, a gather) left to
- * lpae_unmap_finish(), as the other ops do.
- */
 static size_t lpae_rc_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 				  size_t pgsize, size_t pgcount,
 				  struct iopgt_iotlb_gather *gather)
@@ -1559,28 +1612,22 @@ static size_t lpae_rc_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 	struct lpae_pgtable *d = ops_to_data(ops);
 	unsigned int lg = __builtin_ctzl(pgsize | BIT(63));
 	int target = d->size_lvl[lg], ret;
-	lpae_pte_t *table, *ptep, seen = 0, leaf;
+	lpae_pte_t *table, seen = 0;
 	struct lpae_rc_walk w;
-	size_t i, n;
+	size_t bytes;
 
-	if (target < 0 || ((iova | pgsize) & (pgsize - 1)) || !pgcount ||
-	    !lpae_iova_in_range(d, iova))
+	if (!lpae_unmap_valid(d, iova, pgsize, pgcount, target))
 		return lpae_unmap_bad_args(d, iova, pgsize, pgcount);
 
-	ret = lpae_rc_descend(d, &w, iova, target, false, &table, &seen);
+	ret = lpae_rc_enter(d, &w, iova, target, false, &table, &seen);
 	if (ret) {
-		lpae_rc_unwind(d, &w, iova, -1);
+		lpae_rc_leave(d, &w, iova, -1);
 		return ret == -EBUSY ? 0 : lpae_unmap_stuck(d, seen, iova);
 	}
-	ptep = table + LPAE_LVL_IDX(d, iova, target);
-	n = lpae_batch(d, iova, lg, target, pgcount);
-	leaf = d->leaf_type[target];
-	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
-		ptep[i] = 0;
-	if (i < n || !d->coherent || gather)
-		i = lpae_unmap_finish(d, iova, pgsize, n, i, gather) >> lg;
-	lpae_rc_unwind(d, &w, iova, -1 - (int)i);
-	return i << lg;
+	bytes = lpae_unmap_at(d, table + LPAE_LVL_IDX(d, iova, target), iova,
+			      pgsize, lg, target, pgcount, gather);
+	lpae_rc_leave(d, &w, iova, -1 - (int)(bytes >> lg));
+	return bytes;
 }
 
 /* Pinned as well: a table may not go while it is read. */
@@ -1592,10 +1639,10 @@ static uint64_t lpae_rc_iova_to_phys(struct iopgt_ops *ops, unsigned long iova)
 	lpae_pte_t *table, pte = 0;
 	uint64_t pa;
 
-	if (!lpae_rc_descend(d, &w, iova, last, false, &table, &pte))
+	if (!lpae_rc_enter(d, &w, iova, last, false, &table, &pte))
 		pte = lpae_read_pte(&table[LPAE_LVL_IDX(d, iova, last)]);
 	pa = lpae_leaf_to_phys(d, pte, iova, w.end, d->bits_per_level);
-	lpae_rc_unwind(d, &w, iova, -1);
+	lpae_rc_leave(d, &w, iova, -1);
 	return pa;
 }
 
@@ -1656,7 +1703,7 @@ static void lpae_restrict_pgsizes(struct iopgt_cfg *cfg)
 }
 
 /* TCR.IPS / VTCR.PS: only the architected sizes exist. */
-static int lpae_ps_bits(unsigned int oas)
+static int lpae_ps_bits(const struct lpae_pgtable *d, unsigned int oas)
 {
 	switch (oas) {
 	case 32:
@@ -1674,6 +1721,8 @@ static int lpae_ps_bits(unsigned int oas)
 	case 52:
 		return LPAE_TCR_PS_52_BIT;
 	default:
+		iopgt_env_warn(&d->env, "alloc: oas %u has no IPS/PS encoding (32, 36, 40, 42, 44, 48 or 52)",
+			       oas);
 		return -EINVAL;
 	}
 }
@@ -1705,8 +1754,10 @@ static int lpae_setup_s1(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 
 	if (cfg->coherent_walk) {
 		/* outer WBWA is the non-coherent walker's option only */
-		if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_OUTER_WBWA)
+		if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_OUTER_WBWA) {
+			iopgt_env_warn(&d->env, "alloc: ARM_OUTER_WBWA is for a non-coherent walker only");
 			return -EINVAL;
+		}
 		tcr->sh = LPAE_TCR_SH_IS;
 		tcr->irgn = LPAE_TCR_RGN_WBWA;
 		tcr->orgn = LPAE_TCR_RGN_WBWA;
@@ -1729,7 +1780,7 @@ static int lpae_setup_s1(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 		break;
 	}
 
-	ips = lpae_ps_bits(cfg->oas);
+	ips = lpae_ps_bits(d, cfg->oas);
 	if (ips < 0)
 		return ips;
 	tcr->ips = ips;
@@ -1755,7 +1806,7 @@ static int lpae_setup_s2(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 
 	if (lpae_concat_mandatory(d, cfg)) {
 		if ((1UL << d->pgd_bits) > LPAE_S2_MAX_CONCAT_PAGES) {
-			iopgt_env_warn(&d->env, "stage 2: %lu concatenated tables needed, at most %d allowed",
+			iopgt_env_warn(&d->env, "alloc: stage 2: %lu concatenated tables needed, at most %d allowed",
 				       1UL << d->pgd_bits,
 				       LPAE_S2_MAX_CONCAT_PAGES);
 			return -EINVAL;
@@ -1788,7 +1839,7 @@ static int lpae_setup_s2(struct lpae_pgtable *d, struct iopgt_cfg *cfg)
 		break;
 	}
 
-	ps = lpae_ps_bits(cfg->oas);
+	ps = lpae_ps_bits(d, cfg->oas);
 	if (ps < 0)
 		return ps;
 	vtcr->ps = ps;
@@ -1893,30 +1944,36 @@ static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
 	uint64_t pgd_pa;
 	int ret;
 
+	/*
+	 * Linux's order: the 32-bit and Mali limits refuse, the 64-bit
+	 * formats narrow ias and oas to what the granule can address (cfg is
+	 * in/out).  Each refusal says why, as a warning: the host passes it
+	 * on as the reason of the failed call.
+	 */
 	if (cfg->quirks & ~fi->quirks) {
-		iopgt_env_dbg(env, "quirks 0x%lx not supported", cfg->quirks);
+		iopgt_env_warn(env, "alloc: quirks 0x%lx not supported (this format takes 0x%lx)",
+			       cfg->quirks & ~fi->quirks, fi->quirks);
 		return -EINVAL;
 	}
 	if (fi->max_ias && (cfg->ias > fi->max_ias || cfg->oas > fi->max_oas)) {
-		iopgt_env_dbg(env, "ias %u/oas %u beyond %u/%u", cfg->ias,
-			      cfg->oas, fi->max_ias, fi->max_oas);
+		iopgt_env_warn(env, "alloc: ias %u/oas %u beyond this format's %u/%u",
+			       cfg->ias, cfg->oas, fi->max_ias, fi->max_oas);
 		return -EINVAL;
 	}
 	if (fi->small_pages)
 		cfg->pgsize_bitmap &= SZ_4K | SZ_2M | SZ_1G;
-	if (!(cfg->pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K)) ||
-	    cfg->ias > LPAE_MAX_ADDR_BITS || cfg->oas > LPAE_MAX_ADDR_BITS) {
-		iopgt_env_dbg(env, "no granule in 0x%lx, or ias %u/oas %u too big",
-			      cfg->pgsize_bitmap, cfg->ias, cfg->oas);
+	lpae_restrict_pgsizes(cfg);
+	/* Linux's next test, ias/oas above 52, cannot fail once narrowed */
+	if (!(cfg->pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K))) {
+		iopgt_env_warn(env, "alloc: no 4K, 16K or 64K granule left in pgsize_bitmap");
 		return -EINVAL;
 	}
-
-	lpae_restrict_pgsizes(cfg);
-	if (!(cfg->pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K)))
-		return -EINVAL;
 	pg_shift = __builtin_ctzl(cfg->pgsize_bitmap);
-	if (cfg->ias <= pg_shift)
+	if (cfg->ias <= pg_shift) {
+		iopgt_env_warn(env, "alloc: ias %u leaves nothing to translate above the %u-bit granule",
+			       cfg->ias, pg_shift);
 		return -EINVAL;
+	}
 
 	d = env->svc->zalloc(env->mem, sizeof(*d));
 	if (!d)
@@ -2000,6 +2057,9 @@ static int lpae_alloc(enum lpae_fmt_id id, struct iopgt_cfg *cfg, void *cookie,
 	}
 	if (cfg->quirks & IOPGT_QUIRK_RECLAIM_TABLES)
 		d->iop.ops = lpae_ops_reclaim;
+	/* no dirty tracking: no op, and the host says -EOPNOTSUPP */
+	if (!fi->dirty)
+		d->iop.ops.read_and_clear_dirty = NULL;
 	d->iop.root_pa = pgd_pa;
 	*out = &d->iop;
 	return 0;
@@ -2013,7 +2073,10 @@ static void lpae_free(struct iopgt_pgtable *iop)
 {
 	struct lpae_pgtable *d = container_of(iop, struct lpae_pgtable, iop);
 
-	lpae_free_subtree(d, d->pgd, d->start_level);
+	/* every table but the pgd is below it */
+	size_t left = d->nr_tables - 1;
+
+	lpae_free_subtree(d, d->pgd, d->start_level, &left);
 	d->env.svc->free(d->env.mem, d);
 }
 
@@ -2032,61 +2095,47 @@ LPAE_ALLOC_FN(lpae_alloc_32_s1, LPAE_FMT_32_S1)
 LPAE_ALLOC_FN(lpae_alloc_32_s2, LPAE_FMT_32_S2)
 LPAE_ALLOC_FN(lpae_alloc_mali, LPAE_FMT_MALI)
 
-static const struct iopgt_format lpae_fmt_64_s1 = {
-	.name = "arm-64-lpae-s1",
-	.alias = "ARM_64_LPAE_S1",
+/* Each name and alias once: IOPGT_FORMAT_DEFINE also emits the metadata. */
+IOPGT_FORMAT_DEFINE(lpae_fmt_64_s1, "arm-64-lpae-s1", "ARM_64_LPAE_S1",
 	.description = "ARM LPAE stage 1 (AArch64 TTBR, HD dirty tracking)",
 	.caps = IOPGT_FMT_CAP_DIRTY,
 	.alloc = lpae_alloc_64_s1,
 	.free = lpae_free,
 	.default_ias = 48,
 	.default_oas = 48,
-	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
-};
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G);
 
-static const struct iopgt_format lpae_fmt_64_s2 = {
-	.name = "arm-64-lpae-s2",
-	.alias = "ARM_64_LPAE_S2",
+IOPGT_FORMAT_DEFINE(lpae_fmt_64_s2, "arm-64-lpae-s2", "ARM_64_LPAE_S2",
 	.description = "ARM LPAE stage 2 (AArch64 VTTBR)",
 	.alloc = lpae_alloc_64_s2,
 	.free = lpae_free,
 	.default_ias = 48,
 	.default_oas = 48,
-	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
-};
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G);
 
-static const struct iopgt_format lpae_fmt_32_s1 = {
-	.name = "arm-32-lpae-s1",
-	.alias = "ARM_32_LPAE_S1",
+IOPGT_FORMAT_DEFINE(lpae_fmt_32_s1, "arm-32-lpae-s1", "ARM_32_LPAE_S1",
 	.description = "ARM LPAE stage 1 (AArch32: ias <= 32, oas <= 40)",
 	.alloc = lpae_alloc_32_s1,
 	.free = lpae_free,
 	.default_ias = 32,
 	.default_oas = 40,
-	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
-};
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G);
 
-static const struct iopgt_format lpae_fmt_32_s2 = {
-	.name = "arm-32-lpae-s2",
-	.alias = "ARM_32_LPAE_S2",
+IOPGT_FORMAT_DEFINE(lpae_fmt_32_s2, "arm-32-lpae-s2", "ARM_32_LPAE_S2",
 	.description = "ARM LPAE stage 2 (AArch32: ias, oas <= 40)",
 	.alloc = lpae_alloc_32_s2,
 	.free = lpae_free,
 	.default_ias = 40,
 	.default_oas = 40,
-	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
-};
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G);
 
-static const struct iopgt_format lpae_fmt_mali = {
-	.name = "arm-mali-lpae",
-	.alias = "ARM_MALI_LPAE",
+IOPGT_FORMAT_DEFINE(lpae_fmt_mali, "arm-mali-lpae", "ARM_MALI_LPAE",
 	.description = "Arm Mali GPU LPAE (4 levels, ias <= 48, oas <= 40)",
 	.alloc = lpae_alloc_mali,
 	.free = lpae_free,
 	.default_ias = 48,
 	.default_oas = 40,
-	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
-};
+	.default_pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G);
 
 static const struct iopgt_format *const lpae_formats[] = {
 	&lpae_fmt_64_s1,
@@ -2106,18 +2155,6 @@ static int lpae_register(struct iopgt_registrar *reg)
 	}
 	return 0;
 }
-
-/* What the host can read before loading us (on-demand loading). */
-IOPGT_PLUGIN_PROVIDES("arm-64-lpae-s1");
-IOPGT_PLUGIN_PROVIDES("arm-64-lpae-s2");
-IOPGT_PLUGIN_PROVIDES("arm-32-lpae-s1");
-IOPGT_PLUGIN_PROVIDES("arm-32-lpae-s2");
-IOPGT_PLUGIN_PROVIDES("arm-mali-lpae");
-IOPGT_PLUGIN_PROVIDES("ARM_64_LPAE_S1");
-IOPGT_PLUGIN_PROVIDES("ARM_64_LPAE_S2");
-IOPGT_PLUGIN_PROVIDES("ARM_32_LPAE_S1");
-IOPGT_PLUGIN_PROVIDES("ARM_32_LPAE_S2");
-IOPGT_PLUGIN_PROVIDES("ARM_MALI_LPAE");
 
 IOPGT_PLUGIN_DEFINE("io-pgtable-arm", "1.0.0",
 		    "ARM LPAE stage 1/2 (64- and 32-bit) and Mali page tables",

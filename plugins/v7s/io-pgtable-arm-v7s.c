@@ -43,14 +43,6 @@
 
 #include "v7s-l2-cache.h"
 
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-#ifndef __always_inline		/* glibc's <sys/cdefs.h> has it */
-#define __always_inline	inline __attribute__((always_inline))
-#endif
-#define __cold		__attribute__((cold))
-#define __noinline	__attribute__((noinline))
-
 typedef uint32_t v7s_pte_t;
 
 /* ---- geometry ------------------------------------------------------------ */
@@ -741,15 +733,29 @@ static size_t __cold v7s_unmap_partial(const struct v7s_pgtable *data,
 }
 
 /*
+ * A gather that wants tlb_add_page: one the caller passed (pgtable.h: a
+ * NULL gather means the caller invalidates by other means) and that a
+ * later flush_all does not already cover.
+ */
+static inline bool v7s_add_pages(const struct v7s_pgtable *data,
+				 const struct iopgt_iotlb_gather *gather)
+{
+	return gather && !gather->queued && data->tlb_add_page;
+}
+
+/*
  * Unmap n entries from ptep at a level, all of which must be valid: queue
- * leaves for invalidation (unless the gather is queued: add_page false),
- * flush the walk for level-2 tables and free them.
+ * leaves for invalidation (add_page: see v7s_add_pages), flush the walk
+ * for level-2 tables and free them.  A hole or part of a large entry is
+ * said only for the first page of a call (first, a constant): later in a
+ * batch it just ends it, and the caller's next call, at that page, says it
+ * once.
  * Returns: the bytes unmapped, or 0 for a hole or part of a large entry.
  */
 static __always_inline size_t
 v7s_unmap_entries(struct v7s_pgtable *data, struct iopgt_iotlb_gather *gather,
 		  unsigned long iova, v7s_pte_t *ptep, bool add_page,
-		  const int lvl, const unsigned int n)
+		  const int lvl, const unsigned int n, const bool first)
 {
 	const size_t blk_size = V7S_BLOCK_SIZE(lvl);
 	v7s_pte_t pte[V7S_CONT_PAGES];
@@ -757,10 +763,10 @@ v7s_unmap_entries(struct v7s_pgtable *data, struct iopgt_iotlb_gather *gather,
 	for (unsigned int i = 0; i < n; i++) {
 		pte[i] = v7s_read(&ptep[i]);
 		if (unlikely(!v7s_pte_is_valid(pte[i])))
-			return v7s_unmap_hole(data, iova);
+			return first ? v7s_unmap_hole(data, iova) : 0;
 	}
 	if (unlikely(n == 1 && v7s_pte_is_cont(pte[0], lvl)))
-		return v7s_unmap_partial(data, iova);
+		return first ? v7s_unmap_partial(data, iova) : 0;
 
 	for (unsigned int i = 0; i < n; i++)
 		v7s_write(&ptep[i], 0);
@@ -783,9 +789,37 @@ v7s_unmap_entries(struct v7s_pgtable *data, struct iopgt_iotlb_gather *gather,
 	return n * blk_size;
 }
 
+/* One page of n entries at a level (first: see v7s_unmap_entries). */
+static __always_inline size_t v7s_unmap_page(struct v7s_pgtable *data,
+					     struct iopgt_iotlb_gather *gather,
+					     unsigned long iova, bool add_page,
+					     const int lvl,
+					     const unsigned int n,
+					     const bool first)
+{
+	v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
+	v7s_pte_t *ptep = l1p;
+
+	if (lvl == 2) {
+		v7s_pte_t l1 = v7s_read_l1(l1p);
+
+		if (unlikely(!v7s_pte_is_table(l1, 1))) {
+			if (first && l1)
+				v7s_unmap_partial(data, iova);
+			else if (first)
+				v7s_unmap_hole(data, iova);
+			return 0;
+		}
+		ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
+	}
+	return v7s_unmap_entries(data, gather, iova, ptep, add_page, lvl, n,
+				 first);
+}
+
 /*
- * pgcount pages of n entries at a level.  Always inlined: each size gets
- * its own loop.
+ * pgcount pages of n entries at a level, stopping at the first that fails.
+ * Always inlined: each size gets its own loop, with the first page peeled
+ * off so that "first" costs nothing.
  */
 static __always_inline size_t v7s_unmap_loop(struct v7s_pgtable *data,
 					     struct iopgt_iotlb_gather *gather,
@@ -793,32 +827,20 @@ static __always_inline size_t v7s_unmap_loop(struct v7s_pgtable *data,
 					     const int lvl,
 					     const unsigned int n)
 {
-	const size_t pgsize = n * V7S_BLOCK_SIZE(lvl);
-	/* v7s queues leaves unless the gather is queued; NULL is not. */
-	bool add_page = data->tlb_add_page && !(gather && gather->queued);
-	size_t unmapped = 0;
+	bool add_page = v7s_add_pages(data, gather);
+	size_t unmapped, bytes;
 
-	while (pgcount--) {
-		v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
-		v7s_pte_t *ptep = l1p;
-
-		if (lvl == 2) {
-			v7s_pte_t l1 = v7s_read_l1(l1p);
-
-			if (unlikely(!v7s_pte_is_table(l1, 1))) {
-				if (l1)
-					v7s_unmap_partial(data, iova);
-				else
-					v7s_unmap_hole(data, iova);
-				break;
-			}
-			ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
-		}
-		if (!v7s_unmap_entries(data, gather, iova, ptep, add_page, lvl,
-				       n))
+	if (unlikely(!pgcount))		/* nothing asked, nothing said */
+		return 0;
+	unmapped = v7s_unmap_page(data, gather, iova, add_page, lvl, n, true);
+	if (!unmapped)
+		return 0;
+	while (--pgcount) {
+		bytes = v7s_unmap_page(data, gather, iova + unmapped, add_page,
+				       lvl, n, false);
+		if (!bytes)
 			break;
-		unmapped += pgsize;
-		iova += pgsize;
+		unmapped += bytes;
 	}
 	return unmapped;
 }
@@ -884,8 +906,7 @@ static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 			/* types 10 and 11 are small pages; 01 is a large one */
 			if (likely(v7s_read(ptep) & V7S_PTE_TYPE_PAGE)) {
 				v7s_write(ptep, 0);
-				if (data->tlb_add_page &&
-				    !(gather && gather->queued))
+				if (v7s_add_pages(data, gather))
 					data->tlb_add_page(gather, iova, SZ_4K,
 							   data->cookie);
 				return SZ_4K;
@@ -1235,7 +1256,11 @@ static uint32_t v7s_ttbr(const struct v7s_pgtable *data, uint64_t pa)
 	       FIELD_PREP(V7S_TTBR_ORGN, V7S_RGN_NC);
 }
 
-/* Linux returns NULL for each of these; the log says which one it was. */
+/*
+ * Linux returns NULL for each of these, and narrows nothing but the
+ * bitmap; iopgt says which one it was, as a warning, which the host
+ * passes on as the reason of the failed call.
+ */
 static int v7s_check_cfg(const struct iopgt_cfg *cfg,
 			 const struct iopgt_env *env)
 {
@@ -1244,33 +1269,34 @@ static int v7s_check_cfg(const struct iopgt_cfg *cfg,
 	unsigned int oas_max = mtk ? V7S_MTK_OAS_MAX : V7S_ADDR_BITS;
 
 	if (cfg->ias > ias_max || cfg->ias < V7S_IAS_MIN) {
-		iopgt_env_dbg(env, "ias %u is not in [%u, %u]", cfg->ias,
+		iopgt_env_warn(env, "alloc: ias %u is not in [%u, %u]", cfg->ias,
 			      V7S_IAS_MIN, ias_max);
 		return -EINVAL;
 	}
 	if (cfg->oas > oas_max) {
-		iopgt_env_dbg(env, "oas %u is above %u", cfg->oas, oas_max);
+		iopgt_env_warn(env, "alloc: oas %u is above %u", cfg->oas,
+			       oas_max);
 		return -EINVAL;
 	}
 	/* Linux keeps an empty bitmap; a table nothing can be mapped into
 	 * is never what the caller meant. */
 	if (!(cfg->pgsize_bitmap & V7S_PGSIZES)) {
-		iopgt_env_dbg(env, "pgsize_bitmap %#lx has none of 4K, 64K, 1M, 16M",
+		iopgt_env_warn(env, "alloc: pgsize_bitmap %#lx has none of 4K, 64K, 1M, 16M",
 			      cfg->pgsize_bitmap);
 		return -EINVAL;
 	}
 	if (cfg->quirks & ~V7S_QUIRKS) {
-		iopgt_env_dbg(env, "unsupported quirks %#lx",
+		iopgt_env_warn(env, "alloc: unsupported quirks %#lx",
 			      cfg->quirks & ~V7S_QUIRKS);
 		return -EINVAL;
 	}
 	/* The MTK PA bits overlap AP and XN bits. */
 	if (mtk && !(cfg->quirks & IO_PGTABLE_QUIRK_NO_PERMS)) {
-		iopgt_env_dbg(env, "ARM_MTK_EXT needs NO_PERMS");
+		iopgt_env_warn(env, "alloc: ARM_MTK_EXT needs NO_PERMS");
 		return -EINVAL;
 	}
 	if ((cfg->quirks & IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT) && !mtk) {
-		iopgt_env_dbg(env, "ARM_MTK_TTBR_EXT needs ARM_MTK_EXT");
+		iopgt_env_warn(env, "alloc: ARM_MTK_TTBR_EXT needs ARM_MTK_EXT");
 		return -EINVAL;
 	}
 	return 0;
@@ -1424,26 +1450,25 @@ static void v7s_free(struct iopgt_pgtable *iop)
 
 /* ---- plugin -------------------------------------------------------------- */
 
-static const struct iopgt_format v7s_format = {
-	.name = "arm-v7s",
-	.alias = "ARM_V7S",
+/* Name and alias once: IOPGT_FORMAT_DEFINE also emits the metadata. */
+IOPGT_FORMAT_DEFINE(v7s_format, "arm-v7s", "ARM_V7S",
 	.description = "ARM v7 short-descriptor: 4K/64K pages, 1M/16M sections",
 	.alloc = v7s_alloc,
 	.free = v7s_free,
 	.default_ias = V7S_ADDR_BITS,
 	.default_oas = V7S_ADDR_BITS,
-	.default_pgsize_bitmap = V7S_PGSIZES,
-};
+	.default_pgsize_bitmap = V7S_PGSIZES);
 
 static int v7s_register(struct iopgt_registrar *reg)
 {
 	return reg->register_format(reg, &v7s_format);
 }
 
-/* What the host can read before loading us (on-demand loading); the
- * manifest orders us after io-pgtable-arm, and so do we. */
-IOPGT_PLUGIN_PROVIDES("arm-v7s");
-IOPGT_PLUGIN_PROVIDES("ARM_V7S");
+/*
+ * A load-order hint, not a dependency (neither format uses the other):
+ * the manifest orders us after io-pgtable-arm, and so do we.  A manifest
+ * softdep line for io-pgtable-arm-v7s replaces it.
+ */
 IOPGT_PLUGIN_SOFTDEP("pre: io-pgtable-arm");
 
 IOPGT_PLUGIN_DEFINE("io-pgtable-arm-v7s", "1.0",

@@ -489,9 +489,57 @@ static void test_alloc_ias_oas(struct fixture *f, gconstpointer data)
 	f->cfg.oas = 32;
 	f->cfg.ias = 19;
 	assert_alloc_fails(f, -EINVAL);
+	/* Linux narrows no v7s ias/oas: a driver's 64 bits are refused too */
+	f->cfg.ias = 64;
+	f->cfg.oas = 64;
+	assert_alloc_fails(f, -EINVAL);
+	g_assert_cmpuint(f->cfg.ias, ==, 64);
+	g_assert_cmpuint(f->cfg.oas, ==, 64);
 	g_assert_cmpuint(log_capture_count(&f->log, "ias 33 is not in"), ==, 1);
 	g_assert_cmpuint(log_capture_count(&f->log, "oas 33 is above 32"), ==,
 			 1);
+}
+
+static void test_alloc_refusal_says_why(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("Every alloc refusal logs its reason as a warning (the "
+		       "host's error detail), not at debug level");
+	f->cfg.ias = 33;
+	assert_alloc_fails(f, -EINVAL);
+	f->cfg.ias = 32;
+	f->cfg.oas = 33;
+	assert_alloc_fails(f, -EINVAL);
+	f->cfg.oas = 32;
+	f->cfg.pgsize_bitmap = SZ_2M;
+	assert_alloc_fails(f, -EINVAL);
+	f->cfg.pgsize_bitmap = SZ_4K;
+	f->cfg.quirks = IO_PGTABLE_QUIRK_ARM_HD;
+	assert_alloc_fails(f, -EINVAL);
+	f->cfg.quirks = IO_PGTABLE_QUIRK_ARM_MTK_EXT;
+	assert_alloc_fails(f, -EINVAL);
+	f->cfg.quirks = IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT;
+	assert_alloc_fails(f, -EINVAL);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: ias 33 is not in [20, 32]"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: oas 33 is above 32"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: pgsize_bitmap 0x200000 has none of"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: unsupported quirks 0x80"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: ARM_MTK_EXT needs NO_PERMS"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "warning: arm-v7s: alloc: ARM_MTK_TTBR_EXT needs ARM_MTK_EXT"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log, "warning: arm-v7s: alloc:"),
+			 ==, 6);
 }
 
 static void test_alloc_small_ias(struct fixture *f, gconstpointer data)
@@ -1229,6 +1277,28 @@ static void test_unmap_stops_at_hole(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(unmap(f, SZ_16M, SZ_1M, 16, NULL), ==, 3 * SZ_1M);
 }
 
+static void test_unmap_hole_warns_once(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	g_test_summary("iommu_unmap of 8K over one mapped 4K page: the batch "
+		       "stops at the hole quietly, the retry at the hole says "
+		       "'not mapped' once (issue 12 item 5)");
+	assert_map(f, SZ_4K, 0, SZ_4K, 1, RW);
+	g_assert_cmpuint(iopgt_pgtable_unmap(f->host, f->pgt, SZ_4K, 2 * SZ_4K,
+					     NULL), ==, SZ_4K);
+	g_assert_cmpuint(log_capture_count(&f->log,
+					   "arm-v7s: unmap: iova 0x2000 is not mapped"),
+			 ==, 1);
+	g_assert_cmpuint(log_capture_count(&f->log, "is not mapped"), ==, 1);
+	/* the same in one call: the hole after a page is not a refusal */
+	assert_map(f, SZ_1M, 0, SZ_1M, 1, RW);
+	g_assert_cmpuint(unmap(f, SZ_1M, SZ_1M, 2, NULL), ==, SZ_1M);
+	g_assert_cmpuint(log_capture_count(&f->log, "is not mapped"), ==, 1);
+	/* and a hole first is one */
+	g_assert_cmpuint(unmap(f, 2 * SZ_1M, SZ_1M, 2, NULL), ==, 0);
+	g_assert_cmpuint(log_capture_count(&f->log, "is not mapped"), ==, 2);
+}
+
 static void test_unmap_bad_arguments(struct fixture *f, gconstpointer data)
 {
 	(void)data;
@@ -1268,6 +1338,8 @@ static void test_unmap_section_over_table(struct fixture *f,
 
 static void test_unmap_supersection_size(struct fixture *f, gconstpointer data)
 {
+	struct iopgt_iotlb_gather gather = { 0 };
+
 	(void)data;
 	g_test_summary("unmap: 16M over a supersection, or over 16 sections "
 		       "and tables, clears all 16 slots");
@@ -1275,7 +1347,7 @@ static void test_unmap_supersection_size(struct fixture *f, gconstpointer data)
 	assert_map(f, 2 * SZ_16M, 0, SZ_1M, 15, RW);
 	assert_map(f, 3 * SZ_16M - SZ_1M, 0, SZ_4K, 1, RW);
 	tlb_recorder_reset(&f->tlb);
-	g_assert_cmpuint(unmap(f, SZ_16M, SZ_16M, 2, NULL), ==, 2 * SZ_16M);
+	g_assert_cmpuint(unmap(f, SZ_16M, SZ_16M, 2, &gather), ==, 2 * SZ_16M);
 	g_assert_cmpuint(f->tlb.pages->len, ==, 31);
 	for (unsigned int i = 0; i < 31; i++)
 		assert_tlb_call(f->tlb.pages, i, SZ_16M + i * SZ_1M, SZ_1M,
@@ -1288,11 +1360,13 @@ static void test_unmap_supersection_size(struct fixture *f, gconstpointer data)
 
 static void test_unmap_large_page_size(struct fixture *f, gconstpointer data)
 {
+	struct iopgt_iotlb_gather gather = { 0 };
+
 	(void)data;
 	g_test_summary("unmap: 64K over 16 small pages clears them all");
 	assert_map(f, SZ_64K, SZ_64K, SZ_4K, 16, RW);
 	tlb_recorder_reset(&f->tlb);
-	g_assert_cmpuint(unmap(f, SZ_64K, SZ_64K, 1, NULL), ==, SZ_64K);
+	g_assert_cmpuint(unmap(f, SZ_64K, SZ_64K, 1, &gather), ==, SZ_64K);
 	g_assert_cmpuint(f->tlb.pages->len, ==, 16);
 	for (unsigned int i = 0; i < 16; i++)
 		assert_tlb_call(f->tlb.pages, i, SZ_64K + i * SZ_4K, SZ_4K,
@@ -1305,8 +1379,32 @@ static void test_unmap_large_page_size(struct fixture *f, gconstpointer data)
 static void test_tlb_null_gather(struct fixture *f, gconstpointer data)
 {
 	(void)data;
-	g_test_summary("tlb_add_page per cleared entry even with a NULL "
-		       "gather (NULL is not queued): 1, 16, 1, 16 calls");
+	g_test_summary("pgtable.h's rule: tlb_add_page only into a gather, "
+		       "never with a NULL one (Linux's v7s calls it 1, 16, 1, "
+		       "16 times with NULL); the entries are cleared all the "
+		       "same");
+	for (unsigned int i = 0; i < G_N_ELEMENTS(sizes); i++)
+		assert_map(f, (i + 1) * SZ_16M, 0, sizes[i], 1, RW);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		unsigned long iova = (i + 1) * SZ_16M;
+
+		tlb_recorder_reset(&f->tlb);
+		g_assert_cmpuint(unmap(f, iova, sizes[i], 1, NULL), ==,
+				 sizes[i]);
+		g_assert_cmphex(phys(f, iova), ==, 0);
+		g_assert_cmpuint(f->tlb.pages->len, ==, 0);
+		g_assert_cmpuint(f->tlb.walks->len, ==, 0);
+		g_assert_cmpuint(f->tlb.flush_all, ==, 0);
+	}
+}
+
+static void test_tlb_live_gather_counts(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_iotlb_gather gather = { 0 };
+
+	(void)data;
+	g_test_summary("tlb_add_page once per cleared entry into a live "
+		       "gather: 1, 16, 1, 16 calls for 4K, 64K, 1M, 16M");
 	for (unsigned int i = 0; i < G_N_ELEMENTS(sizes); i++)
 		assert_map(f, (i + 1) * SZ_16M, 0, sizes[i], 1, RW);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(sizes); i++) {
@@ -1315,7 +1413,7 @@ static void test_tlb_null_gather(struct fixture *f, gconstpointer data)
 		unsigned int n = sizes[i] / granule;
 
 		tlb_recorder_reset(&f->tlb);
-		g_assert_cmpuint(unmap(f, iova, sizes[i], 1, NULL), ==,
+		g_assert_cmpuint(unmap(f, iova, sizes[i], 1, &gather), ==,
 				 sizes[i]);
 		g_assert_cmpuint(f->tlb.pages->len, ==, n);
 		for (unsigned int j = 0; j < n; j++)
@@ -2082,6 +2180,8 @@ int main(int argc, char **argv)
 		 test_alloc_ias_oas, setup);
 	add_test("/v7s/alloc/small-ias-makes-small-level-1",
 		 test_alloc_small_ias, setup);
+	add_test("/v7s/alloc/refusal-says-why-as-warning",
+		 test_alloc_refusal_says_why, setup);
 	add_test("/v7s/alloc/unknown-quirks-are-einval", test_alloc_bad_quirks,
 		 setup);
 	add_test("/v7s/alloc/mtk-quirk-combinations",
@@ -2141,6 +2241,8 @@ int main(int argc, char **argv)
 	add_test("/v7s/unmap/partial-large-entry-returns-0", test_unmap_partial,
 		 setup_table);
 	add_test("/v7s/unmap/hole-returns-0", test_unmap_hole, setup_table);
+	add_test("/v7s/unmap/hole-after-pages-warns-once",
+		 test_unmap_hole_warns_once, setup_table);
 	add_test("/v7s/unmap/pgcount-stops-at-hole", test_unmap_stops_at_hole,
 		 setup_table);
 	add_test("/v7s/unmap/bad-arguments-return-0", test_unmap_bad_arguments,
@@ -2152,7 +2254,9 @@ int main(int argc, char **argv)
 	add_test("/v7s/unmap/large-page-size-clears-16-pages",
 		 test_unmap_large_page_size, setup_table);
 
-	add_test("/v7s/tlb/add-page-with-null-gather", test_tlb_null_gather,
+	add_test("/v7s/tlb/add-page-per-entry-into-gather",
+		 test_tlb_live_gather_counts, setup_table);
+	add_test("/v7s/tlb/no-add-page-with-null-gather", test_tlb_null_gather,
 		 setup_table);
 	add_test("/v7s/tlb/queued-gather-skips-add-page", test_tlb_gather,
 		 setup_table);

@@ -181,6 +181,14 @@ build_with_cc() {
 		-shared $zdefs -o "$pc/simple-2l.so" "$example/simple-2l.c"
 }
 ok "example builds with cc and pkg-config --cflags iopgt-plugin" build_with_cc
+build_pedantic() {
+	# The installed headers need no GNU mode: ISO C11, pedantic, as errors.
+	# shellcheck disable=SC2046
+	"$CC" -std=c11 -Wpedantic -fPIC -Wall -Wextra -Werror \
+		$(pkg-config --cflags iopgt-plugin) \
+		-c -o "$pc/simple-2l-pedantic.o" "$example/simple-2l.c"
+}
+ok "example builds as ISO C11 with -Wpedantic -Werror" build_pedantic
 ok "the cc-built module exports only iopgt_plugin_desc" \
 	only_descriptor_exported "$pc/simple-2l.so"
 
@@ -225,6 +233,11 @@ for variant in cmake:"$cm/plugins/simple-2l.so" cc:"$pc/simple-2l.so"; do
 	ok "$name-built plugin: info simple-2l matches the golden output" \
 		run_info "$name"
 done
+
+# The installed conformance tool passes the example's format.
+ok "installed iopgt-conformance passes every check on simple-2l" \
+	"$prefix/$IOPGT_BINDIR/iopgt-conformance" --plugin-dir \
+	"$tmp/plugins-cmake" simple-2l
 
 # The bundled plugins still load from the installed default dir.
 check_default_dir() {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bit-field helpers for page-table formats: BIT, GENMASK, FIELD_GET/PREP,
- * size constants and container_of.  Written for iopgt; the names follow the
+ * size constants, container_of and the compiler hints (likely, __cold...).  Written for iopgt; the names follow the
  * Linux spellings so that descriptor layouts read the same as in the
  * architecture manuals and in io-pgtable.
  */
@@ -46,5 +46,27 @@
 #endif
 
 #define IOPGT_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Compiler hints, spelled once for every plugin and tool (the kernel's
+ * names).  Each is left alone if the program defines it first, as glibc's
+ * <sys/cdefs.h> does for __always_inline.
+ */
+#ifndef likely
+#define likely(x)		__builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#endif
+#ifndef __always_inline
+#define __always_inline		inline __attribute__((always_inline))
+#endif
+#ifndef __noinline
+#define __noinline		__attribute__((noinline))
+#endif
+/* rarely run: kept out of the hot code's cache lines */
+#ifndef __cold
+#define __cold			__attribute__((cold))
+#endif
 
 #endif /* IOPGT_BITS_H */

@@ -93,27 +93,56 @@ static inline uint64_t iopgt_virt_to_phys(const struct iopgt_env *env,
 #define pr_fmt(fmt) fmt
 #endif
 
+/*
+ * ISO C11 without GNU extensions (no ", ##__VA_ARGS__"): the format is
+ * split off the arguments with a counting macro, so that pr_fmt() applies
+ * to it and a call without arguments needs no empty __VA_ARGS__.  Up to 14
+ * arguments after the format.
+ */
+#define IOPGT_PP_ARG16(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12,   \
+		       a13, a14, a15, a16, ...) a16
+#define IOPGT_PP_ARITY(...)                                                   \
+	IOPGT_PP_ARG16(__VA_ARGS__, MORE, MORE, MORE, MORE, MORE, MORE, MORE, \
+		       MORE, MORE, MORE, MORE, MORE, MORE, MORE, ONE, _)
+#define IOPGT_PP_CAT_(a, b)		a##b
+#define IOPGT_PP_CAT(a, b)		IOPGT_PP_CAT_(a, b)
+#define IOPGT_PP_FMT_ONE(fmt)		pr_fmt(fmt)
+#define IOPGT_PP_FMT_MORE(fmt, ...)	pr_fmt(fmt), __VA_ARGS__
+/* "fmt, args..." with pr_fmt applied to fmt */
+#define IOPGT_PR_FMT(...) \
+	IOPGT_PP_CAT(IOPGT_PP_FMT_, IOPGT_PP_ARITY(__VA_ARGS__))(__VA_ARGS__)
+
+/* iopgt_env_log(env, prio, fmt, args...): no pr_fmt prefix */
 #define iopgt_env_log(env, prio, ...)                                         \
 	(env)->svc->log((env)->log_ctx, (prio), __FILE__, __LINE__, __func__, \
 			__VA_ARGS__)
-#define iopgt_env_err(env, fmt, ...) \
-	iopgt_env_log(env, IOPGT_LOG_ERR, pr_fmt(fmt), ##__VA_ARGS__)
-#define iopgt_env_warn(env, fmt, ...) \
-	iopgt_env_log(env, IOPGT_LOG_WARNING, pr_fmt(fmt), ##__VA_ARGS__)
-#define iopgt_env_dbg(env, fmt, ...) \
-	iopgt_env_log(env, IOPGT_LOG_DEBUG, pr_fmt(fmt), ##__VA_ARGS__)
+/* iopgt_env_err/warn/dbg(env, fmt, args...), fmt prefixed by pr_fmt() */
+#define iopgt_env_err(env, ...) \
+	iopgt_env_log(env, IOPGT_LOG_ERR, IOPGT_PR_FMT(__VA_ARGS__))
+#define iopgt_env_warn(env, ...) \
+	iopgt_env_log(env, IOPGT_LOG_WARNING, IOPGT_PR_FMT(__VA_ARGS__))
+#define iopgt_env_dbg(env, ...) \
+	iopgt_env_log(env, IOPGT_LOG_DEBUG, IOPGT_PR_FMT(__VA_ARGS__))
+
+/* IOPGT_WARN_ON's cold half: say it, and be true. */
+static inline int iopgt_warn_on_(const struct iopgt_env *env,
+				 const char *text, const char *file, int line,
+				 const char *fn)
+{
+	env->svc->log(env->log_ctx, IOPGT_LOG_WARNING, file, line, fn, "%s",
+		      text);
+	return 1;
+}
 
 /*
  * WARN_ON for formats: logs the condition (as a warning: the caller gets an
- * error code, the process never aborts) and evaluates to it.
+ * error code, the process never aborts) and evaluates to it, 0 or 1.  The
+ * condition is tested where it is written, once; no statement expression,
+ * so that ISO C compilers take it.
  */
-#define IOPGT_WARN_ON(env, cond)                                              \
-	({                                                                    \
-		int __c = !!(cond);                                           \
-		if (__c)                                                      \
-			iopgt_env_warn(env, "WARN_ON(%s)", #cond);            \
-		__c;                                                          \
-	})
+#define IOPGT_WARN_ON(env, cond)                                        \
+	((cond) ? iopgt_warn_on_((env), pr_fmt("WARN_ON(" #cond ")"),   \
+				 __FILE__, __LINE__, __func__) : 0)
 
 #ifdef __cplusplus
 }

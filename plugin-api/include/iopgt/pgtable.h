@@ -65,6 +65,7 @@ struct iopgt_format;
 /*
  * A batch of pending leaf invalidations.  end is inclusive.  When queued is
  * true a later flush_all covers everything and formats skip tlb_add_page.
+ * Who calls tlb_add_page, and with which gather: see unmap_pages below.
  */
 struct iopgt_iotlb_gather {
 	unsigned long start;
@@ -100,8 +101,9 @@ struct iopgt_dirty_bitmap {
 
 /*
  * The caller fills quirks, pgsize_bitmap, ias, oas, coherent_walk and tlb.
- * The format's alloc narrows pgsize_bitmap/ias/oas and writes the register
- * union; unknown quirks make alloc fail with -EINVAL.
+ * The format's alloc narrows pgsize_bitmap/ias/oas where Linux's does
+ * (e.g. LPAE 64-bit: ias 64 becomes 48) and writes the register union;
+ * what Linux refuses, and unknown quirks, make alloc fail with -EINVAL.
  */
 struct iopgt_cfg {
 	unsigned long quirks;
@@ -203,15 +205,38 @@ struct iopgt_ops {
 			 uint64_t paddr, size_t pgsize, size_t pgcount,
 			 int prot, size_t *mapped);
 	/*
+	 * Unmap pgcount pages of exactly pgsize.  A format may stop early
+	 * (at a hole, at the end of a table): the caller loops on the count.
 	 * Returns: the bytes unmapped (0 on error or nothing; no errno).
-	 * gather may be NULL.
+	 *
+	 * TLB contract, the same for every format:
+	 * - each leaf entry cleared gets one tlb_add_page(gather, iova of
+	 *   the entry, size of the entry) when gather is non-NULL and not
+	 *   queued;
+	 * - gather NULL: no tlb_add_page at all.  The callback's job is to
+	 *   add to a gather, so without one the caller invalidates by other
+	 *   means (tlb_flush_all, or its own flush of the bytes returned).
+	 *   Linux's LPAE has this rule; Linux's v7s calls tlb_add_page(NULL,
+	 *   ...) instead, which a callback that extends the gather would
+	 *   dereference, and only its selftest passes NULL.  iopgt's v7s
+	 *   follows the rule here (docs/formats/v7s.md);
+	 * - gather queued: no tlb_add_page (a flush_all follows);
+	 * - a table removed (its entry cleared) gets tlb_flush_walk(iova,
+	 *   span of the entry, granule) whatever the gather.
+	 * A refused request (a hole or part of a block at the first page) is
+	 * logged once as a warning (LPAE: unless NO_WARN); a hole later in
+	 * the batch only ends it, and the caller's next call says it.
 	 */
 	size_t (*unmap_pages)(struct iopgt_ops *ops, unsigned long iova,
 			      size_t pgsize, size_t pgcount,
 			      struct iopgt_iotlb_gather *gather);
 	/* Returns: the PA including the offset, or 0 when not mapped. */
 	uint64_t (*iova_to_phys)(struct iopgt_ops *ops, unsigned long iova);
-	/* Optional.  Returns: 0 on success or a negative errno. */
+	/*
+	 * Optional: NULL when the table has no dirty tracking, and the host
+	 * then returns -EOPNOTSUPP (host.h).  Returns: 0 on success or a
+	 * negative errno.
+	 */
 	int (*read_and_clear_dirty)(struct iopgt_ops *ops, unsigned long iova,
 				    size_t size, unsigned long flags,
 				    struct iopgt_dirty_bitmap *dirty);
@@ -240,22 +265,37 @@ struct iopgt_pgtable {
 
 #define iopgt_ops_to_pgtable(x) container_of((x), struct iopgt_pgtable, ops)
 
-/* format capabilities */
+/*
+ * Format capabilities (iopgt_format.caps), informational: the host reads
+ * none of them, tools may show them.  What a table can do is decided at
+ * alloc and shows in its ops (a NULL op: not supported).
+ * CAP_DIRTY: some tables of the format track dirty pages (for
+ * arm-64-lpae-s1, those allocated with ARM_HD); others have no
+ * read_and_clear_dirty op.
+ */
 #define IOPGT_FMT_CAP_DIRTY	(1U << 0)	/* read_and_clear_dirty */
 
 /*
  * One format a plugin provides (io_pgtable_init_fns plus its name).
  * alloc receives the host environment for this table (memory, sync, log);
  * it stays valid until free returns.  alloc returns 0 and *out, or a
- * negative errno: -EINVAL for a cfg the format does not support, -ENOMEM
- * when the host refuses memory.  free releases everything alloc and the ops
- * obtained; the host calls tlb_flush_all before it.
+ * negative errno: -EINVAL for a cfg the format does not support (after
+ * saying why with iopgt_env_warn(): the host passes the warning on as the
+ * reason of the failed call), -ENOMEM when the host refuses memory.  free
+ * releases everything alloc and the ops obtained; the host calls
+ * tlb_flush_all before it.
+ *
+ * Names and aliases: 1 to IOPGT_NAME_MAX ASCII letters, digits, '-' and
+ * '_' (the host refuses anything else at registration); by convention the
+ * name is lower case with '-' ("arm-64-lpae-s1") and the alias Linux's
+ * enum name ("ARM_64_LPAE_S1").  IOPGT_FORMAT_DEFINE (plugin.h) writes
+ * both once, with their metadata.
  */
 struct iopgt_format {
-	const char *name;		/* "arm-64-lpae-s1": [a-z0-9-]+ */
+	const char *name;		/* "arm-64-lpae-s1" */
 	const char *alias;		/* "ARM_64_LPAE_S1", or NULL */
 	const char *description;
-	unsigned int caps;
+	unsigned int caps;		/* IOPGT_FMT_CAP_*, informational */
 	int (*alloc)(struct iopgt_cfg *cfg, void *cookie,
 		     const struct iopgt_env *env, struct iopgt_pgtable **out);
 	void (*free)(struct iopgt_pgtable *iop);

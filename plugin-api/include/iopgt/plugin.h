@@ -105,6 +105,32 @@ struct iopgt_plugin_desc {
 #define IOPGT_PLUGIN_SOFTDEP(deps_)	IOPGT_PLUGIN_INFO(softdep, deps_)
 
 /*
+ * IOPGT_FORMAT_DEFINE(var, "name", "ALIAS", .description = ..., .alloc = ...,
+ *                     .free = ..., ...)
+ * defines `static const struct iopgt_format var` with that name and alias
+ * and emits both as IOPGT_PLUGIN_PROVIDES metadata, so that each is written
+ * once: the host finds the plugin of a format before loading it by exactly
+ * the names the plugin then registers.  Name and alias must be string
+ * literals; the other members follow as designated initialisers.
+ * IOPGT_FORMAT_DEFINE_NO_ALIAS(var, "name", ...) is the same without one.
+ * Register &var from register_fn as before.
+ */
+#define IOPGT_FORMAT_DEFINE(var_, name_, alias_, ...)                         \
+	IOPGT_PLUGIN_PROVIDES(name_);                                        \
+	IOPGT_PLUGIN_PROVIDES(alias_);                                       \
+	static const struct iopgt_format var_ = {                            \
+		.name = name_,                                               \
+		.alias = alias_,                                             \
+		__VA_ARGS__                                                  \
+	}
+#define IOPGT_FORMAT_DEFINE_NO_ALIAS(var_, name_, ...)                       \
+	IOPGT_PLUGIN_PROVIDES(name_);                                        \
+	static const struct iopgt_format var_ = {                            \
+		.name = name_,                                               \
+		__VA_ARGS__                                                  \
+	}
+
+/*
  * IOPGT_PLUGIN_DEFINE(name, version, description, license, register_fn,
  *                     unregister_fn)
  * emits the metadata strings and the exported descriptor, e.g.
