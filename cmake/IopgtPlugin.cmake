@@ -42,3 +42,17 @@ function(iopgt_add_plugin)
     install(TARGETS ${P_NAME} LIBRARY DESTINATION ${IOPGT_PLUGIN_SUBDIR})
   endif()
 endfunction()
+
+# iopgt_tool_rpath(TARGET): an installed program finds libiopgt-host in the
+# prefix it was installed to, unless that libdir is one the dynamic linker
+# searches anyway (then no RUNPATH: what Debian's packaging expects).
+function(iopgt_tool_rpath target)
+  list(FIND CMAKE_C_IMPLICIT_LINK_DIRECTORIES "${CMAKE_INSTALL_FULL_LIBDIR}"
+       _system)
+  if(_system EQUAL -1)
+    file(RELATIVE_PATH _rel ${CMAKE_INSTALL_FULL_BINDIR}
+         ${CMAKE_INSTALL_FULL_LIBDIR})
+    set_target_properties(${target} PROPERTIES
+      INSTALL_RPATH "$ORIGIN/${_rel}")
+  endif()
+endfunction()

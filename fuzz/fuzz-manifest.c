@@ -19,8 +19,12 @@
  *    softdep is an edge; every softdep on a missing plugin is a warning
  *    "fuzz.conf:N: ..."; errors are "softdep cycle: a -> ... -> a" along
  *    real edges;
+ *  - errors list the refused lines first, in order;
+ *  - load_order over the same plugins agrees with the plan on cycles and
+ *    respects every edge between the plugins it loads;
  *  - the plan does not depend on the order of the available names, and
- *    parsing the same text again changes nothing (lines merge).
+ *    parsing the same text again changes nothing but repeat the refused
+ *    lines (lines merge).
  */
 #include <string.h>
 
@@ -205,11 +209,48 @@ static bool cycle_within(const char *text, GHashTable *set)
 	return true;
 }
 
+static guint strv_len(const char *const *v)
+{
+	return g_strv_length((char **)v);
+}
+
+static bool strv_has(const char *const *v, const char *s)
+{
+	return g_strv_contains(v, s);
+}
+
+/*
+ * A member's reason is the cycle itself, when short, or points at the
+ * error that names it (a long cycle, or one of too many to name).
+ */
+static void check_cycle_reason(const struct iopgt_manifest *m,
+			       const struct iopgt_plan *plan,
+			       const struct iopgt_plan_entry *e,
+			       GHashTable *loadable)
+{
+	const char *cycle = e->reason + strlen("on softdep cycle ");
+	g_autofree char *err = NULL;
+	bool named = false;
+
+	if (g_str_has_suffix(e->reason, "(see errors)")) {
+		for (const char *const *x = plan->errors; *x; x++)
+			named |= g_str_has_prefix(*x, "softdep cycle") &&
+				 strstr(*x, e->name);
+		FUZZ_CHECK(named, "no error names %s", e->name);
+		return;
+	}
+	FUZZ_CHECK(g_str_has_prefix(e->reason, "on softdep cycle "), "%s",
+		   e->reason);
+	check_cycle_text(m, cycle, e->name, loadable);
+	err = g_strdup_printf("softdep cycle: %s", cycle);
+	FUZZ_CHECK(strv_has(plan->errors, err), "no error '%s'", err);
+}
+
 /*
  * The LOAD order must be the topological order that always takes the
  * smallest ready name: recomputed here the slow, obvious way.
  */
-static void check_load_order(const struct iopgt_mplan *plan, GPtrArray *order)
+static void check_load_order(const struct iopgt_plan *plan, GPtrArray *order)
 {
 	g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) in_order = g_hash_table_new(g_str_hash,
@@ -224,9 +265,9 @@ static void check_load_order(const struct iopgt_mplan *plan, GPtrArray *order)
 			const char *v = g_ptr_array_index(order, i);
 			bool ready = !g_hash_table_contains(done, v);
 
-			for (guint j = 0; ready && j < plan->edges->len; j++) {
-				const struct iopgt_mplan_edge *e =
-					g_ptr_array_index(plan->edges, j);
+			for (guint j = 0; ready && j < plan->n_edges; j++) {
+				const struct iopgt_plan_edge *e =
+					&plan->edges[j];
 
 				if (!strcmp(e->after, v) &&
 				    g_hash_table_contains(in_order, e->before) &&
@@ -244,8 +285,62 @@ static void check_load_order(const struct iopgt_mplan *plan, GPtrArray *order)
 	}
 }
 
+static enum iopgt_softdep_target avail_lookup(const char *name, void *data)
+{
+	const GPtrArray *avail = data;
+
+	for (guint i = 0; i < avail->len; i++)
+		if (!strcmp(g_ptr_array_index(avail, i), name))
+			return IOPGT_SOFTDEP_LOAD;
+	return IOPGT_SOFTDEP_MISSING;
+}
+
+/*
+ * load_order over the same plugins sees the same cycles as the plan, and
+ * its steps respect every plan edge between plugins it loads.
+ */
+static void check_load_orders(const struct iopgt_manifest *m,
+			      const struct iopgt_plan *plan,
+			      const GPtrArray *avail)
+{
+	for (size_t i = 0; i < plan->n_entries; i++) {
+		const struct iopgt_plan_entry *e = &plan->entries[i];
+		g_autoptr(GHashTable) pos = g_hash_table_new(g_str_hash,
+							     g_str_equal);
+		struct iopgt_load_order *o;
+
+		if (e->action == IOPGT_PLAN_BLACKLISTED)
+			continue;
+		o = iopgt_manifest_load_order(m, e->name, avail_lookup,
+					      (gpointer)avail);
+		FUZZ_CHECK(!o->cycle == (e->action == IOPGT_PLAN_LOAD),
+			   "%s: plan action %d, load_order cycle '%s'",
+			   e->name, e->action, o->cycle);
+		for (guint j = 0; j < o->steps->len; j++) {
+			const struct iopgt_load_step *st = &g_array_index(
+				o->steps, struct iopgt_load_step, j);
+
+			if (!st->skip && !iopgt_manifest_is_blacklisted(
+						m, st->name))
+				g_hash_table_insert(pos, (gpointer)st->name,
+						    GUINT_TO_POINTER(j + 1));
+		}
+		for (size_t j = 0; j < plan->n_edges; j++) {
+			guint b = GPOINTER_TO_UINT(g_hash_table_lookup(
+				pos, plan->edges[j].before));
+			guint a = GPOINTER_TO_UINT(g_hash_table_lookup(
+				pos, plan->edges[j].after));
+
+			FUZZ_CHECK(!a || !b || b < a,
+				   "load %s: %s after %s", e->name,
+				   plan->edges[j].before, plan->edges[j].after);
+		}
+		iopgt_load_order_free(o);
+	}
+}
+
 static void check_plan(const struct iopgt_manifest *m,
-		       const struct iopgt_mplan *plan, const GPtrArray *avail)
+		       const struct iopgt_plan *plan, const GPtrArray *avail)
 {
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) loadable = g_hash_table_new(g_str_hash,
@@ -253,6 +348,7 @@ static void check_plan(const struct iopgt_manifest *m,
 	g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash,
 							g_str_equal);
 	g_autoptr(GPtrArray) order = g_ptr_array_new();
+	const GPtrArray *refused = iopgt_manifest_refused(m);
 	guint n_edges = 0, n_missing = 0;
 	const char *prev_other = NULL;
 
@@ -265,71 +361,62 @@ static void check_plan(const struct iopgt_manifest *m,
 	}
 
 	/* entries: a permutation, LOAD first, then the rest by name */
-	FUZZ_CHECK(plan->entries->len == avail->len, "%u entries for %u names",
-		   plan->entries->len, avail->len);
-	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_mplan_entry *e =
-			g_ptr_array_index(plan->entries, i);
+	FUZZ_CHECK(plan->n_entries == avail->len, "%zu entries for %u names",
+		   plan->n_entries, avail->len);
+	for (guint i = 0; i < plan->n_entries; i++) {
+		const struct iopgt_plan_entry *e = &plan->entries[i];
 		bool black = iopgt_manifest_is_blacklisted(m, e->name);
 
 		FUZZ_CHECK(g_hash_table_contains(names, e->name),
 			   "entry %s is not available", e->name);
-		FUZZ_CHECK(g_hash_table_add(listed, e->name),
+		FUZZ_CHECK(g_hash_table_add(listed, (gpointer)e->name),
 			   "entry %s twice", e->name);
-		FUZZ_CHECK(black == (e->action == IOPGT_MPLAN_BLACKLISTED),
+		FUZZ_CHECK(black == (e->action == IOPGT_PLAN_BLACKLISTED),
 			   "%s: blacklisted %d, action %d", e->name, black,
 			   e->action);
-		if (e->action == IOPGT_MPLAN_LOAD) {
+		if (e->action == IOPGT_PLAN_LOAD) {
 			FUZZ_CHECK(!prev_other, "LOAD %s after %s", e->name,
 				   prev_other);
 			FUZZ_CHECK(!e->reason);
-			g_ptr_array_add(order, e->name);
+			g_ptr_array_add(order, (gpointer)e->name);
 			continue;
 		}
 		FUZZ_CHECK(e->reason);
 		FUZZ_CHECK(!prev_other || strcmp(prev_other, e->name) < 0,
 			   "%s listed after %s", e->name, prev_other);
 		prev_other = e->name;
-		if (e->action == IOPGT_MPLAN_BLACKLISTED) {
+		if (e->action == IOPGT_PLAN_BLACKLISTED) {
 			FUZZ_CHECK(g_str_has_prefix(e->reason,
 						    "blacklisted at " FILE_NAME
 						    ":"), "%s", e->reason);
 			continue;
 		}
-		FUZZ_CHECK(e->action == IOPGT_MPLAN_CYCLE);
-		FUZZ_CHECK(g_str_has_prefix(e->reason, "on softdep cycle "),
-			   "%s", e->reason);
-		check_cycle_text(m, e->reason + strlen("on softdep cycle "),
-				 e->name, loadable);
-		g_autofree char *err = g_strdup_printf("softdep cycle: %s",
-			e->reason + strlen("on softdep cycle "));
-		FUZZ_CHECK(array_has(plan->errors, err), "no error '%s'", err);
+		FUZZ_CHECK(e->action == IOPGT_PLAN_CYCLE);
+		check_cycle_reason(m, plan, e, loadable);
 	}
 
 	/*
 	 * find_cycle sees every name the manifest mentions: a CYCLE entry is
 	 * on one, and a LOAD entry on none made of loadable plugins only.
 	 */
-	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_mplan_entry *e =
-			g_ptr_array_index(plan->entries, i);
+	for (guint i = 0; i < plan->n_entries; i++) {
+		const struct iopgt_plan_entry *e = &plan->entries[i];
 		g_autofree char *cycle = NULL;
 
-		if (e->action == IOPGT_MPLAN_BLACKLISTED)
+		if (e->action == IOPGT_PLAN_BLACKLISTED)
 			continue;
 		cycle = checked_find_cycle(m, e->name);
-		FUZZ_CHECK(e->action == IOPGT_MPLAN_LOAD || cycle,
+		FUZZ_CHECK(e->action == IOPGT_PLAN_LOAD || cycle,
 			   "plan says %s is on a cycle, find_cycle does not",
 			   e->name);
-		FUZZ_CHECK(e->action != IOPGT_MPLAN_LOAD || !cycle ||
+		FUZZ_CHECK(e->action != IOPGT_PLAN_LOAD || !cycle ||
 			   !cycle_within(cycle, loadable),
 			   "%s loads, but is on the cycle %s", e->name, cycle);
 	}
 
 	/* edges: exactly the softdeps between loadable plugins */
-	for (guint i = 0; i < plan->edges->len; i++) {
-		const struct iopgt_mplan_edge *e =
-			g_ptr_array_index(plan->edges, i);
+	for (guint i = 0; i < plan->n_edges; i++) {
+		const struct iopgt_plan_edge *e = &plan->edges[i];
 
 		FUZZ_CHECK(g_hash_table_contains(loadable, e->before) &&
 			   g_hash_table_contains(loadable, e->after),
@@ -359,52 +446,55 @@ static void check_plan(const struct iopgt_manifest *m,
 			}
 		}
 	}
-	FUZZ_CHECK(plan->edges->len == n_edges, "%u edges, %u softdeps",
-		   plan->edges->len, n_edges);
-	FUZZ_CHECK(plan->warnings->len == n_missing, "%u warnings, %u missing",
-		   plan->warnings->len, n_missing);
-	for (guint i = 0; i < plan->warnings->len; i++)
-		FUZZ_CHECK(diag_line(g_ptr_array_index(plan->warnings, i)),
-			   "warning '%s'",
-			   (char *)g_ptr_array_index(plan->warnings, i));
-	for (guint i = 0; i < plan->errors->len; i++) {
-		const char *e = g_ptr_array_index(plan->errors, i);
+	FUZZ_CHECK(plan->n_edges == n_edges, "%zu edges, %u softdeps",
+		   plan->n_edges, n_edges);
+	FUZZ_CHECK(strv_len(plan->warnings) == n_missing,
+		   "%u warnings, %u missing", strv_len(plan->warnings),
+		   n_missing);
+	for (const char *const *w = plan->warnings; *w; w++)
+		FUZZ_CHECK(diag_line(*w), "warning '%s'", *w);
+	/* the refused lines, in order, then the cycles, sorted */
+	for (guint i = 0; i < refused->len; i++)
+		FUZZ_CHECK(plan->errors[i] &&
+			   !strcmp(plan->errors[i], refused->pdata[i]),
+			   "error %u is not refused line '%s'", i,
+			   (char *)refused->pdata[i]);
+	for (guint i = refused->len; plan->errors[i]; i++) {
+		const char *e = plan->errors[i];
 
 		FUZZ_CHECK(g_str_has_prefix(e, "softdep cycle: "), "%s", e);
-		FUZZ_CHECK(!i || strcmp(g_ptr_array_index(plan->errors, i - 1),
-					e) < 0, "errors not sorted or repeated");
+		FUZZ_CHECK(i == refused->len ||
+			   strcmp(plan->errors[i - 1], e) < 0,
+			   "errors not sorted or repeated");
 	}
 	check_load_order(plan, order);
+	check_load_orders(m, plan, avail);
 }
 
 /* ---- comparing two plans ------------------------------------------------- */
 
-static char *plan_text(const struct iopgt_mplan *plan)
+/* Everything but the refused lines, which a second parse repeats. */
+static char *plan_text(const struct iopgt_manifest *m,
+		       const struct iopgt_plan *plan)
 {
 	GString *s = g_string_new(NULL);
 
-	for (guint i = 0; i < plan->entries->len; i++) {
-		const struct iopgt_mplan_entry *e =
-			g_ptr_array_index(plan->entries, i);
+	for (size_t i = 0; i < plan->n_entries; i++) {
+		const struct iopgt_plan_entry *e = &plan->entries[i];
 
 		g_string_append_printf(s, "entry %s %d %s\n", e->name,
 				       e->action, e->reason ? e->reason : "-");
 	}
-	for (guint i = 0; i < plan->edges->len; i++) {
-		const struct iopgt_mplan_edge *e =
-			g_ptr_array_index(plan->edges, i);
+	for (size_t i = 0; i < plan->n_edges; i++) {
+		const struct iopgt_plan_edge *e = &plan->edges[i];
 
 		g_string_append_printf(s, "edge %s %s %s\n", e->before,
 				       e->after, e->reason);
 	}
-	for (guint i = 0; i < plan->warnings->len; i++)
-		g_string_append_printf(s, "warning %s\n",
-				       (char *)g_ptr_array_index(plan->warnings,
-								 i));
-	for (guint i = 0; i < plan->errors->len; i++)
-		g_string_append_printf(s, "error %s\n",
-				       (char *)g_ptr_array_index(plan->errors,
-								 i));
+	for (const char *const *w = plan->warnings; *w; w++)
+		g_string_append_printf(s, "warning %s\n", *w);
+	for (guint i = iopgt_manifest_refused(m)->len; plan->errors[i]; i++)
+		g_string_append_printf(s, "error %s\n", plan->errors[i]);
 	return g_string_free(s, FALSE);
 }
 
@@ -412,15 +502,15 @@ static char *plan_text_reversed(const struct iopgt_manifest *m,
 				const GPtrArray *avail)
 {
 	g_autoptr(GPtrArray) rev = g_ptr_array_new();
-	struct iopgt_mplan *plan;
+	struct iopgt_plan *plan;
 	char *text;
 
 	for (guint i = avail->len; i-- > 0;)
 		g_ptr_array_add(rev, g_ptr_array_index(avail, i));
 	plan = iopgt_manifest_plan(m, (const char *const *)rev->pdata,
 				   rev->len);
-	text = plan_text(plan);
-	iopgt_mplan_free(plan);
+	text = plan_text(m, plan);
+	iopgt_plan_free(plan);
 	return text;
 }
 
@@ -437,7 +527,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(GError) error2 = NULL;
 	g_autofree char *copy = g_strndup(size ? text : "", size);
 	g_autofree char *first = NULL, *reversed = NULL, *again = NULL;
-	struct iopgt_mplan *plan;
+	struct iopgt_plan *plan;
 	unsigned int n_lines = 1;
 	gboolean ok, ok2;
 
@@ -454,8 +544,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plan = iopgt_manifest_plan(m, (const char *const *)avail->pdata,
 				   avail->len);
 	check_plan(m, plan, avail);
-	first = plan_text(plan);
-	iopgt_mplan_free(plan);
+	first = plan_text(m, plan);
+	iopgt_plan_free(plan);
 
 	reversed = plan_text_reversed(m, avail);
 	FUZZ_CHECK(!strcmp(first, reversed),
@@ -482,8 +572,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   g_ptr_array_index(diags2, i)));
 	plan = iopgt_manifest_plan(m, (const char *const *)avail->pdata,
 				   avail->len);
-	again = plan_text(plan);
-	iopgt_mplan_free(plan);
+	again = plan_text(m, plan);
+	iopgt_plan_free(plan);
 	FUZZ_CHECK(!strcmp(first, again),
 		   "parsing the text twice changed the plan:\n%s---\n%s",
 		   first, again);

@@ -81,10 +81,39 @@ const struct iopgt_plugin_info *iopgt_cache_file_info(struct iopgt_cache *c,
 						      const char **why);
 /* Takes e. */
 void iopgt_cache_store(struct iopgt_cache *c, struct iopgt_cache_entry *e);
+/* An entry returned by get/lookup was changed in place (a probe's
+ * verdict): the file needs writing.  store/get/lookup mark it themselves. */
+void iopgt_cache_mark_dirty(struct iopgt_cache *c);
+
+/*
+ * The file.  Reading is bounded: a file over IOPGT_CACHE_MAX_BYTES is
+ * ignored.  A file is believed only if it is a regular file (never a
+ * symlink, FIFO or device: it is opened O_NOFOLLOW | O_NONBLOCK), owned by
+ * the caller, writable only by it, starts with the cache's header line and
+ * ends with its end line (a SHA-256 of the rest): a file cut short is
+ * noticed and rebuilt.
+ *
+ * Writing replaces the file only if it is recognisably an iopgt cache
+ * (header line, or empty), regular, not a symlink and owned by the
+ * caller; anything else is left untouched and refused with one line
+ * ("FILE: not replaced: why").  The file is written to a new O_EXCL temp
+ * file beside it, fsynced, then renamed over the checked file (or linked
+ * into place, never over anything, when there was none).
+ */
+#define IOPGT_CACHE_MAX_BYTES	(64U << 20)
 /* Back the cache by a file (NULL: none) and read it.  Returns: 0 or a
- * negative errno with *why set; the cache stays usable either way. */
+ * negative errno with *why set (-EINVAL not a regular file, -ELOOP a
+ * symlink, -EACCES others' file, -EFBIG too large, -EBADMSG not a cache,
+ * truncated or unparsable); the cache stays usable either way. */
 int iopgt_cache_set_file(struct iopgt_cache *c, const char *file, char **why);
-/* Rewrite the file atomically, if there is one. */
+/* Write the file now (if there is one), changed or not.  Returns: 0 or a
+ * negative errno with *why set. */
 int iopgt_cache_save(struct iopgt_cache *c, char **why);
+/* Write the file once if anything changed since it was last read or
+ * written: call it once per scan or load batch, not per probe (each write
+ * is the whole file and an fsync).  Returns: as iopgt_cache_save(). */
+int iopgt_cache_flush(struct iopgt_cache *c, char **why);
+/* Test-only: files written so far. */
+unsigned int iopgt_cache_writes(const struct iopgt_cache *c);
 
 #endif /* IOPGT_CACHE_H */

@@ -6,64 +6,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "iopgt-internal.h"
 
 #define IOPGT_DEFAULT_MEM_SIZE	(16ULL << 30)
 #define IOPGT_DEFAULT_PROBE_TIMEOUT_MS	5000
 
-static void log_stderr(void *data, int priority, const char *file, int line,
-		       const char *fn, const char *format, va_list args)
+/* ---- the lock ------------------------------------------------------------------ */
+
+/* CLOCK_MONOTONIC, the clock g_get_monotonic_time() reads. */
+static void host_cond_init(pthread_cond_t *cond)
 {
-	(void)data;
-	(void)file;
-	(void)line;
-	fprintf(stderr, "iopgt: %s%s", priority <= IOPGT_LOG_ERR ? "error: " :
-		priority == IOPGT_LOG_WARNING ? "warning: " : "",
-		priority >= IOPGT_LOG_DEBUG ? fn : "");
-	if (priority >= IOPGT_LOG_DEBUG)
-		fputs(": ", stderr);
-	vfprintf(stderr, format, args);
-	if (!*format || format[strlen(format) - 1] != '\n')
-		fputc('\n', stderr);
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
 }
 
-/* "err", "warning", "info", "debug" or a number, as KMOD_LOG. */
-static int log_priority_from_string(const char *s)
+void iopgt_host_lock(struct iopgt_host *host)
 {
-	static const struct {
-		const char *name;
-		int prio;
-	} names[] = {
-		{ "err", IOPGT_LOG_ERR },	{ "error", IOPGT_LOG_ERR },
-		{ "warning", IOPGT_LOG_WARNING }, { "info", IOPGT_LOG_INFO },
-		{ "debug", IOPGT_LOG_DEBUG },
+	pthread_mutex_lock(&host->lock);
+	iopgt_log_hold(host);
+}
+
+void iopgt_host_unlock(struct iopgt_host *host)
+{
+	pthread_mutex_unlock(&host->lock);
+	/* what was logged meanwhile reaches the user's log function now */
+	iopgt_log_release(host);
+}
+
+void iopgt_host_wait(struct iopgt_host *host)
+{
+	pthread_cond_wait(&host->changed, &host->lock);
+}
+
+bool iopgt_host_wait_until(struct iopgt_host *host, gint64 deadline_us)
+{
+	struct timespec ts = {
+		.tv_sec = deadline_us / G_USEC_PER_SEC,
+		.tv_nsec = (deadline_us % G_USEC_PER_SEC) * 1000,
 	};
-	char *end;
-	long v;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-		if (!g_ascii_strcasecmp(s, names[i].name))
-			return names[i].prio;
-	v = strtol(s, &end, 10);
-	if (end != s && !*end && v >= 0 && v <= IOPGT_LOG_DEBUG)
-		return (int)v;
-	return -1;
+	if (g_get_monotonic_time() >= deadline_us)
+		return false;
+	pthread_cond_timedwait(&host->changed, &host->lock, &ts);
+	return g_get_monotonic_time() < deadline_us;
 }
+
+void iopgt_host_broadcast(struct iopgt_host *host)
+{
+	pthread_cond_broadcast(&host->changed);
+}
+
+/* ---- the context ---------------------------------------------------------------- */
 
 struct iopgt_host *iopgt_host_new(void)
 {
 	struct iopgt_host *host = g_new0(struct iopgt_host, 1);
-	const char *env;
 
 	host->refcount = 1;
-	g_rec_mutex_init(&host->lock);
-	host->log_fn = log_stderr;
-	host->log_priority = IOPGT_LOG_WARNING;
-	env = secure_getenv("IOPGT_LOG");
-	if (env && log_priority_from_string(env) >= 0)
-		host->log_priority = log_priority_from_string(env);
+	pthread_mutex_init(&host->lock, NULL);
+	pthread_mutex_init(&host->cache_lock, NULL);
+	host_cond_init(&host->changed);
+	iopgt_log_init(host);
 	host->plugin_dirs = g_ptr_array_new_with_free_func(g_free);
 	host->plugin_dir_flags = g_array_new(FALSE, FALSE,
 					     sizeof(unsigned int));
@@ -72,7 +82,7 @@ struct iopgt_host *iopgt_host_new(void)
 	host->probe_timeout_ms = IOPGT_DEFAULT_PROBE_TIMEOUT_MS;
 	host->cache = iopgt_cache_new();
 	host->manifest = iopgt_manifest_new();
-	host->plugins = g_ptr_array_new();
+	host->plugins = g_ptr_array_new_with_free_func(iopgt_plugin_unref_cb);
 	host->plugins_by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	host->formats = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					      g_free);
@@ -91,17 +101,18 @@ static void host_destroy(struct iopgt_host *host)
 {
 	/* Tables hold host references, so none is alive here. */
 	iopgt_host_unload_all(host);
-	for (guint i = 0; i < host->plugins->len; i++)
-		iopgt_plugin_destroy(g_ptr_array_index(host->plugins, i));
-	g_ptr_array_unref(host->plugins);
 	g_hash_table_unref(host->plugins_by_name);
+	g_ptr_array_unref(host->plugins);
 	g_hash_table_unref(host->formats);
 	g_ptr_array_unref(host->plugin_dirs);
 	g_array_unref(host->plugin_dir_flags);
 	iopgt_cache_free(host->cache);
 	iopgt_manifest_free(host->manifest);
 	iopgt_physmem_free(host->pm);
-	g_rec_mutex_clear(&host->lock);
+	iopgt_log_fini(host);
+	pthread_cond_destroy(&host->changed);
+	pthread_mutex_destroy(&host->cache_lock);
+	pthread_mutex_destroy(&host->lock);
 	g_free(host);
 }
 
@@ -113,26 +124,6 @@ struct iopgt_host *iopgt_host_unref(struct iopgt_host *host)
 		return host;
 	host_destroy(host);
 	return NULL;
-}
-
-void iopgt_host_set_log_fn(struct iopgt_host *host, iopgt_log_fn fn,
-			   void *data)
-{
-	g_return_if_fail(host);
-	host->log_fn = fn ? fn : log_stderr;
-	host->log_data = fn ? data : NULL;
-}
-
-int iopgt_host_get_log_priority(const struct iopgt_host *host)
-{
-	g_return_val_if_fail(host, 0);
-	return atomic_load(&((struct iopgt_host *)host)->log_priority);
-}
-
-void iopgt_host_set_log_priority(struct iopgt_host *host, int priority)
-{
-	g_return_if_fail(host);
-	atomic_store(&host->log_priority, priority);
 }
 
 void iopgt_host_set_userdata(struct iopgt_host *host, void *userdata)
@@ -147,16 +138,6 @@ void *iopgt_host_get_userdata(const struct iopgt_host *host)
 	return host->userdata;
 }
 
-void iopgt_log(struct iopgt_host *host, int priority, const char *file,
-	       int line, const char *fn, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	host->log_fn(host->log_data, priority, file, line, fn, format, args);
-	va_end(args);
-}
-
 int iopgt_host_set_mem_size(struct iopgt_host *host, uint64_t bytes)
 {
 	int ret = 0;
@@ -164,23 +145,23 @@ int iopgt_host_set_mem_size(struct iopgt_host *host, uint64_t bytes)
 	g_return_val_if_fail(host, -EINVAL);
 	if (bytes < 16 * IOPGT_PHYS_PAGE)
 		return -EINVAL;
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	if (host->pm)
 		ret = -EBUSY;
 	else
 		host->mem_size = bytes;
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 	return ret;
 }
 
 void iopgt_host_set_mem_limit(struct iopgt_host *host, uint64_t bytes)
 {
 	g_return_if_fail(host);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	host->mem_limit = bytes;
 	if (host->pm)
 		iopgt_physmem_set_limit(host->pm, bytes);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 int iopgt_host_get_physmem(struct iopgt_host *host, struct iopgt_physmem **out)
@@ -206,7 +187,7 @@ void iopgt_host_get_mem_stats(struct iopgt_host *host,
 {
 	g_return_if_fail(host && stats);
 	*stats = (struct iopgt_mem_stats){ 0 };
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	stats->syncs = atomic_load(&host->retired_syncs);
 	for (guint i = 0; i < host->plugins->len; i++) {
 		struct iopgt_plugin *p = g_ptr_array_index(host->plugins, i);
@@ -231,7 +212,7 @@ void iopgt_host_get_mem_stats(struct iopgt_host *host,
 	/* What the simulated memory says is the ground truth for bytes. */
 	if (host->pm)
 		stats->table_bytes = iopgt_physmem_in_use(host->pm);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 int iopgt_host_get_table_count(struct iopgt_host *host)
@@ -243,13 +224,28 @@ int iopgt_host_get_table_count(struct iopgt_host *host)
 int iopgt_host_add_plugin_dir_full(struct iopgt_host *host, const char *dir,
 				   unsigned int flags)
 {
+	struct stat st;
+
 	g_return_val_if_fail(host && dir, -EINVAL);
 	if (!*dir || (flags & ~IOPGT_DIR_TRUSTED))
 		return -EINVAL;
-	g_rec_mutex_lock(&host->lock);
+	/* a typo in a directory name must not look like "no plugins" */
+	if (stat(dir, &st)) {
+		int ret = -errno;
+
+		ERR(host, "%s: cannot use as a plugin directory: %s", dir,
+		    g_strerror(-ret));
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ERR(host, "%s: cannot use as a plugin directory: not a "
+		    "directory", dir);
+		return -ENOTDIR;
+	}
+	iopgt_host_lock(host);
 	g_ptr_array_add(host->plugin_dirs, g_strdup(dir));
 	g_array_append_val(host->plugin_dir_flags, flags);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 	return 0;
 }
 
@@ -261,26 +257,26 @@ int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir)
 void iopgt_host_set_allow_insecure(struct iopgt_host *host, bool allow)
 {
 	g_return_if_fail(host);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	host->allow_insecure = allow;
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 void iopgt_host_set_probe(struct iopgt_host *host, bool probe)
 {
 	g_return_if_fail(host);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	host->probe = probe;
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 void iopgt_host_set_probe_timeout(struct iopgt_host *host,
 				  unsigned int timeout_ms)
 {
 	g_return_if_fail(host);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	host->probe_timeout_ms = MAX(timeout_ms, 1u);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 int iopgt_host_set_cache_file(struct iopgt_host *host, const char *path)
@@ -289,9 +285,10 @@ int iopgt_host_set_cache_file(struct iopgt_host *host, const char *path)
 	int ret;
 
 	g_return_val_if_fail(host, -EINVAL);
-	g_rec_mutex_lock(&host->lock);
+	/* file I/O: the cache's own lock, never the host's */
+	pthread_mutex_lock(&host->cache_lock);
 	ret = iopgt_cache_set_file(host->cache, path, &why);
-	g_rec_mutex_unlock(&host->lock);
+	pthread_mutex_unlock(&host->cache_lock);
 	if (ret)
 		WARN(host, "probe cache: %s", why);
 	return ret;
@@ -301,23 +298,157 @@ void iopgt_host_get_probe_stats(struct iopgt_host *host,
 				struct iopgt_probe_stats *stats)
 {
 	g_return_if_fail(host && stats);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	*stats = host->probe_stats;
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
+}
+
+/* ---- the manifest ------------------------------------------------------------ */
+
+int iopgt_host_add_manifest(struct iopgt_host *host, const char *path)
+{
+	g_autoptr(GPtrArray) diags = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	int ret;
+
+	g_return_val_if_fail(host && path, -EINVAL);
+	/* the manifest opens without blocking and reads a bounded size */
+	iopgt_host_lock(host);
+	ret = iopgt_manifest_add_file(host->manifest, path, diags, &error);
+	iopgt_host_unlock(host);
+	for (guint i = 0; i < diags->len; i++)
+		ERR(host, "%s", (char *)g_ptr_array_index(diags, i));
+	if (error && error->code == IOPGT_MANIFEST_ERROR_IO)
+		ERR(host, "%s", error->message);
+	return ret;
 }
 
 gboolean iopgt_host_load_manifest(struct iopgt_host *host, const char *path,
 				  GError **error)
 {
-	GPtrArray *diags = g_ptr_array_new_with_free_func(g_free);
-	gboolean ok;
+	g_autoptr(GPtrArray) diags = g_ptr_array_new_with_free_func(g_free);
+	GError *local = NULL;
+	int ret;
 
 	g_return_val_if_fail(host && path, FALSE);
-	g_rec_mutex_lock(&host->lock);
-	ok = iopgt_manifest_parse_file(host->manifest, path, diags, error);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_lock(host);
+	ret = iopgt_manifest_add_file(host->manifest, path, diags, &local);
+	iopgt_host_unlock(host);
 	for (guint i = 0; i < diags->len; i++)
 		ERR(host, "%s", (char *)g_ptr_array_index(diags, i));
-	g_ptr_array_unref(diags);
-	return ok;
+	if (local && local->code == IOPGT_MANIFEST_ERROR_IO)
+		ERR(host, "%s", local->message);
+	if (local)
+		g_propagate_error(error, local);
+	return ret == 0;
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+struct iopgt_plugin *iopgt_host_find_plugin(struct iopgt_host *host,
+					    const char *name)
+{
+	struct iopgt_plugin *p;
+
+	g_return_val_if_fail(host && name, NULL);
+	iopgt_host_lock(host);
+	p = iopgt_plugin_lookup(host, name);
+	iopgt_host_unlock(host);
+	return p;
+}
+
+/* Lock held: the entry of a format whose plugin finished loading. */
+static struct iopgt_format_entry *usable_entry(struct iopgt_host *host,
+					       const char *format)
+{
+	struct iopgt_format_entry *e = iopgt_registry_lookup(host, format);
+
+	return e && !e->plugin->loading ? e : NULL;
+}
+
+struct iopgt_plugin *iopgt_host_find_format(struct iopgt_host *host,
+					    const char *format)
+{
+	struct iopgt_format_entry *e;
+	struct iopgt_plugin *p;
+
+	g_return_val_if_fail(host && format, NULL);
+	iopgt_host_lock(host);
+	e = usable_entry(host, format);
+	p = e ? e->plugin : NULL;
+	iopgt_host_unlock(host);
+	return p;
+}
+
+void iopgt_format_fill_defaults(const struct iopgt_format *fmt,
+				struct iopgt_cfg *cfg)
+{
+	if (!cfg->ias)
+		cfg->ias = fmt->default_ias;
+	if (!cfg->oas)
+		cfg->oas = fmt->default_oas;
+	if (!cfg->pgsize_bitmap)
+		cfg->pgsize_bitmap = fmt->default_pgsize_bitmap;
+}
+
+int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
+				   struct iopgt_cfg *cfg)
+{
+	struct iopgt_format_entry *e;
+
+	g_return_val_if_fail(host && format && cfg, -EINVAL);
+	iopgt_host_lock(host);
+	e = usable_entry(host, format);
+	if (e)
+		iopgt_format_fill_defaults(e->fmt, cfg);
+	iopgt_host_unlock(host);
+	return e ? 0 : -ENOENT;
+}
+
+static gint plugin_order_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct iopgt_plugin *x = *(void *const *)a;
+	const struct iopgt_plugin *y = *(void *const *)b;
+
+	if ((x->load_index < 0) != (y->load_index < 0))
+		return x->load_index < 0 ? 1 : -1;
+	if (x->load_index != y->load_index)
+		return x->load_index < y->load_index ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+void iopgt_host_foreach_plugin(struct iopgt_host *host, iopgt_plugin_fn fn,
+			       void *data)
+{
+	g_autoptr(GPtrArray) list = NULL;
+
+	g_return_if_fail(host && fn);
+	list = g_ptr_array_new_with_free_func(iopgt_plugin_unref_cb);
+	iopgt_host_lock(host);
+	for (guint i = 0; i < host->plugins->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(host->plugins, i);
+
+		iopgt_plugin_sync_deadline(p);
+		/* a replaced version is shown while its tables live */
+		if (p->retired && p->state != IOPGT_PLUGIN_GOING)
+			continue;
+		g_ptr_array_add(list, iopgt_plugin_ref(p));
+	}
+	g_ptr_array_sort(list, plugin_order_cmp);
+	iopgt_host_unlock(host);
+	/* the user's code runs without the lock: it may call back in */
+	for (guint i = 0; i < list->len; i++)
+		fn(g_ptr_array_index(list, i), data);
+}
+
+/* ---- installed defaults ------------------------------------------------------- */
+
+const char *iopgt_get_default_plugin_dir(void)
+{
+	return IOPGT_DEFAULT_PLUGIN_DIR;
+}
+
+const char *iopgt_get_default_manifest(void)
+{
+	return IOPGT_DEFAULT_MANIFEST;
 }

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <glib.h>
@@ -21,14 +22,30 @@
 #define _nonnull_(...) __attribute__((nonnull(__VA_ARGS__)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
-/* ---- logging (host.c) ---------------------------------------------------- */
+/* ---- logging and the last error (log.c) ----------------------------------- */
 
+struct iopgt_log_sink {
+	iopgt_log_fn fn;
+	void *data;
+};
+
+void iopgt_log_init(struct iopgt_host *host);
+void iopgt_log_fini(struct iopgt_host *host);
 void iopgt_log(struct iopgt_host *host, int priority, const char *file,
 	       int line, const char *fn, const char *format, ...) _printf_(6, 7);
+/* Errors and warnings are always wanted: they become the last error. */
+bool iopgt_log_wanted(const struct iopgt_host *host, int priority);
+/* The calling thread holds / let go of host->lock: lines logged in
+ * between reach the sink after the unlock (host.c's lock functions). */
+void iopgt_log_hold(const struct iopgt_host *host);
+void iopgt_log_release(struct iopgt_host *host);
+/* host-services.h's log entry for formats */
+void iopgt_svc_log(void *log_ctx, int prio, const char *file, int line,
+		   const char *fn, const char *format, ...) _printf_(6, 7);
 
 #define iopgt_log_cond(host, prio, ...)                                      \
 	do {                                                                 \
-		if (iopgt_host_get_log_priority(host) >= (prio))             \
+		if (iopgt_log_wanted(host, prio))                            \
 			iopgt_log(host, prio, __FILE__, __LINE__, __func__,  \
 				  __VA_ARGS__);                              \
 	} while (0)
@@ -88,15 +105,13 @@ int iopgt_trust_open(const char *path, bool allow_insecure, int *fd,
 
 /* ---- crash isolation (probe.c) ---------------------------------------------- */
 
-struct iopgt_plugin;
 /*
- * Probe p's file (descriptor fd, fstat st) in a child unless the cache has
- * a verdict for this very file; records metadata in p.  Host lock held.
- * Returns: 0 if the in-process load may go ahead, -EPERM with p
- * BLACKLISTED if the probe crashed, exited or timed out.
+ * Run a plugin file (descriptor fd, already trust-checked) in a forked
+ * child and judge it into e (probed, bad, reason, seen metadata).  Takes
+ * no lock and may block up to timeout_ms: call it without the host lock.
  */
-int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
-		       int fd, const struct stat *st);
+void iopgt_probe_file(const char *path, int fd, unsigned int timeout_ms,
+		      struct iopgt_cache_entry *e);
 
 /* ---- host context (host.c) ----------------------------------------------- */
 
@@ -107,18 +122,28 @@ struct iopgt_format_entry {
 
 struct iopgt_host {
 	_Atomic int refcount;
-	/* Recursive: register_fn runs under it and calls back in. */
-	GRecMutex lock;
-	iopgt_log_fn log_fn;
-	void *log_data;
+	uint64_t serial;		/* never reused: keys the last error */
+	/*
+	 * Guards the plugin records, the format table, the manifest and the
+	 * settings below.  Held only for short bookkeeping: never across
+	 * plugin code, fork/poll/waitpid, file I/O or user callbacks (each
+	 * function that takes it is short enough to read that off).  Not
+	 * recursive.  A pthread mutex so that TSan sees it.
+	 */
+	pthread_mutex_t lock;
+	/* broadcast when a load finishes or a table goes (lock held) */
+	pthread_cond_t changed;
+	_Atomic(struct iopgt_log_sink *) sink;
+	GPtrArray *old_sinks;		/* replaced sinks, freed at destroy */
 	_Atomic int log_priority;
 	void *userdata;
 
 	GPtrArray *plugin_dirs;		/* char *, in search order */
 	GArray *plugin_dir_flags;	/* unsigned int IOPGT_DIR_*, parallel */
 	struct iopgt_manifest *manifest;
-	GPtrArray *plugins;		/* struct iopgt_plugin *, by creation */
-	GHashTable *plugins_by_name;	/* canonical name -> plugin */
+	GPtrArray *plugins;		/* struct iopgt_plugin * (a reference
+					 * each), by creation */
+	GHashTable *plugins_by_name;	/* canonical name -> current record */
 	GHashTable *formats;		/* name and alias -> format_entry */
 	int next_load_index;
 
@@ -126,8 +151,12 @@ struct iopgt_host {
 	bool probe;
 	bool autoload;
 	unsigned int probe_timeout_ms;
-	struct iopgt_cache *cache;
 	struct iopgt_probe_stats probe_stats;
+	/* the probe and metadata cache has a lock of its own: loads of
+	 * different plugins use it without the host lock */
+	pthread_mutex_t cache_lock;
+	struct iopgt_cache *cache;
+	bool cache_dirty;		/* under cache_lock */
 
 	struct iopgt_physmem *pm;
 	uint64_t mem_size;
@@ -138,33 +167,50 @@ struct iopgt_host {
 	_Atomic int64_t retired_syncs;
 };
 
-/* Creates the simulated memory on first use.  Called with the lock held. */
+void iopgt_host_lock(struct iopgt_host *host);
+void iopgt_host_unlock(struct iopgt_host *host);
+/* Wait on host->changed; lock held. */
+void iopgt_host_wait(struct iopgt_host *host);
+/* Wait until the monotonic time deadline_us; false when it passed. */
+bool iopgt_host_wait_until(struct iopgt_host *host, gint64 deadline_us);
+void iopgt_host_broadcast(struct iopgt_host *host);
+
+/* Fill cfg's zero ias, oas and pgsize_bitmap from the format's defaults. */
+void iopgt_format_fill_defaults(const struct iopgt_format *fmt,
+				struct iopgt_cfg *cfg);
+
+/* Creates the simulated memory on first use.  Lock held. */
 int iopgt_host_get_physmem(struct iopgt_host *host,
 			   struct iopgt_physmem **out);
 
-/* ---- plugin records and the format registry (registry.c) ---------------- */
+/* ---- plugin records (plugin.c) ------------------------------------------- */
 
 struct iopgt_table_priv;
 
 struct iopgt_plugin {
-	struct iopgt_host *host;
+	_Atomic int refcount;
+	struct iopgt_host *host;	/* not a reference: see host.h */
 	char *name;			/* canonical */
 	char *path;			/* NULL for built-ins */
-	char *version;			/* copied: they outlive dlclose */
+	/* Texts getters hand out: replaced values go to old_texts and live
+	 * as long as the record (a record lives while referenced). */
+	char *version;
 	char *description;
 	char *license;
-	enum iopgt_plugin_state state;
 	char *error;
+	GPtrArray *old_texts;
+	/* the rest is under host->lock */
+	enum iopgt_plugin_state state;
+	/* a thread is loading this record: others wait on host->changed */
+	bool loading;
 	int load_index;
 	bool builtin;
 	bool trusted;			/* from an IOPGT_DIR_TRUSTED dir */
-	/* formats and aliases a probe saw it register, or NULL */
+	/* formats and aliases a probe or a load saw it register, or NULL */
 	char **provides;
-	/* metadata read from the file without running it, or NULL */
+	/* metadata read from the (trusted) file without running it */
 	struct iopgt_plugin_info *info;
 	char *info_error;
-	/* texts replaced while getters may still hold them */
-	GPtrArray *old_texts;
 	/* the file this record's code was mapped from */
 	struct iopgt_file_id file_id;
 	/* replaced by a reload: closed when its last table goes */
@@ -178,30 +224,40 @@ struct iopgt_plugin {
 	const struct iopgt_plugin_desc *desc;
 	GPtrArray *formats;		/* const struct iopgt_format *, while
 					 * loaded */
-	int users;			/* live tables; under host->lock */
+	int users;			/* live tables */
 	GHashTable *holders;		/* struct iopgt_table_priv * set */
 };
 
-/* Record for a file found by a scan (state DISCOVERED), or the existing one
- * of that name.  Lock held. */
-struct iopgt_plugin *iopgt_plugin_new_discovered(struct iopgt_host *host,
-						 const char *name,
-						 const char *path);
-void iopgt_plugin_destroy(struct iopgt_plugin *plugin);
-/* A record for a new version of old's file, taking over its name (reload);
- * forget_replacement undoes that when the new version fails. */
-struct iopgt_plugin *iopgt_plugin_new_replacement(struct iopgt_plugin *old);
-void iopgt_plugin_forget_replacement(struct iopgt_plugin *plugin,
-				     struct iopgt_plugin *old);
-/* Run descriptor checks and register_fn; lock held. */
-int iopgt_plugin_activate(struct iopgt_plugin *plugin,
-			  const struct iopgt_plugin_desc *desc);
-/* Replace a text field getters return (version, error...): takes value;
- * the old text is kept until the record is destroyed.  Lock held. */
+/* A new DISCOVERED record, held by host->plugins (that is its one
+ * reference), which its name now means.  Lock held. */
+struct iopgt_plugin *iopgt_plugin_new(struct iopgt_host *host,
+				      const char *name, const char *path);
+/* iopgt_plugin_unref() as a GDestroyNotify */
+void iopgt_plugin_unref_cb(gpointer plugin);
+/* The record a name means now, or NULL.  Lock held. */
+struct iopgt_plugin *iopgt_plugin_lookup(struct iopgt_host *host,
+					 const char *name);
+/* Let the name mean p again / drop p from the host's list (its reference
+ * goes; the record is freed when nobody else holds one).  Lock held. */
+void iopgt_plugin_make_current(struct iopgt_plugin *p);
+void iopgt_plugin_forget(struct iopgt_plugin *p);
+/* Replace a text field getters return: takes value.  Lock held. */
 void iopgt_plugin_set_text(struct iopgt_plugin *plugin, char **field,
 			   char *value);
 void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
 			     ...) _printf_(2, 3);
+void iopgt_plugin_set_blacklisted(struct iopgt_plugin *plugin, char *why);
+const char *iopgt_plugin_where(const struct iopgt_plugin *plugin);
+/* A deferred unload past its deadline with tables alive is cancelled
+ * (back to LOADED) by whoever looks first.  Lock held. */
+void iopgt_plugin_sync_deadline(struct iopgt_plugin *plugin);
+void iopgt_plugin_cancel_deferred(struct iopgt_plugin *plugin,
+				  const char *why);
+/* "LABEL (FORMAT)" of the tables holding it, by creation.  Lock held. */
+char **iopgt_plugin_holders_strv(const struct iopgt_plugin *plugin);
+
+/* ---- descriptor checks (plugin-desc.c) ------------------------------------ */
+
 /*
  * Check a descriptor field by field before any plugin code runs.  expect
  * is the name the file name gives, or NULL for built-ins.  On failure,
@@ -209,45 +265,75 @@ void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
  */
 int iopgt_desc_check(const struct iopgt_plugin_desc *desc, const char *expect,
 		     char **reason);
-/* Lock held: load_one opens, checks and registers one record;
- * load_by_name does that with its softdeps; close unregisters and
- * dlcloses a record without users. */
-int iopgt_plugin_load_one(struct iopgt_plugin *plugin);
-int iopgt_registry_load_by_name(struct iopgt_host *host, const char *name);
-int iopgt_plugin_close(struct iopgt_plugin *plugin);
+/* The descriptor's functions must be code of the object (loader.c).
+ * Returns: 0 or -EPROTO with *why set. */
+int iopgt_desc_check_code(void *handle, const struct iopgt_plugin_desc *desc,
+			  char **why);
+/* Printable ASCII, 1..max bytes; NULL or what is wrong. */
+const char *iopgt_text_problem(const char *s, size_t max);
 
-/* ---- metadata and on-demand loading (ondemand.c) -------------------------- */
+/* ---- the format table (registry.c) ----------------------------------------- */
 
-/* Read the file's metadata (through the cache) into the record and merge
- * the softdeps it declares into the manifest.  Lock held. */
-void iopgt_plugin_read_info(struct iopgt_plugin *plugin, bool *dirty);
+struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
+						 const char *format);
+/* Run p's register_fn (no lock held): each format it registers is put in
+ * the table at once, refused with -EEXIST if the name is taken; a failed
+ * register_fn is rolled back whole.  Returns: 0 or a negative errno with
+ * *why set. */
+int iopgt_registry_activate(struct iopgt_plugin *p,
+			    const struct iopgt_plugin_desc *desc, char **why);
+/* Drop p's formats from the table / put saved ones back.  Lock held. */
+void iopgt_registry_drop_plugin(struct iopgt_host *host,
+				struct iopgt_plugin *plugin);
+void iopgt_registry_restore(struct iopgt_plugin *plugin, GPtrArray *formats);
+/* The current records whose metadata says they provide format, in
+ * creation order.  Lock held. */
+GPtrArray *iopgt_registry_providers(struct iopgt_host *host,
+				    const char *format);
+/* Log why p cannot give format now and return the errno for it. */
+int iopgt_registry_not_available(struct iopgt_host *host, const char *format,
+				 struct iopgt_plugin *p);
+
+/* ---- discovery (discover.c) ----------------------------------------------- */
+
+/* Read p's file metadata (trust-checked, through the cache) and declare
+ * its softdeps to the manifest.  No lock held. */
+void iopgt_discover_read_info(struct iopgt_plugin *p);
+/* Declare p's own softdeps (its file metadata) to the manifest, replacing
+ * what it declared before.  Lock held. */
+void iopgt_discover_declare(struct iopgt_plugin *p);
+/* Write the cache file if a scan or load changed it.  No lock held. */
+void iopgt_discover_flush_cache(struct iopgt_host *host);
+
+/* ---- loading (load.c) ------------------------------------------------------ */
+
+/* Load p (not its softdeps): prepare unlocked, commit locked; a second
+ * loader of the same record waits for the first.  No lock held. */
+int iopgt_load_one(struct iopgt_plugin *p);
+/* Load a plugin with its softdeps.  No lock held. */
+int iopgt_load_by_name(struct iopgt_host *host, const char *name);
+
+/* ---- on-demand loading (ondemand.c) ---------------------------------------- */
+
 /*
- * The registered format, loading the plugin whose metadata says it
- * provides it if on-demand loading is on.  Lock held.
+ * The registered format with a use of its plugin taken (users, holders
+ * get t), loading the plugin whose metadata says it provides it if
+ * on-demand loading is on.  No lock held.
  * Returns: 0, -ENOENT (nobody provides it), -EAGAIN (its plugin is not
  * loaded), -ENOEXEC (its plugin failed), -EPERM (blacklisted), -EALREADY
  * (resident), -ESHUTDOWN (unloading), with one log line saying which.
  */
-int iopgt_registry_find_format(struct iopgt_host *host, const char *format,
-			       struct iopgt_format_entry **out);
+int iopgt_ondemand_attach(struct iopgt_host *host, const char *format,
+			  struct iopgt_table_priv *t);
 
-/* ---- deferred unload and hot reload (reload.c) ------------------------------ */
+/* ---- unload, deferred unload, reload (unload.c) ---------------------------- */
 
-/* A table of p went: finish a deferred unload or a retirement.  Lock held. */
-void iopgt_plugin_table_gone(struct iopgt_plugin *plugin);
-/* A deferred unload past its deadline goes back to LOADED.  Lock held. */
-void iopgt_plugin_check_deadline(struct iopgt_plugin *plugin);
-
-/* Add key -> (fmt, plugin) to the registry, no checks.  Lock held. */
-void iopgt_registry_insert(struct iopgt_host *host, const char *key,
-			   const struct iopgt_format *fmt,
-			   struct iopgt_plugin *plugin);
-
-/* Lookup with the lock held. */
-struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
-						 const char *format);
-void iopgt_registry_drop_plugin(struct iopgt_host *host,
-				struct iopgt_plugin *plugin);
+/* dlclose a record without users.  Lock held on entry and exit; dropped
+ * around unregister_fn and dlclose (the record is GOING meanwhile). */
+int iopgt_unload_close(struct iopgt_plugin *plugin);
+/* A table of p went: finish a deferred unload or a retirement.  Lock held
+ * (dropped while the record closes). */
+void iopgt_unload_table_gone(struct iopgt_plugin *plugin);
 
 /* ---- the dynamic loader (loader.c, the only <dlfcn.h> user) ------------- */
 
@@ -279,13 +365,16 @@ int iopgt_loader_close(void *handle, const char *path, char **error);
 /* ---- page tables (pgtable.c) ---------------------------------------------- */
 
 struct iopgt_table_priv {
+	struct iopgt_table_head head;	/* first: host.h reads it */
 	struct iopgt_pgtable *pgt;
 	struct iopgt_plugin *plugin;
 	const struct iopgt_format *fmt;
 	struct iopgt_mem mem;
 	struct iopgt_env env;
 	uint64_t serial;
+	/* Labels getters handed out live until the table goes. */
 	char *label;
+	GPtrArray *old_labels;
 };
 
 #endif /* IOPGT_INTERNAL_H */

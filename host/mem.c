@@ -74,22 +74,6 @@ static void svc_dma_sync(struct iopgt_mem *mem, const void *va, size_t size)
 	atomic_fetch_add(&mem->syncs, 1);
 }
 
-static void svc_log(void *log_ctx, int prio, const char *file, int line,
-		    const char *fn, const char *format, ...)
-{
-	struct iopgt_host *host = log_ctx;
-	va_list ap;
-	char *msg;
-
-	if (!host || iopgt_host_get_log_priority(host) < prio)
-		return;
-	va_start(ap, format);
-	msg = g_strdup_vprintf(format, ap);
-	va_end(ap);
-	iopgt_log(host, prio, file, line, fn, "%s", msg);
-	g_free(msg);
-}
-
 const struct iopgt_host_services iopgt_host_services = {
 	.struct_size = sizeof(struct iopgt_host_services),
 	.alloc_pages = svc_alloc_pages,
@@ -97,7 +81,7 @@ const struct iopgt_host_services iopgt_host_services = {
 	.zalloc = svc_zalloc,
 	.free = svc_free,
 	.dma_sync = svc_dma_sync,
-	.log = svc_log,
+	.log = iopgt_svc_log,	/* log.c */
 };
 
 void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,

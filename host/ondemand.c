@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The RFC's open problem: "format not loaded yet" could not be told from
- * "never available".  Here it can, because every plugin file's metadata
- * (elfinfo.c) says which formats it provides before any of its code runs.
+ * On-demand loading: the RFC's open problem was that "format not loaded
+ * yet" could not be told from "never available".  Here it can, because
+ * every plugin file's metadata (discover.c) says which formats it
+ * provides before any of its code runs.
  *
  * A table of a format nobody registered is then either
  *   - provided by a plugin that was never loaded: loaded on demand
@@ -10,220 +11,182 @@
  *     not loaded" (the EPROBE_DEFER case: try again after loading it);
  *   - provided by a plugin that failed or was blacklisted: that reason;
  *   - provided by nobody: -ENOENT.
+ * A plugin whose metadata claims a format its register_fn does not
+ * register is named as lying, and the next provider is tried.
+ *
+ * A table of a format whose plugin is being loaded by another thread waits
+ * for that load; nothing here holds the host lock across a load.
  */
 #include <string.h>
 
 #include "iopgt-internal.h"
 
-static struct iopgt_plugin_info *info_copy(const struct iopgt_plugin_info *i)
+/* "#N", the default label, without printf (a tenth of an empty alloc). */
+static char *serial_label(uint64_t serial)
 {
-	struct iopgt_plugin_info *c = g_new0(struct iopgt_plugin_info, 1);
+	char buf[24], *p = buf + sizeof(buf);
 
-	c->name = g_strdup(i->name);
-	c->version = g_strdup(i->version);
-	c->description = g_strdup(i->description);
-	c->license = g_strdup(i->license);
-	c->abi = g_strdup(i->abi);
-	c->provides = g_strdupv(i->provides);
-	c->softdeps = g_strdupv(i->softdeps);
-	return c;
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + serial % 10);
+		serial /= 10;
+	} while (serial);
+	*--p = '#';
+	return g_strdup(p);
 }
 
-/* The plugin's own softdeps count as manifest lines of the host. */
-static void merge_softdeps(struct iopgt_plugin *p)
+/* Lock held: e's plugin is LOADED; t takes a use of it. */
+static int attach(struct iopgt_host *host, struct iopgt_format_entry *e,
+		  struct iopgt_table_priv *t)
 {
-	struct iopgt_host *host = p->host;
-	g_autoptr(GPtrArray) diags = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *origin = g_strdup_printf("%s[" IOPGT_PLUGIN_INFO_SECTION
-						  "]", p->path);
-	g_autoptr(GString) text = g_string_new(NULL);
+	struct iopgt_physmem *pm;
+	int ret = iopgt_host_get_physmem(host, &pm);
 
-	for (char **d = p->info->softdeps; *d; d++)
-		g_string_append_printf(text, "softdep %s %s\n", p->name, *d);
-	if (!text->len)
-		return;
-	iopgt_manifest_parse_data(host->manifest, origin, text->str, text->len,
-				  diags, NULL);
-	for (guint i = 0; i < diags->len; i++)
-		WARN(host, "%s", (char *)g_ptr_array_index(diags, i));
+	if (ret < 0)
+		return ret;
+	t->head.host = host;
+	t->plugin = e->plugin;
+	t->fmt = e->fmt;
+	iopgt_mem_init(&t->mem, host, pm);
+	t->env = (struct iopgt_env){
+		.svc = &iopgt_host_services,
+		.mem = &t->mem,
+		.log_ctx = host,
+		.pa_to_va = iopgt_physmem_pa_to_va_offset(pm),
+	};
+	t->serial = atomic_fetch_add(&host->table_serial, 1) + 1;
+	t->label = serial_label(t->serial);
+	t->plugin->users++;
+	g_hash_table_add(t->plugin->holders, t);
+	return 0;
 }
 
-void iopgt_plugin_read_info(struct iopgt_plugin *p, bool *dirty)
+/*
+ * Lock held.  Returns: 1 when the format is registered by a loaded plugin
+ * (*out set), 0 when it is not registered, -EAGAIN after waiting for a
+ * load (look again), or why the registered one is not usable.
+ */
+static int registered(struct iopgt_host *host, const char *format,
+		      struct iopgt_format_entry **out)
 {
-	const struct iopgt_plugin_info *info;
-	const char *why = NULL;
+	struct iopgt_format_entry *e = iopgt_registry_lookup(host, format);
 
-	if (p->info || p->info_error || !p->path)
-		return;
-	info = iopgt_cache_file_info(p->host->cache, p->path, dirty, &why);
-	if (!info) {
-		p->info_error = g_strdup(why ? why : "no metadata");
-		DBG(p->host, "%s: no metadata: %s", p->path, p->info_error);
-		return;
+	if (!e)
+		return 0;
+	if (e->plugin->loading) {
+		iopgt_host_wait(host);
+		return -EAGAIN;
 	}
-	p->info = info_copy(info);
-	merge_softdeps(p);
+	iopgt_plugin_sync_deadline(e->plugin);
+	if (e->plugin->state != IOPGT_PLUGIN_LOADED)
+		return iopgt_registry_not_available(host, format, e->plugin);
+	*out = e;
+	return 1;
 }
 
-static bool strv_has(char **v, const char *s)
+/* " (not read: PATH: why; ...)" for files whose metadata was refused,
+ * which might have said they provide it; "" if none.  Lock held. */
+static char *unread_files(struct iopgt_host *host)
 {
-	return v && g_strv_contains((const char *const *)v, s);
-}
+	g_autoptr(GString) s = g_string_new(NULL);
 
-/* The current (not retired) plugin that says it provides format. */
-static struct iopgt_plugin *provider_of(struct iopgt_host *host,
-					const char *format)
-{
 	for (guint i = 0; i < host->plugins->len; i++) {
 		struct iopgt_plugin *p = g_ptr_array_index(host->plugins, i);
 
-		if (p->retired)
+		if (p->retired || !p->info_error ||
+		    !g_str_has_prefix(p->info_error, "not read: "))
 			continue;
-		if ((p->info && strv_has(p->info->provides, format)) ||
-		    strv_has(p->provides, format))
-			return p;
+		g_string_append_printf(s, "%s%s: %s", s->len ? "; " :
+				       " (not read: ", p->path,
+				       p->info_error + strlen("not read: "));
 	}
-	return NULL;
+	if (s->len)
+		g_string_append_c(s, ')');
+	return g_strdup(s->str);
 }
 
-static int not_available(struct iopgt_host *host, const char *format,
-			 struct iopgt_plugin *p)
+/*
+ * Lock held, dropped while a provider loads.  Returns: 1 when something
+ * changed (look again), or -errno for the first provider that cannot give
+ * the format.
+ */
+static int try_providers(struct iopgt_host *host, const char *format)
 {
-	const char *why = p->error ? p->error : "no reason recorded";
+	g_autoptr(GPtrArray) providers = iopgt_registry_providers(host, format);
+	struct iopgt_plugin *first = NULL;
 
-	switch (p->state) {
-	case IOPGT_PLUGIN_DISCOVERED:
-	case IOPGT_PLUGIN_UNLOADED:
-		ERR(host, "format '%s' is provided by plugin '%s', which is "
-		    "not loaded", format, p->name);
-		return -EAGAIN;
-	case IOPGT_PLUGIN_FAILED:
-		ERR(host, "format '%s' is provided by plugin '%s', which "
-		    "failed: %s", format, p->name, why);
-		return -ENOEXEC;
-	case IOPGT_PLUGIN_BLACKLISTED:
-		ERR(host, "format '%s' is provided by plugin '%s', which is "
-		    "blacklisted: %s", format, p->name, why);
-		return -EPERM;
-	case IOPGT_PLUGIN_RESIDENT:
-		ERR(host, "format '%s' is provided by plugin '%s', which stayed "
-		    "resident after an unload and cannot be loaded again",
-		    format, p->name);
-		return -EALREADY;
-	case IOPGT_PLUGIN_GOING:
-		ERR(host, "format '%s': plugin '%s' is unloading", format,
-		    p->name);
-		return -ESHUTDOWN;
-	case IOPGT_PLUGIN_LOADED:
-		break;
-	}
-	ERR(host, "format '%s': plugin '%s' says it provides it but did not "
-	    "register it", format, p->name);
-	return -ENOENT;
-}
+	if (!providers->len) {
+		g_autofree char *unread = unread_files(host);
 
-int iopgt_registry_find_format(struct iopgt_host *host, const char *format,
-			       struct iopgt_format_entry **out)
-{
-	struct iopgt_format_entry *e = iopgt_registry_lookup(host, format);
-	struct iopgt_plugin *p;
-
-	if (e) {
-		iopgt_plugin_check_deadline(e->plugin);
-		if (e->plugin->state != IOPGT_PLUGIN_LOADED)
-			return not_available(host, format, e->plugin);
-		*out = e;
-		return 0;
-	}
-	p = provider_of(host, format);
-	if (!p) {
-		ERR(host, "no plugin provides format '%s'", format);
+		ERR(host, "no plugin provides format '%s'%s", format, unread);
 		return -ENOENT;
 	}
-	/* request_module: only a plugin never loaded; an unloaded one was
-	 * unloaded on purpose */
-	if (host->autoload && p->state == IOPGT_PLUGIN_DISCOVERED) {
-		INFO(host, "format '%s': loading plugin '%s' on demand", format,
-		     p->name);
-		iopgt_registry_load_by_name(host, p->name);
-		e = iopgt_registry_lookup(host, format);
-		if (e && e->plugin->state == IOPGT_PLUGIN_LOADED) {
-			*out = e;
-			return 0;
+	for (guint i = 0; i < providers->len; i++) {
+		struct iopgt_plugin *p = providers->pdata[i];
+
+		if (p->loading) {
+			iopgt_host_wait(host);
+			return 1;
 		}
+		/* request_module: only a plugin never loaded; an unloaded
+		 * one was unloaded on purpose */
+		if (host->autoload && p->state == IOPGT_PLUGIN_DISCOVERED) {
+			g_autofree char *name = g_strdup(p->name);
+
+			INFO(host, "format '%s': loading plugin '%s' on demand",
+			     format, name);
+			iopgt_host_unlock(host);
+			iopgt_load_by_name(host, name);
+			iopgt_host_lock(host);
+			return 1;
+		}
+		if (p->state == IOPGT_PLUGIN_LOADED) {
+			WARN(host, "format '%s': plugin '%s' says it provides "
+			     "it but did not register it", format, p->name);
+			continue;
+		}
+		if (!first)
+			first = p;
 	}
-	return not_available(host, format, p);
+	if (!first) {
+		ERR(host, "no plugin that says it provides format '%s' "
+		    "registered it", format);
+		return -ENOENT;
+	}
+	return iopgt_registry_not_available(host, format, first);
+}
+
+int iopgt_ondemand_attach(struct iopgt_host *host, const char *format,
+			  struct iopgt_table_priv *t)
+{
+	struct iopgt_format_entry *e = NULL;
+	/* each pass either attaches, fails, or saw a load finish: a
+	 * provider is loaded at most once, so this ends */
+	int ret;
+
+	iopgt_host_lock(host);
+	for (;;) {
+		ret = registered(host, format, &e);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret == 1) {
+			ret = attach(host, e, t);
+			break;
+		}
+		if (ret < 0)
+			break;
+		ret = try_providers(host, format);
+		if (ret <= 0)
+			break;
+	}
+	iopgt_host_unlock(host);
+	return ret;
 }
 
 void iopgt_host_set_autoload(struct iopgt_host *host, bool autoload)
 {
 	g_return_if_fail(host);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	host->autoload = autoload;
-	g_rec_mutex_unlock(&host->lock);
-}
-
-static const char *file_info(const struct iopgt_plugin *p, const char *key)
-{
-	if (!p->info)
-		return NULL;
-	if (!strcmp(key, "name"))
-		return p->info->name;
-	if (!strcmp(key, "version"))
-		return p->info->version;
-	if (!strcmp(key, "description"))
-		return p->info->description;
-	if (!strcmp(key, "license"))
-		return p->info->license;
-	if (!strcmp(key, "abi"))
-		return p->info->abi;
-	return NULL;
-}
-
-/* The metadata of a record is set once and never changes after: the
- * lock only orders that one write with the readers. */
-const char *iopgt_plugin_get_file_info(const struct iopgt_plugin *p,
-				       const char *key)
-{
-	const char *v;
-
-	g_return_val_if_fail(p && key, NULL);
-	g_rec_mutex_lock(&p->host->lock);
-	v = file_info(p, key);
-	g_rec_mutex_unlock(&p->host->lock);
-	return v;
-}
-
-const char *iopgt_plugin_get_info_error(const struct iopgt_plugin *p)
-{
-	const char *v;
-
-	g_return_val_if_fail(p, NULL);
-	g_rec_mutex_lock(&p->host->lock);
-	v = p->info_error;
-	g_rec_mutex_unlock(&p->host->lock);
-	return v;
-}
-
-static char **dup_info_strv(const struct iopgt_plugin *p, bool softdeps)
-{
-	char **v;
-
-	g_rec_mutex_lock(&p->host->lock);
-	v = g_strdupv(!p->info ? (char *[]){ NULL } :
-		      softdeps ? p->info->softdeps : p->info->provides);
-	g_rec_mutex_unlock(&p->host->lock);
-	return v;
-}
-
-char **iopgt_plugin_dup_provides(const struct iopgt_plugin *p)
-{
-	g_return_val_if_fail(p, NULL);
-	return dup_info_strv(p, false);
-}
-
-char **iopgt_plugin_dup_softdeps(const struct iopgt_plugin *p)
-{
-	g_return_val_if_fail(p, NULL);
-	return dup_info_strv(p, true);
+	iopgt_host_unlock(host);
 }

@@ -18,66 +18,41 @@ static inline struct iopgt_table_priv *table_priv(struct iopgt_pgtable *pgt)
 	return pgt->host_priv;
 }
 
+/* host.h's inline wrappers read the head: it must stay first. */
+G_STATIC_ASSERT(offsetof(struct iopgt_table_priv, head) == 0);
+
+/* Every call names the host that made the table: anything else is a
+ * programmer error, refused as g_return_val_if_fail() would. */
+static __attribute__((noinline, cold)) bool foreign_table(const char *fn)
+{
+	g_return_if_fail_warning(G_LOG_DOMAIN, fn,
+				 "table_priv(pgt)->head.host == host");
+	return true;
+}
+
+#define BAD_TABLE(host, pgt)                                                \
+	(G_UNLIKELY(!(host) || !(pgt) ||                                    \
+		    table_priv(pgt)->head.host != (host)) &&                 \
+	 ((host) && (pgt) ? foreign_table(G_STRFUNC) :                      \
+	  (g_return_if_fail_warning(G_LOG_DOMAIN, G_STRFUNC, "host && pgt"),\
+	   true)))
+
 static void table_priv_free(struct iopgt_table_priv *t)
 {
+	if (t->old_labels)
+		g_ptr_array_unref(t->old_labels);
 	g_free(t->label);
 	g_free(t);
 }
 
-/* "#N", the default label, without printf (a tenth of an empty alloc). */
-static char *serial_label(uint64_t serial)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + serial % 10);
-		serial /= 10;
-	} while (serial);
-	*--p = '#';
-	return g_strdup(p);
-}
-
-/* Lock held.  Finds the format and takes a use of its plugin. */
-static int table_attach(struct iopgt_host *host, const char *format,
-			struct iopgt_table_priv *t)
-{
-	struct iopgt_format_entry *e = NULL;
-	struct iopgt_physmem *pm;
-	int ret;
-
-	/* loads the providing plugin on demand, or says why it can't */
-	ret = iopgt_registry_find_format(host, format, &e);
-	if (ret < 0)
-		return ret;
-	ret = iopgt_host_get_physmem(host, &pm);
-	if (ret < 0)
-		return ret;
-
-	t->plugin = e->plugin;
-	t->fmt = e->fmt;
-	iopgt_mem_init(&t->mem, host, pm);
-	t->env = (struct iopgt_env){
-		.svc = &iopgt_host_services,
-		.mem = &t->mem,
-		.log_ctx = host,
-		.pa_to_va = iopgt_physmem_pa_to_va_offset(pm),
-	};
-	t->serial = atomic_fetch_add(&host->table_serial, 1) + 1;
-	t->label = serial_label(t->serial);
-	t->plugin->users++;
-	g_hash_table_add(t->plugin->holders, t);
-	return 0;
-}
-
 static void table_detach(struct iopgt_host *host, struct iopgt_table_priv *t)
 {
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	g_hash_table_remove(t->plugin->holders, t);
 	t->plugin->users--;
 	/* the last table of a plugin waiting to go lets it go */
-	iopgt_plugin_table_gone(t->plugin);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_unload_table_gone(t->plugin);
+	iopgt_host_unlock(host);
 }
 
 /* A format that returns memory it never gave back is a bug worth naming. */
@@ -106,14 +81,16 @@ int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
 	/* not g_new0: glibc's calloc skips the thread cache */
 	t = g_new(struct iopgt_table_priv, 1);
 	*t = (struct iopgt_table_priv){ 0 };
-	g_rec_mutex_lock(&host->lock);
-	ret = table_attach(host, format, t);
-	g_rec_mutex_unlock(&host->lock);
+	/* finds the format, loading its plugin on demand, and takes a use
+	 * of the plugin before any of its code runs */
+	ret = iopgt_ondemand_attach(host, format, t);
 	if (ret < 0) {
 		table_priv_free(t);
 		return ret;
 	}
 	iopgt_host_ref(host);
+	/* the format's defaults, whether or not it was loaded before */
+	iopgt_format_fill_defaults(t->fmt, cfg);
 
 	ret = t->fmt->alloc(cfg, cookie, &t->env, &pgt);
 	if (ret == 0 && !pgt)
@@ -145,7 +122,7 @@ void iopgt_pgtable_free(struct iopgt_host *host, struct iopgt_pgtable *pgt)
 	const struct iopgt_flush_ops *tlb;
 
 	g_return_if_fail(host);
-	if (!pgt)
+	if (!pgt || BAD_TABLE(host, pgt))
 		return;
 	t = table_priv(pgt);
 	tlb = pgt->cfg.tlb;
@@ -163,59 +140,30 @@ void iopgt_pgtable_free(struct iopgt_host *host, struct iopgt_pgtable *pgt)
 }
 
 /*
- * The op wrappers are on every map, unmap and lookup, so their fast path is
- * the argument shuffle and one indirect tail call.  The NULL checks jump
- * (a tail call too) to these cold functions, which warn exactly as
- * g_return_val_if_fail() would, so the wrappers need no stack frame.
+ * The three op wrappers on every map, unmap and lookup are inline
+ * functions in host.h (the same checks, no PLT jump); these declarations
+ * make this file hold their external definitions, the exported symbols.
  */
-static __attribute__((noinline, cold)) int map_bad_args(void)
+extern inline int iopgt_pgtable_map_pages(struct iopgt_host *host,
+					  struct iopgt_pgtable *pgt,
+					  unsigned long iova, uint64_t paddr,
+					  size_t pgsize, size_t pgcount,
+					  int prot, size_t *mapped);
+extern inline size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
+					       struct iopgt_pgtable *pgt,
+					       unsigned long iova,
+					       size_t pgsize, size_t pgcount,
+					       struct iopgt_iotlb_gather *gather);
+extern inline uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
+						  struct iopgt_pgtable *pgt,
+						  unsigned long iova);
+
+/* Their refusal, out of line: warns exactly as g_return_val_if_fail(). */
+int iopgt_pgtable_refuse_call(const char *fn)
 {
-	g_return_if_fail_warning(G_LOG_DOMAIN, "iopgt_pgtable_map_pages",
-				 "pgt && mapped");
+	g_return_if_fail_warning(G_LOG_DOMAIN, fn,
+				 "pgt && the table is host's (and mapped)");
 	return -EINVAL;
-}
-
-static __attribute__((noinline, cold)) uint64_t op_bad_pgt(const char *fn)
-{
-	g_return_if_fail_warning(G_LOG_DOMAIN, fn, "pgt");
-	return 0;
-}
-
-int iopgt_pgtable_map_pages(struct iopgt_host *host, struct iopgt_pgtable *pgt,
-			    unsigned long iova, uint64_t paddr, size_t pgsize,
-			    size_t pgcount, int prot, size_t *mapped)
-{
-	struct iopgt_ops *ops = &pgt->ops;
-
-	(void)host;
-	if (G_UNLIKELY(!pgt || !mapped))
-		return map_bad_args();
-	return ops->map_pages(ops, iova, paddr, pgsize, pgcount, prot, mapped);
-}
-
-size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
-				 struct iopgt_pgtable *pgt, unsigned long iova,
-				 size_t pgsize, size_t pgcount,
-				 struct iopgt_iotlb_gather *gather)
-{
-	struct iopgt_ops *ops = &pgt->ops;
-
-	(void)host;
-	if (G_UNLIKELY(!pgt))
-		return op_bad_pgt(G_STRFUNC);
-	return ops->unmap_pages(ops, iova, pgsize, pgcount, gather);
-}
-
-uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
-				    struct iopgt_pgtable *pgt,
-				    unsigned long iova)
-{
-	struct iopgt_ops *ops = &pgt->ops;
-
-	(void)host;
-	if (G_UNLIKELY(!pgt))
-		return op_bad_pgt(G_STRFUNC);
-	return ops->iova_to_phys(ops, iova);
 }
 
 int iopgt_pgtable_read_and_clear_dirty(struct iopgt_host *host,
@@ -224,8 +172,9 @@ int iopgt_pgtable_read_and_clear_dirty(struct iopgt_host *host,
 				       unsigned long flags,
 				       struct iopgt_dirty_bitmap *dirty)
 {
-	(void)host;
-	g_return_val_if_fail(pgt && dirty, -EINVAL);
+	g_return_val_if_fail(dirty, -EINVAL);
+	if (BAD_TABLE(host, pgt))
+		return -EINVAL;
 	if (!pgt->ops.read_and_clear_dirty)
 		return -EOPNOTSUPP;
 	return pgt->ops.read_and_clear_dirty(&pgt->ops, iova, size, flags,
@@ -275,7 +224,8 @@ static size_t pick_pgsize(unsigned long bitmap, unsigned long iova,
 
 /*
  * Why iommu_map/iommu_unmap refused a request, said once as a warning:
- * the formats warn about their own refusals, these are the host's.
+ * the formats warn about their own refusals, these are the host's.  The
+ * label is read under the lock (a set_label may replace it).
  */
 static void refuse(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		   const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -286,14 +236,12 @@ static void refuse(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 	g_autofree char *msg = NULL;
 	va_list ap;
 
-	if (iopgt_host_get_log_priority(host) < IOPGT_LOG_WARNING)
-		return;
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_rec_mutex_lock(&host->lock);
+	iopgt_host_lock(host);
 	WARN(host, "table %s: %s", table_priv(pgt)->label, msg);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 /*
@@ -309,6 +257,10 @@ static int check_range(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 
 	if (!bitmap) {
 		refuse(host, pgt, "%s: the table has no page sizes", op);
+		return -EINVAL;
+	}
+	if (!size) {
+		refuse(host, pgt, "%s: size 0", op);
 		return -EINVAL;
 	}
 	if (iova + (size - 1) < iova) {
@@ -334,28 +286,50 @@ static int check_range(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 	return -EINVAL;
 }
 
-int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
-		      unsigned long iova, uint64_t paddr, size_t size,
-		      int prot)
+/* A fixed page size must be one of the table's, and fit the range. */
+static int check_pgsize(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			unsigned long iova, uint64_t paddr, size_t size,
+			size_t pgsize)
 {
-	unsigned long bitmap;
+	if (!pgsize)
+		return 0;
+	if (!(pgsize & pgt->cfg.pgsize_bitmap) ||
+	    (pgsize & (pgsize - 1))) {
+		refuse(host, pgt, "map: page size 0x%zx is not one of the "
+		       "table's (0x%lx)", pgsize, pgt->cfg.pgsize_bitmap);
+		return -EINVAL;
+	}
+	if ((iova | paddr | size) & (pgsize - 1)) {
+		refuse(host, pgt, "map: iova 0x%lx, paddr 0x%" G_GINT64_MODIFIER
+		       "x and size 0x%zx must be multiples of the page size "
+		       "0x%zx", iova, paddr, size, pgsize);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The one iommu_map() loop: split by pick_pgsize() (or a fixed pgsize),
+ * loop on partial progress, and on failure unmap what this call mapped.
+ * The progress callback only observes: it never changes the split.
+ */
+static int map_range(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		     unsigned long iova, uint64_t paddr, size_t size, int prot,
+		     size_t fixed, iopgt_progress_fn progress, void *data)
+{
+	unsigned long bitmap = pgt->cfg.pgsize_bitmap;
 	size_t done = 0;
 	int ret = 0;
 
-	g_return_val_if_fail(host && pgt, -EINVAL);
-	bitmap = pgt->cfg.pgsize_bitmap;
-	if (!size) {
-		refuse(host, pgt, "map: size 0");
-		return -EINVAL;
-	}
-	ret = check_range(host, pgt, "map", iova, paddr, size);
-	if (ret)
-		return ret;
 	while (done < size) {
 		size_t count = 0, mapped = 0;
-		size_t pgsize = pick_pgsize(bitmap, iova + done, paddr + done,
-					    size - done, &count);
+		size_t pgsize = fixed;
 
+		if (fixed)
+			count = (size - done) / fixed;
+		else
+			pgsize = pick_pgsize(bitmap, iova + done, paddr + done,
+					     size - done, &count);
 		ret = pgt->ops.map_pages(&pgt->ops, iova + done, paddr + done,
 					 pgsize, count, prot, &mapped);
 		done += mapped;
@@ -368,10 +342,38 @@ int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 			ret = -EPROTO;
 			break;
 		}
+		if (progress)
+			progress(data, done, size);
 	}
 	if (ret && done)
 		iopgt_pgtable_unmap(host, pgt, iova, done, NULL);
 	return ret;
+}
+
+int iopgt_pgtable_map_full(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+			   unsigned long iova, uint64_t paddr, size_t size,
+			   int prot, size_t pgsize, iopgt_progress_fn progress,
+			   void *progress_data)
+{
+	int ret;
+
+	if (BAD_TABLE(host, pgt))
+		return -EINVAL;
+	ret = check_range(host, pgt, "map", iova, paddr, size);
+	if (!ret)
+		ret = check_pgsize(host, pgt, iova, paddr, size, pgsize);
+	if (ret)
+		return ret;
+	return map_range(host, pgt, iova, paddr, size, prot, pgsize, progress,
+			 progress_data);
+}
+
+int iopgt_pgtable_map(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		      unsigned long iova, uint64_t paddr, size_t size,
+		      int prot)
+{
+	return iopgt_pgtable_map_full(host, pgt, iova, paddr, size, prot, 0,
+				      NULL, NULL);
 }
 
 size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
@@ -381,7 +383,8 @@ size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 	unsigned long bitmap;
 	size_t done = 0;
 
-	g_return_val_if_fail(host && pgt, 0);
+	if (BAD_TABLE(host, pgt))
+		return 0;
 	bitmap = pgt->cfg.pgsize_bitmap;
 	/* nothing to do is not a refusal (Linux returns 0 too) */
 	if (!size || check_range(host, pgt, "unmap", iova, 0, size))
@@ -405,7 +408,9 @@ size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 int iopgt_pgtable_walk(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		       const struct iopgt_walk_ops *visit, void *data)
 {
-	g_return_val_if_fail(host && pgt && visit, -EINVAL);
+	g_return_val_if_fail(visit, -EINVAL);
+	if (BAD_TABLE(host, pgt))
+		return -EINVAL;
 	if (!pgt->ops.walk)
 		return -EOPNOTSUPP;
 	return pgt->ops.walk(&pgt->ops, visit, data);
@@ -415,7 +420,9 @@ void iopgt_pgtable_describe_regs(struct iopgt_host *host,
 				 struct iopgt_pgtable *pgt, iopgt_reg_fn fn,
 				 void *data)
 {
-	g_return_if_fail(host && pgt && fn);
+	g_return_if_fail(fn);
+	if (BAD_TABLE(host, pgt))
+		return;
 	if (pgt->ops.describe_regs)
 		pgt->ops.describe_regs(&pgt->ops, fn, data);
 }
@@ -424,33 +431,47 @@ void iopgt_pgtable_get_mem_stats(struct iopgt_host *host,
 				 struct iopgt_pgtable *pgt,
 				 struct iopgt_mem_stats *stats)
 {
-	g_return_if_fail(host && pgt && stats);
+	g_return_if_fail(stats);
+	if (BAD_TABLE(host, pgt))
+		return;
 	iopgt_mem_get_stats(&table_priv(pgt)->mem, stats);
 }
 
+/* A label a getter handed out lives as long as the table. */
 void iopgt_pgtable_set_label(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 			     const char *label)
 {
 	struct iopgt_table_priv *t;
 
-	g_return_if_fail(host && pgt && label);
+	g_return_if_fail(label);
+	if (BAD_TABLE(host, pgt))
+		return;
 	t = table_priv(pgt);
-	g_rec_mutex_lock(&host->lock);
-	g_free(t->label);
+	iopgt_host_lock(host);
+	if (!t->old_labels)
+		t->old_labels = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(t->old_labels, t->label);
 	t->label = g_strdup(label);
-	g_rec_mutex_unlock(&host->lock);
+	iopgt_host_unlock(host);
 }
 
 const char *iopgt_pgtable_get_label(struct iopgt_host *host,
 				    struct iopgt_pgtable *pgt)
 {
-	g_return_val_if_fail(host && pgt, NULL);
-	return table_priv(pgt)->label;
+	const char *label;
+
+	if (BAD_TABLE(host, pgt))
+		return NULL;
+	iopgt_host_lock(host);
+	label = table_priv(pgt)->label;
+	iopgt_host_unlock(host);
+	return label;
 }
 
 struct iopgt_plugin *iopgt_pgtable_get_plugin(struct iopgt_host *host,
 					      struct iopgt_pgtable *pgt)
 {
-	g_return_val_if_fail(host && pgt, NULL);
+	if (BAD_TABLE(host, pgt))
+		return NULL;
 	return table_priv(pgt)->plugin;
 }

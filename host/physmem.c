@@ -11,8 +11,22 @@
  * formats with 32-bit table pointers, such as v7s, and NORMAL above), with
  * free lists threaded through the free blocks themselves and one byte of
  * metadata per page.  Blocks are naturally aligned in PA and VA.
+ *
+ * In front of the buddy system sit a few caches of free single pages
+ * (Linux's per-CPU page lists, here one per thread slot): most tables are
+ * one page, and freeing one to merge it 18 orders up only to split it
+ * again at the next allocation was most of the cost of an empty table's
+ * alloc + free.  A thread takes its slot's try-lock, never the zone lock,
+ * to reuse a page, and the slots sit on their own cache lines, so two
+ * threads mapping disjoint ranges share nothing here.
+ *
+ * Fresh memory is not zeroed twice: the kernel hands out anonymous pages
+ * zeroed, so only pages that were handed out before are cleared (a
+ * watermark per 1 GiB chunk, see claim_range()).
  */
 #include <pthread.h>
+#include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "iopgt-internal.h"
@@ -25,6 +39,16 @@
 /* per-page metadata: head of a free block of order (meta & ORDER_MASK) */
 #define META_FREE	0x80
 #define META_ORDER_MASK	0x1f
+
+/*
+ * Page caches: PCP_SLOTS slots, a thread uses slot (its number % slots).
+ * Each holds up to PCP_HIGH free pages per zone and gives the oldest
+ * PCP_BATCH back to the buddy system when full.
+ */
+#define PCP_SLOTS	8
+#define PCP_HIGH	16
+#define PCP_BATCH	8
+#define CACHE_LINE	64
 
 struct free_block {
 	struct free_block *next;
@@ -39,16 +63,42 @@ struct zone {
 
 enum { ZONE_DMA32, ZONE_NORMAL, NR_ZONES };
 
+/* Free single pages of one zone, oldest first. */
+struct pcp_list {
+	unsigned int count;
+	void *pages[PCP_HIGH];
+};
+
+struct pcp {
+	/* try-lock: 1 while a thread uses the slot (no waiting on it) */
+	_Atomic int busy;
+	/* bytes allocated minus bytes freed through this slot; only its
+	 * holder writes it, iopgt_physmem_in_use() adds the slots up */
+	_Atomic int64_t in_use;
+	struct pcp_list list[NR_ZONES];
+} __attribute__((aligned(CACHE_LINE)));
+
+/*
+ * Laid out by who writes what: the slots (each written by its thread),
+ * then what only iopgt_physmem_new() and set_limit write, read on every
+ * allocation, then the buddy system's state, written under its lock.
+ */
 struct iopgt_physmem {
-	/* pthread, not GMutex: GLib's futex mutex is invisible to TSan */
-	pthread_mutex_t lock;
+	struct pcp pcp[PCP_SLOTS];
 	uint8_t *base;			/* VA of PA IOPGT_PHYS_BASE */
 	void *map;			/* what mmap returned */
 	size_t map_len;
 	uint64_t size;
-	uint64_t in_use;
-	uint64_t limit;
+	/* read without the lock.  While it is set the caches are off, so
+	 * that no request near the limit fails for pages parked in them */
+	_Atomic uint64_t limit;
 	uint8_t *meta;
+	/* per 1 GiB chunk: pages at or above this offset were never handed
+	 * out, so they are still zero from mmap */
+	uint32_t *clean_from;
+	/* pthread, not GMutex: GLib's futex mutex is invisible to TSan */
+	pthread_mutex_t lock __attribute__((aligned(CACHE_LINE)));
+	uint64_t in_use;		/* through the buddy system */
 	struct zone zones[NR_ZONES];
 };
 
@@ -75,6 +125,7 @@ static void list_push(struct iopgt_physmem *pm, struct zone *z,
 	pm->meta[pfn] = META_FREE | order;
 }
 
+/* Leaves the block's links zero: a never-used block is all zero again. */
 static void list_del(struct iopgt_physmem *pm, struct zone *z,
 		     struct free_block *b, unsigned int order)
 {
@@ -84,6 +135,8 @@ static void list_del(struct iopgt_physmem *pm, struct zone *z,
 		z->free[order] = b->next;
 	if (b->next)
 		b->next->prev = b->prev;
+	b->next = NULL;
+	b->prev = NULL;
 	pm->meta[va_to_pfn(pm, b)] = 0;
 }
 
@@ -121,6 +174,16 @@ size_t iopgt_physmem_block_size(size_t size)
 	return (size_t)IOPGT_PHYS_PAGE << size_to_order(size ? size : 1);
 }
 
+static void physmem_destroy(struct iopgt_physmem *pm)
+{
+	if (pm->map && pm->map != MAP_FAILED)
+		munmap(pm->map, pm->map_len);
+	g_free(pm->meta);
+	g_free(pm->clean_from);
+	pthread_mutex_destroy(&pm->lock);
+	g_aligned_free(pm);
+}
+
 int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 {
 	struct iopgt_physmem *pm;
@@ -134,18 +197,16 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 		return -ENOMEM;
 	size &= ~(IOPGT_PHYS_PAGE - 1);
 
-	pm = g_new0(struct iopgt_physmem, 1);
+	/* aligned members: not g_new0 */
+	pm = g_aligned_alloc0(1, sizeof(*pm), CACHE_LINE);
 	pthread_mutex_init(&pm->lock, NULL);
 	/* Over-reserve so the base is aligned like the largest block: then
 	 * a block aligned in PA is aligned in VA too. */
 	pm->map_len = size + MAX_BLOCK;
 	pm->map = mmap(NULL, pm->map_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pm->map == MAP_FAILED) {
-		pthread_mutex_destroy(&pm->lock);
-		g_free(pm);
-		return -ENOMEM;
-	}
+	if (pm->map == MAP_FAILED)
+		goto fail;
 	aligned = ((uintptr_t)pm->map + MAX_BLOCK - 1) & ~(uintptr_t)(MAX_BLOCK - 1);
 	pm->base = (uint8_t *)aligned;
 	pm->size = size;
@@ -153,12 +214,9 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 	pages = size >> PAGE_SHIFT;
 	/* a size the caller chose: refusing it is an error, not an abort */
 	pm->meta = g_try_malloc0(pages);
-	if (!pm->meta) {
-		munmap(pm->map, pm->map_len);
-		pthread_mutex_destroy(&pm->lock);
-		g_free(pm);
-		return -ENOMEM;
-	}
+	pm->clean_from = g_try_new0(uint32_t, (pages >> MAX_ORDER) + 1);
+	if (!pm->meta || !pm->clean_from)
+		goto fail;
 	dma32_pages = (DMA32_END - IOPGT_PHYS_BASE) >> PAGE_SHIFT;
 	if (dma32_pages > pages)
 		dma32_pages = pages;
@@ -166,16 +224,16 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 	zone_init(pm, &pm->zones[ZONE_NORMAL], dma32_pages, pages);
 	*out = pm;
 	return 0;
+
+fail:
+	physmem_destroy(pm);
+	return -ENOMEM;
 }
 
 void iopgt_physmem_free(struct iopgt_physmem *pm)
 {
-	if (!pm)
-		return;
-	munmap(pm->map, pm->map_len);
-	g_free(pm->meta);
-	pthread_mutex_destroy(&pm->lock);
-	g_free(pm);
+	if (pm)
+		physmem_destroy(pm);
 }
 
 /*
@@ -206,6 +264,29 @@ static void zero_block(void *va, size_t bytes)
 	}
 }
 
+/*
+ * A block of 1 << order pages at pfn is being handed out: raise its
+ * chunk's watermark and return how many of its leading pages may hold
+ * old data and need zeroing.  Pages above the watermark have never been
+ * handed out, and the only writes the allocator makes into free pages,
+ * the free-list links, are cleared again by list_del().  Skipping them
+ * saves writing every fresh table page twice (and a 4 KiB table that the
+ * format fills at once is then touched only by the format).  Called with
+ * pm->lock held.
+ */
+static uint64_t claim_range(struct iopgt_physmem *pm, uint64_t pfn,
+			    unsigned int order)
+{
+	uint32_t *mark = &pm->clean_from[pfn >> MAX_ORDER];
+	uint64_t lo = pfn & ((1ULL << MAX_ORDER) - 1);
+	uint64_t hi = lo + (1ULL << order);
+	uint64_t dirty = *mark > lo ? MIN(*mark, hi) - lo : 0;
+
+	if (hi > *mark)
+		*mark = (uint32_t)hi;
+	return dirty;
+}
+
 /* Take a block of exactly this order from the zone, splitting larger ones. */
 static void *zone_alloc(struct iopgt_physmem *pm, struct zone *z,
 			unsigned int order)
@@ -229,36 +310,6 @@ static void *zone_alloc(struct iopgt_physmem *pm, struct zone *z,
 	return b;
 }
 
-void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
-			  unsigned int flags, uint64_t *pa)
-{
-	unsigned int order = size_to_order(size ? size : 1);
-	uint64_t bytes = IOPGT_PHYS_PAGE << order;
-	void *va = NULL;
-
-	if (order > MAX_ORDER)
-		return NULL;
-
-	pthread_mutex_lock(&pm->lock);
-	if (pm->limit && pm->in_use + bytes > pm->limit)
-		goto out_unlock;
-	if (!(flags & IOPGT_MEM_DMA32))
-		va = zone_alloc(pm, &pm->zones[ZONE_NORMAL], order);
-	if (!va)
-		va = zone_alloc(pm, &pm->zones[ZONE_DMA32], order);
-	if (va)
-		pm->in_use += bytes;
-out_unlock:
-	pthread_mutex_unlock(&pm->lock);
-
-	if (!va)
-		return NULL;
-	zero_block(va, bytes);
-	if (pa)
-		*pa = IOPGT_PHYS_BASE + ((uint64_t)((uint8_t *)va - pm->base));
-	return va;
-}
-
 static struct zone *pfn_zone(struct iopgt_physmem *pm, uint64_t pfn)
 {
 	struct zone *z = &pm->zones[ZONE_NORMAL];
@@ -266,15 +317,12 @@ static struct zone *pfn_zone(struct iopgt_physmem *pm, uint64_t pfn)
 	return pfn >= z->start && pfn < z->end ? z : &pm->zones[ZONE_DMA32];
 }
 
-void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
+/* Give a block back and merge it with free buddies.  pm->lock held. */
+static void buddy_release(struct iopgt_physmem *pm, uint64_t pfn,
+			  unsigned int order)
 {
-	unsigned int order = size_to_order(size ? size : 1);
-	uint64_t pfn = va_to_pfn(pm, va);
 	struct zone *z = pfn_zone(pm, pfn);
 
-	pthread_mutex_lock(&pm->lock);
-	pm->in_use -= IOPGT_PHYS_PAGE << order;
-	/* merge with free buddies of the same order */
 	while (order < MAX_ORDER) {
 		uint64_t buddy = pfn ^ (1ULL << order);
 
@@ -287,6 +335,211 @@ void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 		order++;
 	}
 	list_push(pm, z, pfn, order);
+}
+
+/* ---- page caches --------------------------------------------------------- */
+
+/* Which slot the calling thread uses: threads are numbered as they first
+ * come here, so a single-threaded program always uses the same slot and
+ * gets the same addresses for the same sequence of calls. */
+static _Atomic unsigned int pcp_threads;
+static __thread unsigned int pcp_thread_nr
+	__attribute__((tls_model("initial-exec")));
+
+static struct pcp *pcp_of_thread(struct iopgt_physmem *pm)
+{
+	unsigned int nr = pcp_thread_nr;
+
+	if (G_UNLIKELY(!nr)) {
+		nr = atomic_fetch_add_explicit(&pcp_threads, 1,
+					       memory_order_relaxed) + 1;
+		pcp_thread_nr = nr;
+	}
+	return &pm->pcp[nr % PCP_SLOTS];
+}
+
+static bool pcp_trylock(struct pcp *pcp)
+{
+	return !atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire);
+}
+
+static void pcp_lock(struct pcp *pcp)
+{
+	while (!pcp_trylock(pcp))
+		sched_yield();
+}
+
+static void pcp_unlock(struct pcp *pcp)
+{
+	atomic_store_explicit(&pcp->busy, 0, memory_order_release);
+}
+
+/* Only the slot's holder writes its count: no read-modify-write needed. */
+static void pcp_account(struct pcp *pcp, int64_t bytes)
+{
+	int64_t v = atomic_load_explicit(&pcp->in_use, memory_order_relaxed);
+
+	atomic_store_explicit(&pcp->in_use, v + bytes, memory_order_relaxed);
+}
+
+/*
+ * Give the oldest n pages of a list back to the buddy system, in the
+ * order they were freed, so the buddy system ends up as if they had gone
+ * straight to it.  Slot held; takes pm->lock.
+ */
+static void pcp_drain_list(struct iopgt_physmem *pm, struct pcp_list *l,
+			   unsigned int n)
+{
+	pthread_mutex_lock(&pm->lock);
+	for (unsigned int i = 0; i < n; i++)
+		buddy_release(pm, va_to_pfn(pm, l->pages[i]), 0);
+	pthread_mutex_unlock(&pm->lock);
+	l->count -= n;
+	memmove(l->pages, l->pages + n, l->count * sizeof(l->pages[0]));
+}
+
+static void pcp_drain(struct iopgt_physmem *pm, struct pcp *pcp)
+{
+	for (int z = 0; z < NR_ZONES; z++)
+		if (pcp->list[z].count)
+			pcp_drain_list(pm, &pcp->list[z], pcp->list[z].count);
+}
+
+/* Every slot's pages back to the buddy system: before giving up on a
+ * request, and when a limit is set. */
+static void pcp_drain_all(struct iopgt_physmem *pm)
+{
+	for (int i = 0; i < PCP_SLOTS; i++) {
+		pcp_lock(&pm->pcp[i]);
+		pcp_drain(pm, &pm->pcp[i]);
+		pcp_unlock(&pm->pcp[i]);
+	}
+}
+
+/* A cached page for this zone, or NULL (then the caller asks the buddy
+ * system). */
+static void *pcp_alloc(struct pcp *pcp, int zone)
+{
+	struct pcp_list *l = &pcp->list[zone];
+	void *va = NULL;
+
+	if (!pcp_trylock(pcp))
+		return NULL;
+	if (l->count) {
+		va = l->pages[--l->count];
+		pcp_account(pcp, IOPGT_PHYS_PAGE);
+	}
+	pcp_unlock(pcp);
+	if (va)
+		zero_block(va, IOPGT_PHYS_PAGE);
+	return va;
+}
+
+/* Keep a freed page in the thread's slot.  Returns: false if the slot is
+ * busy (another thread with the same slot number): free it directly. */
+static bool pcp_free(struct iopgt_physmem *pm, void *va, uint64_t pfn)
+{
+	struct pcp *pcp = pcp_of_thread(pm);
+	struct pcp_list *l;
+
+	if (!pcp_trylock(pcp))
+		return false;
+	l = &pcp->list[pfn_zone(pm, pfn) == &pm->zones[ZONE_NORMAL] ?
+		       ZONE_NORMAL : ZONE_DMA32];
+	if (l->count == PCP_HIGH)
+		pcp_drain_list(pm, l, PCP_BATCH);
+	l->pages[l->count++] = va;
+	pcp_account(pcp, -(int64_t)IOPGT_PHYS_PAGE);
+	pcp_unlock(pcp);
+	return true;
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+/* Bytes handed out: the buddy system's count and every slot's share.
+ * pm->lock held, so no page moves between the two while we add up. */
+static uint64_t total_in_use(struct iopgt_physmem *pm)
+{
+	int64_t v = (int64_t)pm->in_use;
+
+	for (int i = 0; i < PCP_SLOTS; i++)
+		v += atomic_load_explicit(&pm->pcp[i].in_use,
+					  memory_order_relaxed);
+	return (uint64_t)v;
+}
+
+/* From the buddy system.  *dirty: bytes at the start that need zeroing. */
+static void *buddy_alloc(struct iopgt_physmem *pm, unsigned int order,
+			 unsigned int flags, uint64_t *dirty)
+{
+	uint64_t bytes = IOPGT_PHYS_PAGE << order;
+	uint64_t limit;
+	void *va = NULL;
+
+	pthread_mutex_lock(&pm->lock);
+	limit = atomic_load_explicit(&pm->limit, memory_order_relaxed);
+	if (limit && total_in_use(pm) + bytes > limit)
+		goto out_unlock;
+	if (!(flags & IOPGT_MEM_DMA32))
+		va = zone_alloc(pm, &pm->zones[ZONE_NORMAL], order);
+	if (!va)
+		va = zone_alloc(pm, &pm->zones[ZONE_DMA32], order);
+	if (va) {
+		pm->in_use += bytes;
+		*dirty = claim_range(pm, va_to_pfn(pm, va), order) <<
+			 PAGE_SHIFT;
+	}
+out_unlock:
+	pthread_mutex_unlock(&pm->lock);
+	return va;
+}
+
+void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
+			  unsigned int flags, uint64_t *pa)
+{
+	unsigned int order = size_to_order(size ? size : 1);
+	int zone = flags & IOPGT_MEM_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
+	struct pcp *pcp = pcp_of_thread(pm);
+	uint64_t dirty = 0;
+	void *va = NULL;
+	bool cached = !atomic_load_explicit(&pm->limit, memory_order_relaxed);
+
+	if (order > MAX_ORDER)
+		return NULL;
+	if (order == 0 && cached)
+		va = pcp_alloc(pcp, zone);
+	if (!va) {
+		/* larger blocks see the buddy system as if this thread's
+		 * cached pages had gone straight back to it */
+		if (order && pcp_trylock(pcp)) {
+			pcp_drain(pm, pcp);
+			pcp_unlock(pcp);
+		}
+		va = buddy_alloc(pm, order, flags, &dirty);
+		if (!va && cached) {
+			pcp_drain_all(pm);
+			va = buddy_alloc(pm, order, flags, &dirty);
+		}
+		if (!va)
+			return NULL;
+		zero_block(va, dirty);
+	}
+	if (pa)
+		*pa = IOPGT_PHYS_BASE + ((uint64_t)((uint8_t *)va - pm->base));
+	return va;
+}
+
+void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
+{
+	unsigned int order = size_to_order(size ? size : 1);
+	uint64_t pfn = va_to_pfn(pm, va);
+	bool cached = !atomic_load_explicit(&pm->limit, memory_order_relaxed);
+
+	if (order == 0 && cached && pcp_free(pm, va, pfn))
+		return;
+	pthread_mutex_lock(&pm->lock);
+	pm->in_use -= IOPGT_PHYS_PAGE << order;
+	buddy_release(pm, pfn, order);
 	pthread_mutex_unlock(&pm->lock);
 }
 
@@ -298,8 +551,12 @@ uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm)
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes)
 {
 	pthread_mutex_lock(&pm->lock);
-	pm->limit = bytes;
+	atomic_store_explicit(&pm->limit, bytes, memory_order_relaxed);
 	pthread_mutex_unlock(&pm->lock);
+	/* with a limit every request goes to the buddy system, which then
+	 * must see every free page */
+	if (bytes)
+		pcp_drain_all(pm);
 }
 
 uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm)
@@ -307,7 +564,7 @@ uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm)
 	uint64_t v;
 
 	pthread_mutex_lock(&pm->lock);
-	v = pm->in_use;
+	v = total_in_use(pm);
 	pthread_mutex_unlock(&pm->lock);
 	return v;
 }

@@ -12,8 +12,9 @@
  * A buddy allocator over one linear, lazily-backed virtual mapping whose
  * physical addresses start at IOPGT_PHYS_BASE.  Two zones: DMA32 below
  * 4 GiB and NORMAL above; NORMAL requests fall back to DMA32.
- * Deterministic: the same request sequence gives the same addresses.
- * Thread-safe.
+ * Freed single pages wait in a small cache of the freeing thread's slot
+ * for its next single-page request.  Deterministic: the same request
+ * sequence (per thread) gives the same addresses.  Thread-safe.
  */
 #define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
 #define IOPGT_PHYS_PAGE		4096ULL

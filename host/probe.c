@@ -129,13 +129,33 @@ done:
 
 /* ---- the parent ----------------------------------------------------------- */
 
+/*
+ * The report is parsed as it streams in, so its size never matters: a
+ * plugin that registers many formats cannot push "done" past a buffer
+ * limit and get a clean child blacklisted.  What it can make the host keep
+ * is bounded: one line (PROBE_LINE_MAX) and PROBE_FORMATS_MAX names.
+ */
+#define PROBE_LINE_MAX		(64 * 1024)
+#define PROBE_FORMATS_MAX	65536
+
 struct report {
 	char *stage;
 	bool done;
+	bool overflow;		/* a line or the name count went past its bound */
 	struct iopgt_cache_entry *entry;
 	GPtrArray *formats;
 	GPtrArray *aliases;
+	GString *line;		/* the partial line so far */
 };
+
+static void report_name(struct report *r, GPtrArray *list, char **value)
+{
+	if (r->formats->len + r->aliases->len >= PROBE_FORMATS_MAX) {
+		r->overflow = true;
+		return;
+	}
+	g_ptr_array_add(list, g_steal_pointer(value));
+}
 
 static void report_line(struct report *r, char *line)
 {
@@ -151,27 +171,35 @@ static void report_line(struct report *r, char *line)
 	else if (!strcmp(line, "done"))
 		r->done = true;
 	else if (!strcmp(line, "name"))
-		r->entry->name = g_steal_pointer(&value);
+		g_free(r->entry->name), r->entry->name = g_steal_pointer(&value);
 	else if (!strcmp(line, "version"))
+		g_free(r->entry->version),
 		r->entry->version = g_steal_pointer(&value);
 	else if (!strcmp(line, "description"))
+		g_free(r->entry->description),
 		r->entry->description = g_steal_pointer(&value);
 	else if (!strcmp(line, "license"))
+		g_free(r->entry->license),
 		r->entry->license = g_steal_pointer(&value);
 	else if (!strcmp(line, "format"))
-		g_ptr_array_add(r->formats, g_steal_pointer(&value));
+		report_name(r, r->formats, &value);
 	else if (!strcmp(line, "alias"))
-		g_ptr_array_add(r->aliases, g_steal_pointer(&value));
+		report_name(r, r->aliases, &value);
 }
 
-static void report_parse(struct report *r, GString *buf)
+/* Feed a chunk: complete lines are parsed at once. */
+static void report_feed(struct report *r, const char *buf, size_t len)
 {
-	char *line = buf->str, *nl;
-
-	while ((nl = strchr(line, '\n'))) {
-		*nl = '\0';
-		report_line(r, line);
-		line = nl + 1;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (r->line->len < PROBE_LINE_MAX)
+				g_string_append_c(r->line, buf[i]);
+			else
+				r->overflow = true;
+			continue;
+		}
+		report_line(r, r->line->str);
+		g_string_truncate(r->line, 0);
 	}
 }
 
@@ -190,8 +218,8 @@ static const char *stage_text(const char *stage)
 	return stage;
 }
 
-/* Read until EOF or the deadline.  Returns: true on EOF. */
-static bool read_report(int in, GString *buf, gint64 deadline)
+/* Read and parse until EOF or the deadline.  Returns: true on EOF. */
+static bool read_report(int in, struct report *r, gint64 deadline)
 {
 	char chunk[4096];
 
@@ -213,9 +241,7 @@ static bool read_report(int in, GString *buf, gint64 deadline)
 			continue;
 		if (n <= 0)
 			return true;
-		/* a plugin cannot make the host buffer without bound */
-		if (buf->len < 1 << 20)
-			g_string_append_len(buf, chunk, n);
+		report_feed(r, chunk, (size_t)n);
 	}
 }
 
@@ -253,8 +279,13 @@ static char *verdict(const struct report *r, int status, bool eof,
 	 * How the child then exits is not the plugin's doing (valgrind, for
 	 * one, leak-checks the child's copy of our heap and exits 99).
 	 */
-	if (r->done && eof && !killed)
+	if (r->done && eof && !killed && !r->overflow)
 		return NULL;
+	if (r->overflow)
+		return g_strdup_printf("probe: the plugin registers more than "
+				       "%d format names, or names longer "
+				       "than %d bytes", PROBE_FORMATS_MAX,
+				       PROBE_LINE_MAX);
 	if (!eof || killed)
 		return g_strdup_printf("probe: no answer within %u ms %s "
 				       "(killed)", timeout_ms, where);
@@ -274,42 +305,14 @@ static char **take_strv(GPtrArray *a)
 	return (char **)g_ptr_array_free(a, FALSE);
 }
 
-/*
- * Fork, run the plugin in the child, judge.  Returns a new cache entry
- * (bad or good), never NULL; the host lock is held.
- */
-static void probe_file(struct iopgt_host *host, const char *path, int fd,
-		       struct iopgt_cache_entry *entry)
+/* Fork a child that runs the plugin; -errno if none could be started. */
+static pid_t spawn(const char *path, int fd, int *in)
 {
-	struct report r = {
-		.entry = entry,
-		.formats = g_ptr_array_new(),
-		.aliases = g_ptr_array_new(),
-	};
-	g_autoptr(GString) buf = g_string_new(NULL);
-	gint64 start = g_get_monotonic_time();
-	gint64 deadline = start + (gint64)host->probe_timeout_ms * 1000;
 	int pipefd[2];
-	bool eof, killed;
-	int status;
 	pid_t pid;
 
-	/* a second probe of the same file (cache cleared) starts afresh */
-	g_clear_pointer(&entry->reason, g_free);
-	g_clear_pointer(&entry->name, g_free);
-	g_clear_pointer(&entry->version, g_free);
-	g_clear_pointer(&entry->description, g_free);
-	g_clear_pointer(&entry->license, g_free);
-	g_clear_pointer(&entry->formats, g_strfreev);
-	g_clear_pointer(&entry->aliases, g_strfreev);
-	entry->probed = true;
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		/* can't judge: load as without probe, and ask again later */
-		entry->probed = false;
-		WARN(host, "%s: cannot probe: pipe: %s", path,
-		     g_strerror(errno));
-		goto out;
-	}
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
 	/* the child must not flush the parent's buffered output again */
 	fflush(NULL);
 	iopgt_loader_lock();
@@ -321,77 +324,43 @@ static void probe_file(struct iopgt_host *host, const char *path, int fd,
 	iopgt_loader_unlock();
 	close(pipefd[1]);
 	if (pid < 0) {
-		WARN(host, "%s: cannot probe: fork: %s", path,
-		     g_strerror(errno));
+		int ret = -errno;
+
 		close(pipefd[0]);
-		entry->probed = false;
-		goto out;
+		return ret;
 	}
-	eof = read_report(pipefd[0], buf, deadline);
-	close(pipefd[0]);
-	status = reap(pid, eof ? deadline : 0, &killed);
-	report_parse(&r, buf);
-	r.entry->reason = verdict(&r, status, eof, killed,
-				  host->probe_timeout_ms);
-	r.entry->bad = r.entry->reason != NULL;
-	host->probe_stats.probes++;
-out:
-	r.entry->formats = take_strv(r.formats);
-	r.entry->aliases = take_strv(r.aliases);
-	r.entry->probe_us = (g_get_monotonic_time() - start);
-	host->probe_stats.probe_ns += (uint64_t)r.entry->probe_us * 1000;
+	*in = pipefd[0];
+	return pid;
+}
+
+void iopgt_probe_file(const char *path, int fd, unsigned int timeout_ms,
+		      struct iopgt_cache_entry *e)
+{
+	struct report r = {
+		.entry = e,
+		.formats = g_ptr_array_new(),
+		.aliases = g_ptr_array_new(),
+		.line = g_string_new(NULL),
+	};
+	gint64 start = g_get_monotonic_time();
+	gint64 deadline = start + (gint64)timeout_ms * 1000;
+	bool eof, killed;
+	int status, in = -1;
+	pid_t pid;
+
+	pid = spawn(path, fd, &in);
+	/* can't judge: load as without probe, and ask again later */
+	e->probed = pid > 0;
+	if (pid > 0) {
+		eof = read_report(in, &r, deadline);
+		close(in);
+		status = reap(pid, eof ? deadline : 0, &killed);
+		e->reason = verdict(&r, status, eof, killed, timeout_ms);
+		e->bad = e->reason != NULL;
+	}
+	e->formats = take_strv(r.formats);
+	e->aliases = take_strv(r.aliases);
+	e->probe_us = g_get_monotonic_time() - start;
 	g_free(r.stage);
-	DBG(host, "%s: probed in %.3f ms: %s", path,
-	    (double)r.entry->probe_us / 1000.0,
-	    r.entry->bad ? r.entry->reason : "clean");
-}
-
-static void plugin_take_metadata(struct iopgt_plugin *p,
-				 const struct iopgt_cache_entry *e)
-{
-	g_strfreev(p->provides);
-	p->provides = NULL;
-	if (e->formats) {
-		GPtrArray *all = g_ptr_array_new();
-
-		for (char **f = e->formats; *f; f++)
-			g_ptr_array_add(all, g_strdup(*f));
-		for (char **a = e->aliases; a && *a; a++)
-			g_ptr_array_add(all, g_strdup(*a));
-		p->provides = take_strv(all);
-	}
-	if (!p->version && e->version)
-		iopgt_plugin_set_text(p, &p->version, g_strdup(e->version));
-	if (!p->description && e->description)
-		iopgt_plugin_set_text(p, &p->description,
-				      g_strdup(e->description));
-	if (!p->license && e->license)
-		iopgt_plugin_set_text(p, &p->license, g_strdup(e->license));
-}
-
-int iopgt_probe_plugin(struct iopgt_host *host, struct iopgt_plugin *p,
-		       int fd, const struct stat *st)
-{
-	struct iopgt_file_id id;
-	struct iopgt_cache_entry *e;
-
-	iopgt_file_id_from_stat(&id, st);
-	e = iopgt_cache_get(host->cache, p->path, &id);
-	if (e->probed) {
-		host->probe_stats.cache_hits++;
-	} else {
-		g_autofree char *why = NULL;
-
-		probe_file(host, p->path, fd, e);
-		if (iopgt_cache_save(host->cache, &why))
-			WARN(host, "probe cache: %s", why);
-	}
-	plugin_take_metadata(p, e);
-	if (!e->bad)
-		return 0;
-	host->probe_stats.blacklisted++;
-	iopgt_plugin_set_text(p, &p->error, g_strdup(e->reason));
-	p->state = IOPGT_PLUGIN_BLACKLISTED;
-	ERR(host, "%s: %s", p->path, p->error);
-	return -EPERM;
+	g_string_free(r.line, TRUE);
 }

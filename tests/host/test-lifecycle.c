@@ -246,15 +246,45 @@ static void test_ondemand_failed(struct host_fixture *f, gconstpointer data)
 
 	(void)data;
 	g_test_summary("A format whose plugin failed is -ENOEXEC with the "
-		       "plugin's reason");
-	g_assert_cmpint(chmod(path, 0666), ==, 0);
+		       "plugin's reason; the metadata of a file the trust "
+		       "checks refuse is never believed (F9)");
 	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	/* refused after the scan read its metadata: it failed */
+	g_assert_cmpint(chmod(path, 0666), ==, 0);
 	g_assert_cmpint(fake_table_new(f->host, "fake-c2", "t", &pgt), ==,
 			-ENOEXEC);
 	assert_logged(f, "err: format 'fake-c2' is provided by plugin "
 		      "'fixture-good-c', which failed: refused: the file is "
 		      "writable by group or others (mode 0666)");
 	g_assert_null(pgt);
+}
+
+static void test_untrusted_metadata(struct host_fixture *f,
+				    gconstpointer data)
+{
+	g_autofree char *dir = good_dir(f);
+	g_autofree char *path = g_build_filename(dir, GOOD_C ".so", NULL);
+	g_autofree char *line = NULL;
+	struct iopgt_pgtable *pgt = NULL;
+	g_auto(GStrv) provides = NULL;
+
+	(void)data;
+	g_test_summary("F9: a file the trust checks refuse at scan time is "
+		       "not read: it claims no format, declares no softdep, "
+		       "and the error says it was not read");
+	g_assert_cmpint(chmod(path, 0666), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 3);
+	provides = iopgt_plugin_dup_provides(find(f, GOOD_C));
+	assert_strv(provides, (const char *const[]){ NULL });
+	g_assert_cmpstr(iopgt_plugin_get_info_error(find(f, GOOD_C)), ==,
+			"not read: refused: the file is writable by group or "
+			"others (mode 0666)");
+	g_assert_cmpint(fake_table_new(f->host, "fake-c2", "t", &pgt), ==,
+			-ENOENT);
+	line = g_strdup_printf("err: no plugin provides format 'fake-c2' "
+			       "(not read: %s: refused: the file is writable "
+			       "by group or others (mode 0666))", path);
+	assert_logged(f, line);
 }
 
 static void test_ondemand_blacklisted(struct host_fixture *f,
@@ -606,6 +636,7 @@ int main(int argc, char **argv)
 	host_test_add("/unload/deferred-times-out",
 		      test_unload_deferred_times_out);
 	host_test_add("/unload/wait", test_unload_wait);
+	host_test_add("/ondemand/untrusted-metadata", test_untrusted_metadata);
 	host_test_add("/reload/in-use", test_reload_in_use);
 	host_test_add("/reload/refusals", test_reload_refusals);
 	host_test_add("/cli/info-no-load", test_cli_info_no_load);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "host-fixture.h"
 
 #define GOOD_A		"fixture-good-a"
@@ -350,7 +352,14 @@ static void test_scan_sorted_and_shadowed(struct host_fixture *f,
 	hidden = g_strdup_printf("warning: %s/.hidden.so: ignored: '.hidden' "
 				 "is not a valid plugin name", d1);
 	add_dir(f, d1);
+	/* a directory that does not exist is refused at once ... */
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, missing), ==,
+			-ENOENT);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, a1), ==, -ENOTDIR);
+	/* ... and one that goes away after it was added is a scan warning */
+	g_assert_cmpint(g_mkdir(missing, 0755), ==, 0);
 	add_dir(f, missing);
+	g_assert_cmpint(g_rmdir(missing), ==, 0);
 	add_dir(f, d2);
 	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, ""), ==, -EINVAL);
 
@@ -568,8 +577,15 @@ static void test_load_by_name_pulls_pre_and_post(struct host_fixture *f,
 	g_assert_cmpint(iopgt_host_load_plugin(f->host, GOOD_B, &p), ==, 0);
 	g_assert_true(p == iopgt_host_find_plugin(f->host, GOOD_B));
 	assert_order(f, "fixture-good-c:0 fixture-good-b:1 fixture-good-a:2");
-	assert_logged(f, "warning: softdep fixture-good-b pre: no-such-plugin: "
-		      "no plugin named 'no-such-plugin', ignored");
+	{
+		g_autofree char *line = g_strdup_printf(
+			"warning: %s:1: softdep fixture-good-b pre: "
+			"no-such-plugin: no plugin named 'no-such-plugin', "
+			"ignored", conf);
+
+		/* the warning names the manifest line that asked */
+		assert_logged(f, line);
+	}
 
 	/* a pre: dep that fails does not stop its user */
 	iopgt_host_unload_all(f->host);

@@ -59,9 +59,10 @@
  *    tables, and both are 0 once the shared tables are freed;
  *  - the host logged no warning, and one error per refusal it made (EBUSY
  *    and EINVAL unloads, the allocs that lost a race) and nothing else.
- * Between checkpoints the lister checks, per record under the host lock:
- * refcount == number of holders, no users unless LOADED, formats == the
- * expected list iff LOADED.  Workers check that a table's plugin is LOADED
+ * Between checkpoints the lister checks what one getter call reads
+ * consistently (foreach runs it without the host lock): names, a legal
+ * state or GOING (an unload closing it), formats == the expected list or
+ * empty, holders naming the plugin's formats.  Workers check that a table's plugin is LOADED
  * while the table lives.
  *
  * Sizes: --threads N / IOPGT_STRESS_THREADS (default 8), --cycles M /
@@ -578,7 +579,14 @@ static void assert_state_legal(const struct plugin_info *pi,
 			iopgt_plugin_get_error(pi->record) ?: "no reason");
 }
 
-/* Runs under the host lock (foreach): the record holds still. */
+/*
+ * foreach calls this without the host lock (a callback may call back in),
+ * so other threads change the record meanwhile: only what one call reads
+ * consistently is checked here: stable names, a legal state (GOING while
+ * another thread's unload closes it), a format list that is the plugin's
+ * whole list or empty, holders that name the plugin's formats.  The
+ * stop-the-world checkpoints check counts against each other.
+ */
 static void list_one(struct iopgt_plugin *p, void *data)
 {
 	struct list_round *lr = data;
@@ -586,7 +594,6 @@ static void list_one(struct iopgt_plugin *p, void *data)
 	int idx = plugin_index(st, p);
 	const struct plugin_info *pi = idx >= 0 ? &st->plugins[idx] : NULL;
 	enum iopgt_plugin_state s = iopgt_plugin_get_state(p);
-	int users = iopgt_plugin_get_refcount(p);
 	g_auto(GStrv) fmts = NULL;
 	g_auto(GStrv) holders = NULL;
 
@@ -598,21 +605,10 @@ static void list_one(struct iopgt_plugin *p, void *data)
 	g_assert_cmpstr(iopgt_plugin_get_name(p), ==, pi->name);
 	g_assert_cmpstr(iopgt_plugin_get_path(p), ==, pi->path);
 	g_assert_false(iopgt_plugin_is_builtin(p));
-	assert_state_legal(pi, s);
-	g_assert_cmpint(users, ==, g_strv_length(holders));
-	if (s == IOPGT_PLUGIN_LOADED) {
-		g_assert_false(strv_is_empty(fmts));
+	if (s != IOPGT_PLUGIN_GOING)
+		assert_state_legal(pi, s);
+	if (!strv_is_empty(fmts))
 		assert_formats(pi, fmts);
-		g_assert_cmpint(iopgt_plugin_get_load_index(p), >=, 0);
-		g_assert_nonnull(iopgt_plugin_get_version(p));
-		g_assert_nonnull(iopgt_plugin_get_description(p));
-		g_assert_nonnull(iopgt_plugin_get_license(p));
-		g_assert_null(iopgt_plugin_get_error(p));
-	} else {
-		/* only a loaded plugin may be used by tables */
-		g_assert_cmpint(users, ==, 0);
-		g_assert_true(strv_is_empty(fmts));
-	}
 	/* "LABEL (FORMAT)", FORMAT one of the plugin's */
 	for (char **h = holders; *h; h++) {
 		const char *open = strrchr(*h, '(');

@@ -81,7 +81,8 @@ void iopgt_host_get_mem_stats(struct iopgt_host *host,
  * Add a directory to scan for *.so plugins.  Directories are searched in
  * the order added, then IOPGT_PLUGIN_PATH (colon-separated).  A plugin name
  * found in an earlier directory shadows later ones.
- * Returns: 0 on success or a negative errno.
+ * Returns: 0 on success or a negative errno (-ENOENT: no such directory,
+ * -ENOTDIR: not a directory, or stat()'s).
  */
 int iopgt_host_add_plugin_dir(struct iopgt_host *host, const char *dir);
 
@@ -148,9 +149,10 @@ void iopgt_host_get_probe_stats(struct iopgt_host *host,
  * is not a regular file, or larger than IOPGT_MANIFEST_MAX_BYTES, is
  * refused whole.  (iopgt_host_load_manifest() in <iopgt/host-glib.h> is
  * the same with a GError.)
- * Returns: 0 if every line was good, -EBADMSG if some line was bad, or a
- * negative errno if the file could not be read (-EFBIG: too large,
- * -EINVAL: not a regular file).
+ * Returns: 0 if every line was good, -EBADMSG if some line was bad, or
+ * why the file could not be used at all: -EINVAL (not a regular file),
+ * -EFBIG (too large), or open()/read()'s errno (the logged line says it
+ * in words).
  */
 #define IOPGT_MANIFEST_MAX_BYTES	(16U << 20)
 int iopgt_host_add_manifest(struct iopgt_host *host, const char *path);
@@ -191,8 +193,10 @@ int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
  * the file trust checks run and its metadata is read from the file
  * (iopgt_plugin_get_file_info()), as a scan would.  *out is borrowed, as
  * iopgt_host_find_plugin()'s.
- * Returns: 0, -EINVAL (not NAME.so), -EEXIST (a plugin of that name is
- * known from another path) or the trust checks' errno.
+ * Returns: 0 (with the file's metadata, or why there is none in
+ * iopgt_plugin_get_info_error(): a file the trust checks refuse is not
+ * read), -EINVAL (not NAME.so) or -EEXIST (a plugin of that name is known
+ * from another path).
  */
 int iopgt_host_add_plugin_file(struct iopgt_host *host, const char *path,
 			       struct iopgt_plugin **out);
@@ -398,7 +402,8 @@ void iopgt_plan_free(struct iopgt_plan *plan);
  * thread's calls on host since the last iopgt_host_clear_last_error(),
  * joined with "; " (a line repeated verbatim is kept once), whatever the
  * log priority: an errno says what, this says why.  NULL if there were
- * none.  Valid until this thread's next call on host.
+ * none.  Valid until this thread's next iopgt_host_clear_last_error() on
+ * host, or the next line logged for it.
  */
 const char *iopgt_host_get_last_error(struct iopgt_host *host);
 void iopgt_host_clear_last_error(struct iopgt_host *host);
@@ -420,7 +425,8 @@ const char *iopgt_get_default_manifest(void);
 
 /*
  * Make a table of a format (name or Linux alias): alloc_io_pgtable_ops.
- * cfg is in/out as in Linux.  The table holds a reference on its plugin
+ * cfg is in/out as in Linux; its ias, oas and pgsize_bitmap, where 0, are
+ * first filled from the format's defaults (after an on-demand load).  The table holds a reference on its plugin
  * (taken before the format's alloc runs) and on the host.
  * A format nobody registered is loaded on demand (iopgt_host_set_autoload).
  * Returns: 0 on success or a negative errno: -ENOENT (no plugin provides
@@ -439,17 +445,69 @@ int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
  */
 void iopgt_pgtable_free(struct iopgt_host *host, struct iopgt_pgtable *pgt);
 
-/* The ops, as Linux's map/unmap callers use them (returns as in pgtable.h) */
-int iopgt_pgtable_map_pages(struct iopgt_host *host, struct iopgt_pgtable *pgt,
-			    unsigned long iova, uint64_t paddr, size_t pgsize,
-			    size_t pgcount, int prot, size_t *mapped);
-size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
-				 struct iopgt_pgtable *pgt, unsigned long iova,
-				 size_t pgsize, size_t pgcount,
-				 struct iopgt_iotlb_gather *gather);
-uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
-				    struct iopgt_pgtable *pgt,
-				    unsigned long iova);
+/*
+ * The ops, as Linux's map/unmap callers use them (returns as in
+ * pgtable.h).  They are on every map, unmap and lookup, so they are
+ * inline here: the check that the table is host's and one indirect call,
+ * as fast as calling the format's ops directly.  The library exports the
+ * same functions (for callers that take their address, or build without
+ * optimisation).
+ */
+
+/* What every table's host_priv begins with: the host that made it. */
+struct iopgt_table_head {
+	struct iopgt_host *host;
+};
+
+/* A call the inline wrappers refuse: warns, returns -EINVAL. */
+int iopgt_pgtable_refuse_call(const char *fn);
+
+#if defined(__GNUC__)
+#define IOPGT_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#else
+#define IOPGT_UNLIKELY(x)	(x)
+#endif
+
+/* (a macro: an inline function with external linkage may not call a
+ * static one) */
+#define IOPGT_PGTABLE_IS_HOSTS(host, pgt)                                    \
+	((pgt) && ((const struct iopgt_table_head *)(pgt)->host_priv)->host \
+		  == (host))
+
+inline int iopgt_pgtable_map_pages(struct iopgt_host *host,
+				   struct iopgt_pgtable *pgt,
+				   unsigned long iova, uint64_t paddr,
+				   size_t pgsize, size_t pgcount, int prot,
+				   size_t *mapped)
+{
+	if (IOPGT_UNLIKELY(!IOPGT_PGTABLE_IS_HOSTS(host, pgt) || !mapped))
+		return iopgt_pgtable_refuse_call("iopgt_pgtable_map_pages");
+	return pgt->ops.map_pages(&pgt->ops, iova, paddr, pgsize, pgcount,
+				  prot, mapped);
+}
+
+inline size_t iopgt_pgtable_unmap_pages(struct iopgt_host *host,
+					struct iopgt_pgtable *pgt,
+					unsigned long iova, size_t pgsize,
+					size_t pgcount,
+					struct iopgt_iotlb_gather *gather)
+{
+	if (IOPGT_UNLIKELY(!IOPGT_PGTABLE_IS_HOSTS(host, pgt)))
+		return iopgt_pgtable_refuse_call("iopgt_pgtable_unmap_pages"),
+		       0;
+	return pgt->ops.unmap_pages(&pgt->ops, iova, pgsize, pgcount, gather);
+}
+
+inline uint64_t iopgt_pgtable_iova_to_phys(struct iopgt_host *host,
+					   struct iopgt_pgtable *pgt,
+					   unsigned long iova)
+{
+	if (IOPGT_UNLIKELY(!IOPGT_PGTABLE_IS_HOSTS(host, pgt)))
+		return iopgt_pgtable_refuse_call("iopgt_pgtable_iova_to_phys"),
+		       0;
+	return pgt->ops.iova_to_phys(&pgt->ops, iova);
+}
+
 /* Returns: 0, -EOPNOTSUPP if the format has no dirty tracking, or its errno */
 int iopgt_pgtable_read_and_clear_dirty(struct iopgt_host *host,
 				       struct iopgt_pgtable *pgt,
