@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz-script: the `iopgt-host run` script language (host/cli/script.c,
- * parse.c, dump.c and the list table of main.c) over both formats.
+ * fuzz-script: the `iopgt-host run` script language (tools/iopgt-host:
+ * script.c, parse.c, dump.c and report.c) over both formats.
  *
  * The input is a script.  It runs against a fresh host per input with the
  * LPAE and v7s formats built in (no plugin directory: `load` and `unload`
@@ -47,23 +47,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* As main.c's: while a command runs, warnings and errors become its message. */
-static void script_log(void *data, int priority, const char *file, int line,
-		       const char *fn, const char *format, va_list args)
-{
-	struct cli *cli = data;
-	g_autofree char *msg = g_strdup_vprintf(format, args);
-
-	(void)file;
-	(void)line;
-	(void)fn;
-	if (cli->capture && priority <= IOPGT_LOG_WARNING) {
-		if (cli->host_errors->len)
-			g_string_append(cli->host_errors, "; ");
-		g_string_append(cli->host_errors, msg);
-	}
-}
-
 static void count_loaded(struct iopgt_plugin *p, void *data)
 {
 	if (iopgt_plugin_get_state(p) == IOPGT_PLUGIN_LOADED)
@@ -78,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   eol ? (size_t)(eol - text) : size);
 	struct cli cli = {
 		.out = out,
-		.host_errors = g_string_new(NULL),
 		.json = strstr(first, "json") != NULL,
 		.verbose = strstr(first, "verbose") != NULL,
 	};
@@ -87,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *saved_stderr = stderr;
 	int status;
 
-	cli.host = fuzz_host_new(script_log, &cli);
+	cli.host = fuzz_host_new(cli_log, &cli);
 
 	/* "FILE:LINE: error: ..." for every failing script: not worth a line */
 	stderr = err;
@@ -96,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_CHECK(status == EXIT_OK || status == EXIT_FAILED, "status %d",
 		   status);
-	FUZZ_CHECK(!cli.capture);
+	FUZZ_CHECK(!cli.in_command);
 	FUZZ_CHECK(iopgt_host_get_table_count(cli.host) == 0,
 		   "the script left %d tables",
 		   iopgt_host_get_table_count(cli.host));
@@ -108,6 +90,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   G_GUINT64_FORMAT, st.table_bytes, st.state_bytes);
 
 	fuzz_host_free(cli.host);
-	g_string_free(cli.host_errors, TRUE);
 	return 0;
 }

@@ -2,33 +2,114 @@
 /*
  * `dump ID tree|json|dot`: everything reachable from a table's root, as
  * the format's walker reports it.  The JSON carries the raw little-endian
- * bytes of every table, so a test can check descriptors bit for bit.
+ * bytes of every table, so a test can check descriptors bit for bit; tree
+ * and dot show a run of replicated or contiguous entries as one row.
  */
 #include <string.h>
-
-#include <json-glib/json-glib.h>
 
 #include "cli.h"
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void json_reg(void *data, const char *name, uint64_t value)
+struct reg {
+	char *name;
+	uint64_t value;
+};
+
+static void collect_reg(void *data, const char *name, uint64_t value)
 {
-	JsonObject *cfg = data;
+	struct reg r = { g_strdup(name), value };
+
+	g_array_append_val(data, r);
+}
+
+static void reg_clear(gpointer p)
+{
+	g_free(((struct reg *)p)->name);
+}
+
+/* "tcr" of "tcr.tsz" (length of the part before the dot), or 0. */
+static size_t reg_group_len(const char *name)
+{
 	const char *dot = strchr(name, '.');
 
-	/* "tcr.tsz" nests as cfg.tcr.tsz, like the Linux sub-structs */
-	if (dot) {
-		g_autofree char *outer = g_strndup(name, dot - name);
-		JsonObject *sub;
+	return dot ? (size_t)(dot - name) : 0;
+}
 
-		if (!json_object_has_member(cfg, outer))
-			json_object_set_object_member(cfg, outer,
-						      json_object_new());
-		sub = json_object_get_object_member(cfg, outer);
-		json_object_set_int_member(sub, dot + 1, (gint64)value);
-	} else {
-		json_object_set_int_member(cfg, name, (gint64)value);
+static bool reg_in_group(const char *name, const char *group, size_t len)
+{
+	return reg_group_len(name) == len && !strncmp(name, group, len);
+}
+
+/*
+ * The rule for register names (docs/cli.md): "a.b" nests as member b of
+ * object a; a name is either a value or a group, never both, and appears
+ * once.  A format that breaks it gets a clear error instead of a JSON
+ * object that silently loses members.
+ */
+static gboolean regs_check(GArray *regs, GError **error)
+{
+	for (guint i = 0; i < regs->len; i++) {
+		struct reg *a = &g_array_index(regs, struct reg, i);
+
+		for (guint k = 0; k < regs->len; k++) {
+			struct reg *b = &g_array_index(regs, struct reg, k);
+			size_t n = reg_group_len(b->name);
+			g_autofree char *sa = NULL, *sb = NULL;
+
+			if (k == i || (strcmp(a->name, b->name) &&
+				       (reg_group_len(a->name) || !n ||
+					strlen(a->name) != n ||
+					strncmp(a->name, b->name, n))))
+				continue;
+			sa = cli_escape(a->name);
+			sb = cli_escape(b->name);
+			if (!strcmp(a->name, b->name))
+				g_set_error(error, IOPGT_CLI_ERROR,
+					    IOPGT_CLI_ERROR_FAILED,
+					    "the format reports register '%s' "
+					    "twice", sa);
+			else
+				g_set_error(error, IOPGT_CLI_ERROR,
+					    IOPGT_CLI_ERROR_FAILED,
+					    "the format reports registers '%s' "
+					    "and '%s': a name is a value or a "
+					    "group of dotted names, not both",
+					    sa, sb);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void regs_json(struct cli_json *j, GArray *regs)
+{
+	for (guint i = 0; i < regs->len; i++) {
+		struct reg *r = &g_array_index(regs, struct reg, i);
+		size_t n = reg_group_len(r->name);
+		g_autofree char *group = NULL;
+		bool first = true;
+
+		if (!n) {
+			cli_json_u64(j, r->name, r->value);
+			continue;
+		}
+		/* the whole group at its first member */
+		for (guint k = 0; k < i && first; k++)
+			first = !reg_in_group(g_array_index(regs, struct reg,
+							    k).name,
+					      r->name, n);
+		if (!first)
+			continue;
+		group = g_strndup(r->name, n);
+		cli_json_begin_object(j, group);
+		for (guint k = i; k < regs->len; k++) {
+			struct reg *m = &g_array_index(regs, struct reg, k);
+
+			if (reg_in_group(m->name, r->name, n))
+				cli_json_u64(j, m->name + n + 1, m->value);
+		}
+		cli_json_end_object(j);
 	}
 }
 
@@ -49,65 +130,112 @@ static char *hex_bytes(const void *va, size_t size)
 static int json_table(void *data, uint64_t pa, const void *va, size_t size,
 		      int level)
 {
-	JsonArray *tables = data;
-	JsonObject *t = json_object_new();
+	struct cli_json *j = data;
 	g_autofree char *hex = hex_bytes(va, size);
 
-	json_object_set_int_member(t, "pa", (gint64)pa);
-	json_object_set_int_member(t, "level", level);
-	json_object_set_int_member(t, "size", (gint64)size);
-	json_object_set_string_member(t, "hex", hex);
-	json_array_add_object_element(tables, t);
+	cli_json_begin_object(j, NULL);
+	cli_json_u64(j, "pa", pa);
+	cli_json_int(j, "level", level);
+	cli_json_u64(j, "size", size);
+	cli_json_string(j, "hex", hex);
+	cli_json_end_object(j);
 	return 0;
-}
-
-static JsonObject *cfg_object(struct iopgt_host *host,
-			      struct iopgt_pgtable *pgt)
-{
-	JsonObject *cfg = json_object_new();
-
-	json_object_set_int_member(cfg, "ias", pgt->cfg.ias);
-	json_object_set_int_member(cfg, "oas", pgt->cfg.oas);
-	json_object_set_int_member(cfg, "pgsize_bitmap",
-				   (gint64)pgt->cfg.pgsize_bitmap);
-	json_object_set_int_member(cfg, "quirks", (gint64)pgt->cfg.quirks);
-	json_object_set_boolean_member(cfg, "coherent_walk",
-				       pgt->cfg.coherent_walk);
-	iopgt_pgtable_describe_regs(host, pgt, json_reg, cfg);
-	return cfg;
 }
 
 static gboolean dump_json(struct cli *cli, struct iopgt_pgtable *pgt,
 			  GError **error)
 {
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	JsonObject *root = json_object_new();
-	JsonArray *tables = json_array_new();
+	g_autoptr(GArray) regs = g_array_new(FALSE, FALSE, sizeof(struct reg));
 	struct iopgt_walk_ops visit = { .table = json_table };
-	JsonNode *node;
-	g_autofree char *text = NULL;
+	struct cli_json *j;
 	int ret;
 
-	ret = iopgt_pgtable_walk(cli->host, pgt, &visit, tables);
+	g_array_set_clear_func(regs, reg_clear);
+	iopgt_pgtable_describe_regs(cli->host, pgt, collect_reg, regs);
+	if (!regs_check(regs, error))
+		return FALSE;
+	j = cli_json_new();
+	cli_json_begin_object(j, NULL);
+	cli_json_string(j, "format", pgt->fmt->name);
+	cli_json_begin_object(j, "cfg");
+	cli_json_u64(j, "ias", pgt->cfg.ias);
+	cli_json_u64(j, "oas", pgt->cfg.oas);
+	cli_json_u64(j, "pgsize_bitmap", pgt->cfg.pgsize_bitmap);
+	cli_json_u64(j, "quirks", pgt->cfg.quirks);
+	cli_json_bool(j, "coherent_walk", pgt->cfg.coherent_walk);
+	regs_json(j, regs);
+	cli_json_end_object(j);
+	cli_json_u64(j, "root_pa", pgt->root_pa);
+	cli_json_begin_array(j, "tables");
+	ret = iopgt_pgtable_walk(cli->host, pgt, &visit, j);
+	cli_json_end_array(j);
+	cli_json_end_object(j);
 	if (ret < 0) {
-		json_array_unref(tables);
-		json_object_unref(root);
+		cli_json_free(j);
 		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
-			    "walk failed: %s", g_strerror(-ret));
+			    "walk failed: %s", cli_strerror(-ret));
 		return FALSE;
 	}
-	json_object_set_string_member(root, "format", pgt->fmt->name);
-	json_object_set_object_member(root, "cfg", cfg_object(cli->host, pgt));
-	json_object_set_int_member(root, "root_pa", (gint64)pgt->root_pa);
-	json_object_set_array_member(root, "tables", tables);
-	node = json_node_init_object(json_node_alloc(), root);
-	json_object_unref(root);
-	json_generator_set_root(gen, node);
-	json_generator_set_pretty(gen, TRUE);
-	json_node_unref(node);
-	text = json_generator_to_data(gen, NULL);
-	fprintf(cli->out, "%s\n", text);
+	cli_json_print(cli, j);
 	return TRUE;
+}
+
+/* ---- runs of entries: one line for a replicated or contiguous group ---- */
+
+/*
+ * v7s repeats a 64K or 16M mapping in 16 consecutive slots, and a range
+ * of pages maps consecutive slots to consecutive addresses.  Text and dot
+ * output show such a run as one row, "[16..31] x16"; JSON keeps every
+ * entry (it has the raw tables).
+ */
+struct run {
+	struct iopgt_walk_entry first;
+	unsigned int count;
+	bool replicated;	/* same iova each time; else contiguous */
+};
+
+/* Whether e continues the run r (same table, next slot). */
+static bool run_extends(const struct run *r, const struct iopgt_walk_entry *e)
+{
+	const struct iopgt_walk_entry *f = &r->first;
+	uint64_t n = r->count;
+
+	if (!r->count || e->kind != IOPGT_ENTRY_LEAF ||
+	    f->kind != IOPGT_ENTRY_LEAF || e->level != f->level ||
+	    e->size != f->size || e->index != f->index + n)
+		return false;
+	if (e->iova == f->iova && e->raw == f->raw && e->oa == f->oa)
+		return n == 1 || r->replicated;
+	/* the same descriptor but for the address: raw and oa move together */
+	return (n == 1 || !r->replicated) &&
+	       e->iova == f->iova + n * f->size && e->oa == f->oa + n * f->size &&
+	       e->raw - f->raw == e->oa - f->oa;
+}
+
+static void run_add(struct run *r, const struct iopgt_walk_entry *e)
+{
+	if (r->count == 1)
+		r->replicated = e->iova == r->first.iova;
+	r->count++;
+}
+
+/* "[16..31] ×16 " or "[3] " */
+static char *run_index(const struct run *r)
+{
+	if (r->count == 1)
+		return g_strdup_printf("[%u]", r->first.index);
+	return g_strdup_printf("[%u..%u] \u00d7%u", r->first.index,
+			       r->first.index + r->count - 1, r->count);
+}
+
+/* "+64K", or "+16x4K" for a contiguous run of 16 pages */
+static char *run_size(const struct run *r)
+{
+	g_autofree char *sz = cli_format_size(r->first.size);
+
+	if (r->count == 1 || r->replicated)
+		return g_strdup_printf("+%s", sz);
+	return g_strdup_printf("+%u\u00d7%s", r->count, sz);
 }
 
 /* ---- tree ------------------------------------------------------------------ */
@@ -115,7 +243,26 @@ static gboolean dump_json(struct cli *cli, struct iopgt_pgtable *pgt,
 struct tree_ctx {
 	FILE *out;
 	int depth;
+	struct run pending;	/* not printed yet: it may grow */
+	int pending_depth;
 };
+
+static void tree_flush(struct tree_ctx *t)
+{
+	struct run *r = &t->pending;
+	g_autofree char *idx = NULL, *sz = NULL;
+
+	if (!r->count)
+		return;
+	idx = run_index(r);
+	sz = run_size(r);
+	fprintf(t->out, "%*s%s 0x%016" G_GINT64_MODIFIER "x iova 0x%lx %s "
+		"%s 0x%" G_GINT64_MODIFIER "x\n", 2 * t->pending_depth, "",
+		idx, r->first.raw, r->first.iova, sz,
+		r->first.kind == IOPGT_ENTRY_TABLE ? "table ->" : "leaf pa",
+		r->first.oa);
+	r->count = 0;
+}
 
 static int tree_table(void *data, uint64_t pa, const void *va, size_t size,
 		      int level)
@@ -123,6 +270,7 @@ static int tree_table(void *data, uint64_t pa, const void *va, size_t size,
 	struct tree_ctx *t = data;
 
 	(void)va;
+	tree_flush(t);
 	fprintf(t->out, "%*sL%d table @ 0x%" G_GINT64_MODIFIER "x (%zu bytes)\n",
 		2 * t->depth, "", level, pa, size);
 	t->depth++;
@@ -135,6 +283,7 @@ static int tree_table_end(void *data, uint64_t pa, int level)
 
 	(void)pa;
 	(void)level;
+	tree_flush(t);
 	t->depth--;
 	return 0;
 }
@@ -142,20 +291,23 @@ static int tree_table_end(void *data, uint64_t pa, int level)
 static int tree_entry(void *data, const struct iopgt_walk_entry *e)
 {
 	struct tree_ctx *t = data;
-	g_autofree char *sz = cli_format_size(e->size);
 
-	fprintf(t->out, "%*s[%u] 0x%016" G_GINT64_MODIFIER "x iova 0x%lx +%s "
-		"%s 0x%" G_GINT64_MODIFIER "x\n", 2 * t->depth, "", e->index,
-		e->raw, e->iova, sz,
-		e->kind == IOPGT_ENTRY_TABLE ? "table ->" : "leaf pa", e->oa);
+	if (run_extends(&t->pending, e)) {
+		run_add(&t->pending, e);
+		return 0;
+	}
+	tree_flush(t);
+	t->pending = (struct run){ .first = *e, .count = 1 };
+	t->pending_depth = t->depth;
 	return 0;
 }
 
 static void tree_reg(void *data, const char *name, uint64_t value)
 {
 	struct tree_ctx *t = data;
+	g_autofree char *safe = cli_escape(name);
 
-	fprintf(t->out, "  %s = 0x%" G_GINT64_MODIFIER "x\n", name, value);
+	fprintf(t->out, "  %s = 0x%" G_GINT64_MODIFIER "x\n", safe, value);
 }
 
 static gboolean dump_tree(struct cli *cli, struct iopgt_pgtable *pgt,
@@ -179,9 +331,10 @@ static gboolean dump_tree(struct cli *cli, struct iopgt_pgtable *pgt,
 		pgt->cfg.coherent_walk, pgt->root_pa, ms.table_bytes);
 	iopgt_pgtable_describe_regs(cli->host, pgt, tree_reg, &t);
 	ret = iopgt_pgtable_walk(cli->host, pgt, &visit, &t);
+	tree_flush(&t);
 	if (ret < 0) {
 		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
-			    "walk failed: %s", g_strerror(-ret));
+			    "walk failed: %s", cli_strerror(-ret));
 		return FALSE;
 	}
 	return TRUE;
@@ -205,6 +358,8 @@ struct dot_collect {
 	GPtrArray *nodes;	/* struct dot_node *, in walk order */
 	GArray *stack;		/* struct dot_node * of open tables */
 	GString *edges;
+	struct run pending;
+	struct dot_node *pending_node;
 };
 
 static void dot_node_free(gpointer p)
@@ -215,6 +370,8 @@ static void dot_node_free(gpointer p)
 	g_free(n);
 }
 
+static void dc_flush(struct dot_collect *c);
+
 static int dc_table(void *data, uint64_t pa, const void *va, size_t size,
 		    int level)
 {
@@ -222,6 +379,7 @@ static int dc_table(void *data, uint64_t pa, const void *va, size_t size,
 	struct dot_node *n = g_new0(struct dot_node, 1);
 
 	(void)va;
+	dc_flush(c);
 	n->pa = pa;
 	n->label = g_string_new(NULL);
 	g_string_append_printf(n->label, "<tr><td bgcolor=\"lightgrey\">L%d "
@@ -232,23 +390,46 @@ static int dc_table(void *data, uint64_t pa, const void *va, size_t size,
 	return 0;
 }
 
+static void dc_flush(struct dot_collect *c)
+{
+	struct run *r = &c->pending;
+	struct dot_node *n = c->pending_node;
+	g_autofree char *idx = NULL, *sz = NULL;
+	unsigned int rows;
+
+	if (!r->count)
+		return;
+	rows = n->rows++;
+	idx = run_index(r);
+	sz = run_size(r);
+	/* the raw descriptor carries the permissions in the format's bits */
+	if (rows < DOT_MAX_ROWS)
+		g_string_append_printf(n->label, "<tr><td port=\"e%u\">%s "
+				       "0x%lx %s %s 0x%" G_GINT64_MODIFIER
+				       "x <font color=\"grey40\">(0x%"
+				       G_GINT64_MODIFIER "x)</font></td></tr>",
+				       r->first.index, idx, r->first.iova, sz,
+				       r->first.kind == IOPGT_ENTRY_TABLE ?
+				       "&#8594;" : "pa", r->first.oa,
+				       r->first.raw);
+	else if (rows == DOT_MAX_ROWS)
+		g_string_append(n->label, "<tr><td>...</td></tr>");
+	r->count = 0;
+}
+
 static int dc_entry(void *data, const struct iopgt_walk_entry *e)
 {
 	struct dot_collect *c = data;
 	struct dot_node *n = g_array_index(c->stack, struct dot_node *,
 					   c->stack->len - 1);
-	g_autofree char *sz = cli_format_size(e->size);
-	unsigned int rows = n->rows++;
 
-	if (rows < DOT_MAX_ROWS)
-		g_string_append_printf(n->label, "<tr><td port=\"e%u\">[%u] "
-				       "0x%lx +%s %s 0x%" G_GINT64_MODIFIER
-				       "x</td></tr>", e->index, e->index,
-				       e->iova, sz, e->kind ==
-				       IOPGT_ENTRY_TABLE ? "&#8594;" : "pa",
-				       e->oa);
-	else if (rows == DOT_MAX_ROWS)
-		g_string_append(n->label, "<tr><td>...</td></tr>");
+	if (run_extends(&c->pending, e) && c->pending_node == n) {
+		run_add(&c->pending, e);
+		return 0;
+	}
+	dc_flush(c);
+	c->pending = (struct run){ .first = *e, .count = 1 };
+	c->pending_node = n;
 	if (e->kind == IOPGT_ENTRY_TABLE)
 		g_string_append_printf(c->edges, "  t%" G_GINT64_MODIFIER
 				       "x:e%u -> t%" G_GINT64_MODIFIER "x;\n",
@@ -262,6 +443,7 @@ static int dc_table_end(void *data, uint64_t pa, int level)
 
 	(void)pa;
 	(void)level;
+	dc_flush(c);
 	g_array_set_size(c->stack, c->stack->len - 1);
 	return 0;
 }
@@ -281,6 +463,7 @@ static gboolean dump_dot(struct cli *cli, struct iopgt_pgtable *pgt,
 	};
 	int ret = iopgt_pgtable_walk(cli->host, pgt, &visit, &c);
 
+	dc_flush(&c);
 	if (ret == 0) {
 		fprintf(cli->out, "digraph \"%s\" {\n  label=\"%s: %s\";\n"
 			"  rankdir=LR;\n  node [shape=plaintext, "
@@ -297,7 +480,7 @@ static gboolean dump_dot(struct cli *cli, struct iopgt_pgtable *pgt,
 		fprintf(cli->out, "%s}\n", c.edges->str);
 	} else {
 		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
-			    "walk failed: %s", g_strerror(-ret));
+			    "walk failed: %s", cli_strerror(-ret));
 	}
 	g_ptr_array_unref(c.nodes);
 	g_array_unref(c.stack);

@@ -71,7 +71,13 @@ gboolean cli_parse_pgsizes(const char *s, unsigned long *out, GError **error)
 	unsigned long bitmap = 0;
 
 	for (char **p = parts; *p; p++) {
-		uint64_t v;
+		/*
+		 * Set, though cli_parse_u64() writes it whenever it returns
+		 * TRUE: gcc -O3 cannot see that syntax_error() (varargs, not
+		 * inlined) always returns FALSE, and -Wmaybe-uninitialized
+		 * fires.
+		 */
+		uint64_t v = 0;
 
 		if (!**p)
 			return syntax_error(error, "empty page size");
@@ -180,4 +186,38 @@ char *cli_format_pgsizes(unsigned long bitmap)
 		g_string_append(s, one);
 	}
 	return g_string_free(s, FALSE);
+}
+
+/*
+ * Edits (insert, delete, replace, swap two neighbours) from a to b: the
+ * optimal string alignment distance, so "mpa" is one edit from "map".
+ */
+unsigned int cli_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
+	g_autofree unsigned int *d = g_new(unsigned int, (la + 1) * w);
+
+	for (size_t i = 0; i <= la; i++)
+		d[i * w] = (unsigned int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int best = d[(i - 1) * w + j - 1] +
+					    (a[i - 1] != b[j - 1]);
+
+			best = MIN(best, d[(i - 1) * w + j] + 1);
+			best = MIN(best, d[i * w + j - 1] + 1);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1])
+				best = MIN(best, d[(i - 2) * w + j - 2] + 1);
+			d[i * w + j] = best;
+		}
+	}
+	return d[la * w + lb];
+}
+
+unsigned int cli_close_enough(const char *word)
+{
+	return strlen(word) <= 4 ? 1 : 2;
 }

@@ -11,9 +11,14 @@
  * A leading '!' asserts that the command fails.  The first unexpected
  * result stops the script with "FILE:LINE: error: message"; whatever is
  * left (tables, plugins) is then freed and unloaded in order, so a script
- * never leaks, whatever its lines say.
+ * never leaks, whatever its lines say.  What the host logged while a
+ * command ran comes back as a value (iopgt_host_get_last_error()): it is
+ * the reason in a failure's message, and after a command that succeeded
+ * it is printed as "FILE:LINE: warning:" (or "error:" for an error line,
+ * such as a format leaking table memory, which makes the run exit 1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,8 +37,10 @@ struct script {
 	struct cli *cli;
 	const char *file;
 	unsigned int line;
+	int status;			/* EXIT_FAILED once a line reported an error */
 	GHashTable *tables;		/* id -> struct script_table * */
 	GPtrArray *order;		/* struct script_table *, by alloc */
+	const char *note;		/* the CLI's own words for this failure */
 };
 
 typedef gboolean (*cmd_fn)(struct script *s, int argc, char **argv,
@@ -76,52 +83,39 @@ static gboolean fail(struct script *s, GError **error, int err,
 		     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
 /*
- * "WHAT: what the host said [strerror]", or "WHAT: strerror" when the host
+ * "WHAT: what the host said [reason]", or "WHAT: reason" when the host
  * said nothing: the host's messages name the file, format or table.
  */
 static gboolean fail(struct script *s, GError **error, int err,
 		     const char *fmt, ...)
 {
 	g_autofree char *what = NULL;
-	g_autofree char *said = cli_take_host_errors(s->cli);
+	const char *said = iopgt_host_get_last_error(s->cli->host);
 	va_list ap;
 
 	va_start(ap, fmt);
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	if (said && *said)
+	if (said && *said && s->note)
 		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
-			    "%s: %s [%s]", what, said, g_strerror(err));
+			    "%s: %s; %s [%s]", what, said, s->note,
+			    cli_strerror(err));
+	else if (said && *said)
+		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
+			    "%s: %s [%s]", what, said, cli_strerror(err));
+	else if (s->note)
+		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
+			    "%s: %s [%s]", what, s->note, cli_strerror(err));
 	else
 		g_set_error(error, IOPGT_CLI_ERROR, IOPGT_CLI_ERROR_FAILED,
-			    "%s: %s", what, g_strerror(err));
+			    "%s: %s", what, cli_strerror(err));
 	return FALSE;
-}
-
-/*
- * Script words end up in messages: control bytes but tab are printed as
- * octal escapes (as the manifest's g_strescape), so a line cannot drive
- * the terminal.  Other bytes, UTF-8 included, pass unchanged.
- */
-static char *escape_controls(const char *text)
-{
-	GString *out = g_string_new(NULL);
-
-	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-		if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
-			g_string_append_printf(out, "\\%03o", *c);
-		else
-			g_string_append_c(out, (char)*c);
-	}
-	return g_string_free(out, FALSE);
 }
 
 /* Add the CLI's own explanation to what the host said for this command. */
 static void note(struct script *s, const char *text)
 {
-	if (s->cli->host_errors->len)
-		g_string_append(s->cli->host_errors, "; ");
-	g_string_append(s->cli->host_errors, text);
+	s->note = text;
 }
 
 static gboolean syntax(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -169,36 +163,75 @@ static const char *opt_value(const char *word, const char *key)
 
 /* Print the plugins this command loaded, in load order. */
 struct loaded_diff {
-	GHashTable *before;
-	GPtrArray *now;
+	GHashTable *before;		/* name -> state before the command */
+	GPtrArray *now;			/* referenced records, after it */
 };
 
-static void collect_loaded(struct iopgt_plugin *p, void *data)
+static void collect_state(struct iopgt_plugin *p, void *data)
 {
 	struct loaded_diff *d = data;
 
-	if (iopgt_plugin_get_state(p) != IOPGT_PLUGIN_LOADED)
-		return;
 	if (d->now)
-		g_ptr_array_add(d->now, p);
+		g_ptr_array_add(d->now, iopgt_plugin_ref(p));
 	else
-		g_hash_table_add(d->before, (gpointer)iopgt_plugin_get_name(p));
+		g_hash_table_insert(d->before,
+				    g_strdup(iopgt_plugin_get_name(p)),
+				    GINT_TO_POINTER(iopgt_plugin_get_state(p)));
 }
 
-/* ---- commands ------------------------------------------------------------------ */
+static void plugin_unref(gpointer p)
+{
+	iopgt_plugin_unref(p);
+}
+
+static bool became(struct loaded_diff *d, struct iopgt_plugin *p,
+		   enum iopgt_plugin_state state)
+{
+	gpointer old;
+
+	if (iopgt_plugin_get_state(p) != state)
+		return false;
+	return !g_hash_table_lookup_extended(d->before,
+					     iopgt_plugin_get_name(p), NULL,
+					     &old) ||
+	       GPOINTER_TO_INT(old) != (int)state;
+}
+
+/*
+ * `load` with no name: the plugins that failed are no reason to stop the
+ * script (the others loaded), but each is one "PATH: reason" error line
+ * and the run exits 1.
+ */
+static void report_failed(struct script *s, struct loaded_diff *d)
+{
+	for (guint i = 0; i < d->now->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(d->now, i);
+		g_autofree char *path = NULL, *why = NULL;
+
+		if (!became(d, p, IOPGT_PLUGIN_FAILED) &&
+		    !became(d, p, IOPGT_PLUGIN_BLACKLISTED))
+			continue;
+		path = cli_display_path(iopgt_plugin_get_path(p) ?
+					iopgt_plugin_get_path(p) :
+					iopgt_plugin_get_name(p));
+		why = cli_escape(iopgt_plugin_get_error(p));
+		cli_err("%s:%u: error: %s: %s\n", s->file, s->line, path, why);
+		s->status = EXIT_FAILED;
+	}
+}
 
 static gboolean cmd_load(struct script *s, int argc, char **argv,
 			 GError **error)
 {
 	struct loaded_diff d = {
-		.before = g_hash_table_new(g_str_hash, g_str_equal),
+		.before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						NULL),
 	};
 	gboolean ok = TRUE;
 	int ret;
 
-	iopgt_host_foreach_plugin(s->cli->host, collect_loaded, &d);
+	iopgt_host_foreach_plugin(s->cli->host, collect_state, &d);
 	if (argc == 1) {
-		iopgt_host_scan(s->cli->host);
 		ret = iopgt_host_load_all(s->cli->host);
 		if (ret < 0)
 			ok = fail(s, error, -ret, "load");
@@ -207,14 +240,22 @@ static gboolean cmd_load(struct script *s, int argc, char **argv,
 		if (ret < 0)
 			ok = fail(s, error, -ret, "load %s", argv[1]);
 	}
-	d.now = g_ptr_array_new();
-	iopgt_host_foreach_plugin(s->cli->host, collect_loaded, &d);
+	d.now = g_ptr_array_new_with_free_func(plugin_unref);
+	iopgt_host_foreach_plugin(s->cli->host, collect_state, &d);
 	for (guint i = 0; i < d.now->len; i++) {
 		struct iopgt_plugin *p = g_ptr_array_index(d.now, i);
+		g_autofree char *name = NULL;
 
-		if (!g_hash_table_contains(d.before, iopgt_plugin_get_name(p)))
-			fprintf(s->cli->out, "loaded %s\n",
-				iopgt_plugin_get_name(p));
+		if (!became(&d, p, IOPGT_PLUGIN_LOADED))
+			continue;
+		name = cli_escape(iopgt_plugin_get_name(p));
+		fprintf(s->cli->out, "loaded %s\n", name);
+	}
+	if (argc == 1 && ok) {
+		report_failed(s, &d);
+		/* said line by line above */
+		iopgt_host_clear_last_error(s->cli->host);
+		s->cli->errors_logged = 0;
 	}
 	g_ptr_array_unref(d.now);
 	g_hash_table_unref(d.before);
@@ -258,14 +299,16 @@ static gboolean cmd_unload_deferred(struct script *s, const char *name,
 {
 	int ret = iopgt_host_unload_plugin_deferred(s->cli->host, name, ms);
 
+	g_autofree char *safe = cli_escape(name);
+
 	if (ret == -EINPROGRESS) {
 		fprintf(s->cli->out, "%s unloads when its last table is "
-			"freed\n", name);
+			"freed\n", safe);
 		return TRUE;
 	}
 	if (ret < 0)
 		return fail(s, error, -ret, "unload --wait %s", name);
-	fprintf(s->cli->out, "unloaded %s\n", name);
+	fprintf(s->cli->out, "unloaded %s\n", safe);
 	return TRUE;
 }
 
@@ -390,13 +433,104 @@ static gboolean parse_alloc_opts(int argc, char **argv, struct iopgt_cfg *cfg,
 	return TRUE;
 }
 
-/* Sizes a user most likely means when saying nothing. */
-#define FALLBACK_PGSIZES	(SZ_4K | SZ_64K | SZ_1M | SZ_2M | SZ_16M | SZ_1G)
+/* "arm_64_lpae_s1" is "arm-64-lpae-s1", as for plugin names and quirks */
+static char *fold_name(const char *name)
+{
+	char *f = g_ascii_strdown(name, -1);
+
+	g_strdelimit(f, "_", '-');
+	return f;
+}
+
+/* Every format name and alias the plugin files declare, from metadata:
+ * nothing is loaded to find them. */
+static void collect_provides(struct iopgt_plugin *p, void *data)
+{
+	g_auto(GStrv) provides = iopgt_plugin_dup_provides(p);
+
+	for (char **f = provides; f && *f; f++)
+		if (!g_ptr_array_find_with_equal_func(data, *f, g_str_equal,
+						      NULL))
+			g_ptr_array_add(data, g_strdup(*f));
+}
+
+static GPtrArray *known_formats(struct iopgt_host *host)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+
+	iopgt_host_foreach_plugin(host, collect_provides, all);
+	return all;
+}
+
+/*
+ * A format name nobody provides as written: the known name it folds to
+ * (underscores and case), else NULL.
+ */
+static const char *folded_format(GPtrArray *known, const char *format)
+{
+	g_autofree char *want = fold_name(format);
+
+	if (g_ptr_array_find_with_equal_func(known, format, g_str_equal, NULL))
+		return NULL;
+	for (guint i = 0; i < known->len; i++) {
+		const char *k = g_ptr_array_index(known, i);
+		g_autofree char *fk = fold_name(k);
+
+		if (!strcmp(fk, want))
+			return k;
+	}
+	return NULL;
+}
+
+static int strptr_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "did you mean 'x'? known formats: a, b" for an unknown format */
+static char *format_hint(GPtrArray *known, const char *format)
+{
+	g_autofree char *want = fold_name(format);
+	GString *hint = g_string_new(NULL);
+	const char *best = NULL;
+	unsigned int best_d = G_MAXUINT, best_raw = G_MAXUINT;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+	for (guint i = 0; i < known->len; i++) {
+		const char *k = g_ptr_array_index(known, i);
+		g_autofree char *fk = fold_name(k);
+		unsigned int d = cli_edit_distance(want, fk);
+		/* a tie goes to the spelling the user used: name or alias */
+		unsigned int raw = cli_edit_distance(format, k);
+
+		/* the registered names, not their Linux aliases */
+		if (strchr(k, '-') || !strchr(k, '_'))
+			g_ptr_array_add(names, (gpointer)k);
+		if (d < best_d || (d == best_d && raw < best_raw)) {
+			best_d = d;
+			best_raw = raw;
+			best = k;
+		}
+	}
+	if (!known->len)
+		return g_string_free(hint, FALSE);
+	if (best && best_d <= cli_close_enough(want))
+		g_string_append_printf(hint, "did you mean '%s'? ", best);
+	g_ptr_array_sort(names, strptr_cmp);
+	g_string_append(hint, "known formats:");
+	for (guint i = 0; i < names->len; i++)
+		g_string_append_printf(hint, "%s %s", i ? "," : "",
+				       (char *)g_ptr_array_index(names, i));
+	return g_string_free(hint, FALSE);
+}
 
 static gboolean cmd_alloc(struct script *s, int argc, char **argv,
 			  GError **error)
 {
 	struct iopgt_cfg cfg = { .coherent_walk = true, .tlb = &script_tlb };
+	g_autoptr(GPtrArray) known = NULL;
+	g_autofree char *hint = NULL;
+	const char *format = argv[2];
 	struct script_table *t;
 	g_autofree char *pgsizes = NULL;
 	int ret;
@@ -408,21 +542,23 @@ static gboolean cmd_alloc(struct script *s, int argc, char **argv,
 		return syntax(error, "table id '%s' is already in use", argv[1]);
 	if (!parse_alloc_opts(argc, argv, &cfg, error))
 		return FALSE;
-	/* an unknown format: iopgt_pgtable_new() fails and says why */
-	iopgt_host_get_format_defaults(s->cli->host, argv[2], &cfg);
-	if (!cfg.ias)
-		cfg.ias = 32;
-	if (!cfg.oas)
-		cfg.oas = 32;
-	if (!cfg.pgsize_bitmap)
-		cfg.pgsize_bitmap = FALLBACK_PGSIZES;
+	known = known_formats(s->cli->host);
+	if (folded_format(known, format))
+		format = folded_format(known, format);
 
+	/* ias, oas, pgsizes left 0: iopgt_pgtable_new() takes the format's
+	 * defaults, after loading its plugin if need be */
 	t = g_new0(struct script_table, 1);
 	t->id = g_strdup(argv[1]);
-	ret = iopgt_pgtable_new(s->cli->host, argv[2], &cfg, t, &t->pgt);
+	ret = iopgt_pgtable_new(s->cli->host, format, &cfg, t, &t->pgt);
 	if (ret < 0) {
 		g_free(t->id);
 		g_free(t);
+		if (ret == -ENOENT) {
+			hint = format_hint(known, format);
+			if (*hint)
+				note(s, hint);
+		}
 		return fail(s, error, -ret, "alloc %s %s", argv[1], argv[2]);
 	}
 	iopgt_pgtable_set_label(s->cli->host, t->pgt, t->id);
@@ -449,67 +585,43 @@ static gboolean parse_pgsize_opt(const char *word, uint64_t *pgsize,
 	return TRUE;
 }
 
-/* map_pages in a loop, as a caller must when a format stops early */
-static int map_with_pgsize(struct script *s, struct script_table *t,
-			   uint64_t iova, uint64_t paddr, uint64_t size,
-			   uint64_t pgsize, int prot)
-{
-	uint64_t done = 0;
-
-	while (done < size) {
-		size_t mapped = 0;
-		int ret = iopgt_pgtable_map_pages(s->cli->host, t->pgt,
-						  iova + done, paddr + done,
-						  pgsize, (size - done) / pgsize,
-						  prot, &mapped);
-
-		done += mapped;
-		if (ret)
-			return ret;
-		if (!mapped)
-			return -EPROTO;
-	}
-	return 0;
-}
-
 /*
  * A big map on a terminal shows its progress on stderr (never when piped,
- * so scripted output stays exact).  It goes 1 GiB of iova at a time: no
- * page size of any format spans a 1 GiB-aligned iova boundary, so the
- * pieces map exactly what one call would, and a failure unmaps the pieces
- * already mapped, as one call would.
+ * so scripted output stays exact).  The library reports progress between
+ * its own map_pages calls: the split into page sizes is the same with or
+ * without a terminal, and so is the rollback on failure.
  */
-#define PROGRESS_CHUNK	(1ULL << 30)
 #define PROGRESS_MIN	(16ULL << 30)
 
-static int map_with_progress(struct script *s, struct script_table *t,
-			     uint64_t iova, uint64_t paddr, uint64_t size,
-			     int prot)
+struct progress {
+	const char *id;
+	bool shown;
+};
+
+static void show_progress(void *data, size_t done, size_t total)
 {
-	struct iopgt_host *host = s->cli->host;
-	uint64_t done = 0;
-	int ret = 0;
+	struct progress *p = data;
 
-	if (size < PROGRESS_MIN || !isatty(STDERR_FILENO))
-		return iopgt_pgtable_map(host, t->pgt, iova, paddr, size, prot);
-	while (done < size) {
-		uint64_t end = MIN((iova + done + PROGRESS_CHUNK) &
-				   ~(PROGRESS_CHUNK - 1), iova + size);
-		uint64_t n = end - (iova + done);
+	p->shown = true;
+	fprintf(stderr, "\rmap %s: %3u%% (%zu of %zu MiB)", p->id,
+		(unsigned int)((double)done * 100 / (double)total), done >> 20,
+		total >> 20);
+}
 
-		ret = iopgt_pgtable_map(host, t->pgt, iova + done,
-					paddr + done, n, prot);
-		if (ret < 0)
-			break;
-		done += n;
-		fprintf(stderr, "\rmap %s: %3u%% (%" G_GUINT64_FORMAT
-			" of %" G_GUINT64_FORMAT " MiB)", t->id,
-			(unsigned int)(done * 100 / size), done >> 20,
-			size >> 20);
-	}
-	fputs("\r\033[K", stderr);
-	if (ret < 0 && done)
-		iopgt_pgtable_unmap(host, t->pgt, iova, done, NULL);
+static int map_range(struct script *s, struct script_table *t, uint64_t iova,
+		     uint64_t paddr, uint64_t size, uint64_t pgsize, int prot)
+{
+	struct progress p = { .id = t->id };
+	bool tty = size >= PROGRESS_MIN && isatty(STDERR_FILENO);
+	int ret;
+
+	if (tty)
+		fflush(s->cli->out);
+	ret = iopgt_pgtable_map_full(s->cli->host, t->pgt, iova, paddr, size,
+				     prot, pgsize, tty ? show_progress : NULL,
+				     &p);
+	if (p.shown)
+		fputs("\r\033[K", stderr);
 	return ret;
 }
 
@@ -546,10 +658,11 @@ static gboolean cmd_map(struct script *s, int argc, char **argv,
 			return syntax(error, "SIZE 0x%" G_GINT64_MODIFIER "x is "
 				      "not a multiple of pgsize=0x%"
 				      G_GINT64_MODIFIER "x", size, pgsize);
-		ret = map_with_pgsize(s, t, iova, paddr, size, pgsize, prot);
-	} else {
-		ret = map_with_progress(s, t, iova, paddr, size, prot);
 	}
+	if (size > G_MAXSIZE)
+		return syntax(error, "SIZE 0x%" G_GINT64_MODIFIER "x does not "
+			      "fit a size_t", size);
+	ret = map_range(s, t, iova, paddr, size, pgsize, prot);
 	/* formats refuse this silently, as Linux does: say it here */
 	if (ret == -EINVAL && !(prot & (IOMMU_READ | IOMMU_WRITE)))
 		note(s, "PROT grants neither read nor write");
@@ -704,7 +817,93 @@ static const struct command {
 	{ "free", 1, 1, "free ID", cmd_free },
 };
 
+const char cli_script_summary[] =
+	"A script is one command per line; '#' starts a comment.\n"
+	"  load [NAME]                  load NAME (softdeps first), or all\n"
+	"  unload [--wait[=MS]] NAME    unload now, or when its last table goes\n"
+	"  reload NAME                  map a new version of the file now\n"
+	"  list                         the list table\n"
+	"  alloc ID FORMAT [ias=N] [oas=N] [pgsizes=4K,2M] [quirks=Q,...]\n"
+	"        [coherent=0|1]         make a table (defaults: the format's)\n"
+	"  map ID IOVA PADDR SIZE [PROT] [pgsize=SZ]\n"
+	"                               PROT letters r w c n m p (default rw)\n"
+	"  unmap ID IOVA SIZE [pgsize=SZ]\n"
+	"  iova ID IOVA                 the physical address, or none\n"
+	"  dump ID [tree|json|dot]      every table and entry\n"
+	"  free ID                      free the table\n"
+	"A line starting with '!' must fail.  Numbers: decimal or 0x hex with\n"
+	"an optional K, M, G or T suffix.  The first unexpected failure stops\n"
+	"the script: FILE:LINE: error: MESSAGE, exit status 1.\n";
+
 /* ---- the runner ------------------------------------------------------------------ */
+
+/* "; did you mean 'map'?" for a word close to a command */
+static const char *closest_command(const char *word)
+{
+	const char *best = NULL;
+	unsigned int best_d = cli_close_enough(word) + 1;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		unsigned int d = cli_edit_distance(word, commands[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = commands[i].name;
+		}
+	}
+	return best;
+}
+
+static gboolean unknown_command(const char *word, GError **error)
+{
+	const char *best = closest_command(word);
+
+	if (best)
+		return syntax(error, "unknown command '%s' (did you mean "
+			      "'%s'?)", word, best);
+	return syntax(error, "unknown command '%s'", word);
+}
+
+/*
+ * After a command that succeeded: what the host logged while it ran.
+ * Warnings are printed; an error line (a leak, say) fails the run.
+ */
+static void report_logged(struct script *s)
+{
+	const char *said = iopgt_host_get_last_error(s->cli->host);
+	g_autofree char *safe = NULL, *where = NULL;
+
+	if (!said || !*said)
+		return;
+	safe = cli_escape(said);
+	/* line 0: the cleanup after the last line */
+	if (s->line)
+		where = g_strdup_printf("%s:%u", s->file, s->line);
+	else
+		where = g_strdup(s->file);
+	if (s->cli->errors_logged) {
+		cli_err("%s: error: %s\n", where, safe);
+		s->status = EXIT_FAILED;
+	} else {
+		cli_err("%s: warning: %s\n", where, safe);
+	}
+}
+
+static gboolean run_command(struct script *s, const struct command *cmd,
+			    int argc, char **argv, GError **error)
+{
+	gboolean ok;
+
+	iopgt_host_clear_last_error(s->cli->host);
+	s->note = NULL;
+	s->cli->errors_logged = 0;
+	s->cli->in_command = true;
+	ok = cmd->fn(s, argc, argv, error);
+	s->cli->in_command = false;
+	if (ok)
+		report_logged(s);
+	return ok;
+}
 
 static gboolean run_line(struct script *s, char *text, GError **error)
 {
@@ -739,15 +938,11 @@ static gboolean run_line(struct script *s, char *text, GError **error)
 		if (!strcmp(commands[i].name, argv->pdata[0]))
 			cmd = &commands[i];
 	if (!cmd)
-		return syntax(error, "unknown command '%s'",
-			      (char *)argv->pdata[0]);
+		return unknown_command(argv->pdata[0], error);
 	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args)
 		return syntax(error, "usage: %s", cmd->usage);
 
-	g_free(cli_take_host_errors(s->cli));
-	s->cli->capture = true;
-	ok = cmd->fn(s, argc, (char **)argv->pdata, &e);
-	s->cli->capture = false;
+	ok = run_command(s, cmd, argc, (char **)argv->pdata, &e);
 	if (!ok && e->code == IOPGT_CLI_ERROR_SYNTAX) {
 		/* a malformed line is an error even after '!' */
 		g_propagate_error(error, g_steal_pointer(&e));
@@ -757,7 +952,7 @@ static gboolean run_line(struct script *s, char *text, GError **error)
 		return syntax(error, "'%s' succeeded but the line expects it "
 			      "to fail", cmd->name);
 	if (expect_fail) {
-		g_autofree char *msg = escape_controls(e->message);
+		g_autofree char *msg = cli_escape(e->message);
 
 		fprintf(s->cli->out, "expected failure: %s\n", msg);
 		return TRUE;
@@ -769,35 +964,50 @@ static gboolean run_line(struct script *s, char *text, GError **error)
 
 static void script_cleanup(struct script *s)
 {
+	s->line = 0;
+	iopgt_host_clear_last_error(s->cli->host);
+	s->cli->errors_logged = 0;
+	s->cli->in_command = true;
 	while (s->order->len)
 		table_free(s, g_ptr_array_index(s->order, s->order->len - 1));
 	iopgt_host_unload_all(s->cli->host);
+	s->cli->in_command = false;
+	report_logged(s);
 	g_hash_table_unref(s->tables);
 	g_ptr_array_unref(s->order);
+}
+
+/* The line of the first NUL byte, or 0 if there is none. */
+static unsigned int nul_line(const char *data, size_t len)
+{
+	const char *nul = len ? memchr(data, 0, len) : NULL;
+	unsigned int line = 1;
+
+	if (!nul)
+		return 0;
+	for (const char *c = data; c < nul; c++)
+		line += *c == '\n';
+	return line;
 }
 
 int cli_run_script_data(struct cli *cli, const char *name, const char *data,
 			size_t len)
 {
+	g_autofree char *file = cli_escape(name);
 	struct script s = {
 		.cli = cli,
-		.file = name,
+		.file = file,
 		.tables = g_hash_table_new(g_str_hash, g_str_equal),
 		.order = g_ptr_array_new(),
 	};
 	g_autofree char *text = NULL;
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) lines = NULL;
-	int status = EXIT_OK;
+	unsigned int nul = nul_line(data, len);
 
-	if (len && memchr(data, 0, len)) {
-		const char *nul = memchr(data, 0, len);
-		unsigned int line = 1;
-
-		for (const char *c = data; c < nul; c++)
-			line += *c == '\n';
-		fprintf(stderr, "%s:%u: error: line contains a NUL byte\n",
-			s.file, line);
+	if (nul) {
+		cli_err("%s:%u: error: line contains a NUL byte\n", s.file,
+			nul);
 		script_cleanup(&s);
 		return EXIT_FAILED;
 	}
@@ -807,45 +1017,83 @@ int cli_run_script_data(struct cli *cli, const char *name, const char *data,
 		s.line++;
 		if (cli->verbose) {
 			g_autofree char *raw = g_strchomp(g_strdup(*l));
-			g_autofree char *echo = escape_controls(raw);
+			g_autofree char *echo = cli_escape(raw);
 
 			fprintf(cli->out, "> %s\n", echo);
 		}
 		if (!run_line(&s, *l, &error)) {
-			g_autofree char *msg = escape_controls(error->message);
+			g_autofree char *msg = cli_escape(error->message);
 
-			fprintf(stderr, "%s:%u: error: %s\n", s.file, s.line,
-				msg);
-			status = EXIT_FAILED;
+			cli_err("%s:%u: error: %s\n", s.file, s.line, msg);
+			s.status = EXIT_FAILED;
 			break;
 		}
 	}
 	script_cleanup(&s);
-	return status;
+	return s.status;
+}
+
+/*
+ * Read a script: at most CLI_SCRIPT_MAX_BYTES, stopping after the first
+ * NUL (the runner then names its line).  A read error is an error, never
+ * a shorter script.  Returns: the bytes, or NULL with *why set.
+ */
+static GString *read_script(int fd, char **why)
+{
+	GString *in = g_string_new(NULL);
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = g_strdup_printf("cannot read: %s",
+					       g_strerror(errno));
+			break;
+		}
+		if (n == 0)
+			return in;
+		g_string_append_len(in, buf, n);
+		if (memchr(buf, 0, (size_t)n))
+			return in;
+		if (in->len > CLI_SCRIPT_MAX_BYTES) {
+			*why = g_strdup_printf("larger than %u MiB, the most a "
+					       "script may be",
+					       CLI_SCRIPT_MAX_BYTES >> 20);
+			break;
+		}
+	}
+	g_string_free(in, TRUE);
+	return NULL;
 }
 
 int cli_run_script(struct cli *cli, const char *file)
 {
-	g_autofree char *text = NULL;
-	g_autoptr(GError) error = NULL;
-	gsize len = 0;
+	bool is_stdin = !file || !strcmp(file, "-");
+	const char *name = is_stdin ? "<stdin>" : file;
+	g_autofree char *why = NULL;
+	GString *text = NULL;
+	int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+	int status;
 
-	if (!file || !strcmp(file, "-")) {
-		GString *in = g_string_new(NULL);
-		char buf[4096];
-		size_t n;
+	if (fd < 0)
+		why = g_strdup(g_strerror(errno));
+	else
+		text = read_script(fd, &why);
+	if (fd >= 0 && !is_stdin)
+		close(fd);
+	if (!text) {
+		g_autofree char *safe = cli_escape(name);
+		g_autofree char *reason = cli_escape(why);
 
-		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-			g_string_append_len(in, buf, n);
-		len = in->len;
-		text = g_string_free(in, FALSE);
-		return cli_run_script_data(cli, "<stdin>", text, len);
-	}
-	if (!g_file_get_contents(file, &text, &len, &error)) {
-		fprintf(stderr, "%s: error: %s\n", file, error->message);
+		cli_err("%s: error: %s\n", safe, reason);
 		/* as after any script: nothing stays loaded */
 		iopgt_host_unload_all(cli->host);
 		return EXIT_FAILED;
 	}
-	return cli_run_script_data(cli, file, text, len);
+	status = cli_run_script_data(cli, name, text->str, text->len);
+	g_string_free(text, TRUE);
+	return status;
 }
