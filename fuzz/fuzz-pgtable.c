@@ -31,9 +31,9 @@
  *   o6-o7  paddr, in pages of that size
  *   o8  prot: bits 0-5 IOMMU_* bits, bit 6 adds IOMMU_READ
  *
- * The model is the table's structure without its bits: a hash of slots
- * keyed by (level, index), each a table or a leaf, with the rules of each
- * format written out (model_*() below): the argument checks in the
+ * The model is the shared shadow model (tests/lib/pt-model.h), the same
+ * the random format tests and iopgt-conformance use, given each format's
+ * description (pt_desc_lpae, pt_desc_v7s): the argument checks in the
  * format's order, -EEXIST for a leaf at or above the target, LPAE's batch
  * stopping at the end of a table, v7s's page by page progress, a table
  * replaced by a block, an unmap that stops at a hole or refuses part of a
@@ -56,6 +56,7 @@
 #include <iopgt/bits.h>
 
 #include "fuzz-host.h"
+#include "pt-model.h"
 
 #define MAX_OPS		128
 /* an iopgt_pgtable_map predicted to write more entries is skipped */
@@ -132,7 +133,7 @@ static const unsigned long raw_sizes[] = {
 	SZ_512M, SZ_1G, 2 * SZ_1G, 1UL << 42, 1UL << 63, ~0UL,
 };
 
-/* ---- reading the input ---------------------------------------------------- */
+/* ---- reading the input --------------------------------------------------- */
 
 struct input {
 	const uint8_t *p;
@@ -152,544 +153,36 @@ static unsigned int addr_size(uint8_t v)
 	return v < 0xc0 ? addr_bits[v % G_N_ELEMENTS(addr_bits)] : v - 0xc0u;
 }
 
-/* ---- the model -------------------------------------------------------------- */
+/* ---- the model: the shared one, with the format's description ------------ */
 
-enum slot_kind { SLOT_TABLE = 1, SLOT_LEAF = 2 };
-
-struct slot {
-	enum slot_kind kind;
-	bool cont;		/* v7s: one of 16 entries of a large page or
-				 * supersection */
-	unsigned int children;	/* a table's slots in use */
-	uint64_t pa;		/* a leaf's, for this slot's first byte */
-};
-
-struct model {
-	bool v7s;
-	GHashTable *slots;	/* key(level, index) -> struct slot * */
-	int first, last;	/* levels */
-	unsigned int shift[5];	/* iova bits below an entry of level l */
-	unsigned int bits[5];	/* index bits of a table of level l */
-	unsigned long batch[5];	/* LPAE: entries one batch may span */
-	unsigned long va_mask;	/* iova bits the tables index */
-	unsigned long bitmap;
-	unsigned int ias, oas;
-	bool ttbr1;
-	unsigned long leaves, tables;
-};
-
-static guint key_hash(gconstpointer k)
+static void model_init(struct pt_model *m, struct iopgt_pgtable *pgt,
+		       bool v7s)
 {
-	uint64_t x = GPOINTER_TO_SIZE(k);
+	struct pt_model_desc desc;
+	size_t pgd_bytes = 0;
+	int pgd_level = -1;
 
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (guint)x;
-}
-
-static gpointer key(const struct model *m, int lvl, unsigned long iova)
-{
-	return GSIZE_TO_POINTER(((uint64_t)lvl << 60) |
-				((iova & m->va_mask) >> m->shift[lvl]));
-}
-
-static unsigned long block(const struct model *m, int lvl)
-{
-	return 1UL << m->shift[lvl];
-}
-
-static struct slot *slot_get(const struct model *m, int lvl,
-			     unsigned long iova)
-{
-	return g_hash_table_lookup(m->slots, key(m, lvl, iova));
-}
-
-static void slot_new(struct model *m, int lvl, unsigned long iova,
-		     enum slot_kind kind, uint64_t pa, bool cont)
-{
-	struct slot *s = g_new0(struct slot, 1);
-
-	s->kind = kind;
-	s->pa = pa;
-	s->cont = cont;
-	FUZZ_CHECK(!slot_get(m, lvl, iova));
-	g_hash_table_insert(m->slots, key(m, lvl, iova), s);
-	if (lvl > m->first)
-		slot_get(m, lvl - 1, iova)->children++;
-	if (kind == SLOT_LEAF)
-		m->leaves++;
-	else
-		m->tables++;
-}
-
-static void slot_del(struct model *m, int lvl, unsigned long iova);
-
-/* A table goes: everything below it goes with it. */
-static void drop_children(struct model *m, int lvl, unsigned long iova)
-{
-	struct slot *t = slot_get(m, lvl, iova);
-	unsigned long base = iova & ~(block(m, lvl) - 1);
-	unsigned long n = 1UL << m->bits[lvl + 1];
-
-	for (unsigned long i = 0; i < n && t->children; i++) {
-		unsigned long va = base + (i << m->shift[lvl + 1]);
-
-		if (slot_get(m, lvl + 1, va))
-			slot_del(m, lvl + 1, va);
-	}
-	FUZZ_CHECK(!t->children);
-}
-
-static void slot_del(struct model *m, int lvl, unsigned long iova)
-{
-	struct slot *s = slot_get(m, lvl, iova);
-
-	if (s->kind == SLOT_TABLE) {
-		drop_children(m, lvl, iova);
-		m->tables--;
-	} else {
-		m->leaves--;
-	}
-	if (lvl > m->first)
-		slot_get(m, lvl - 1, iova)->children--;
-	g_hash_table_remove(m->slots, key(m, lvl, iova));
-}
-
-static uint64_t model_phys(const struct model *m, unsigned long iova)
-{
-	for (int l = m->first; l <= m->last; l++) {
-		const struct slot *s = slot_get(m, l, iova);
-
-		if (!s)
-			return 0;
-		if (s->kind == SLOT_LEAF)
-			return s->pa + (iova & (block(m, l) - 1));
-	}
-	return 0;
-}
-
-/* ---- LPAE rules ------------------------------------------------------------ */
-
-static bool lpae_in_range(const struct model *m, unsigned long iova)
-{
-	return ((long)iova >> m->ias) == (m->ttbr1 ? -1L : 0L);
-}
-
-/* The level whose entries map pgsize (offered, at or below the pgd), or -1. */
-static int lpae_level(const struct model *m, size_t pgsize)
-{
-	if (!pgsize || (pgsize & (pgsize - 1)) || !(pgsize & m->bitmap))
-		return -1;
-	for (int l = m->first; l <= m->last; l++)
-		if (block(m, l) == pgsize)
-			return l;
-	return -1;
-}
-
-/* Entries from iova to the end of its granule-sized (sub-)table. */
-static size_t lpae_batch(const struct model *m, unsigned long iova, int lvl,
-			 size_t count)
-{
-	unsigned long e = m->batch[lvl];
-	size_t n = e - ((iova >> m->shift[lvl]) & (e - 1));
-
-	return MIN(n, count);
-}
-
-static int model_lpae_map(struct model *m, unsigned long iova, uint64_t pa,
-			  size_t pgsize, size_t count, int prot,
-			  size_t *mapped)
-{
-	int target;
-	size_t n;
-
-	if (!pgsize || (pgsize & m->bitmap) != pgsize ||
-	    (pgsize & (pgsize - 1)))
-		return -EINVAL;
-	if (!lpae_in_range(m, iova) || pa >> m->oas)
-		return -ERANGE;
-	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
-		return -EINVAL;
-	target = lpae_level(m, pgsize);
-	if (((iova | pa) & (pgsize - 1)) || !count || target < 0)
-		return -EINVAL;
-	n = lpae_batch(m, iova, target, count);
-	if ((pa + n * pgsize - 1) >> m->oas)
-		return -ERANGE;
-
-	for (int l = m->first; l < target; l++) {
-		struct slot *s = slot_get(m, l, iova);
-
-		if (!s)
-			slot_new(m, l, iova, SLOT_TABLE, 0, false);
-		else if (s->kind == SLOT_LEAF)
-			return -EEXIST;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = slot_get(m, target, iova + i * pgsize);
-
-		if (s && s->kind == SLOT_LEAF)
-			return -EEXIST;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned long va = iova + i * pgsize;
-
-		if (slot_get(m, target, va))
-			slot_del(m, target, va);
-		slot_new(m, target, va, SLOT_LEAF, pa + i * pgsize, false);
-	}
-	*mapped += n * pgsize;
-	return 0;
-}
-
-static size_t model_lpae_unmap(struct model *m, unsigned long iova,
-			       size_t pgsize, size_t count)
-{
-	int target = lpae_level(m, pgsize);
-	size_t i, n;
-
-	if (target < 0 || (iova & (pgsize - 1)) || !count ||
-	    !lpae_in_range(m, iova))
-		return 0;
-	for (int l = m->first; l < target; l++) {
-		struct slot *s = slot_get(m, l, iova);
-
-		if (!s || s->kind != SLOT_TABLE)
-			return 0;	/* a hole, or part of a block */
-	}
-	n = lpae_batch(m, iova, target, count);
-	for (i = 0; i < n; i++) {
-		unsigned long va = iova + i * pgsize;
-
-		if (!slot_get(m, target, va))
-			break;
-		slot_del(m, target, va);
-	}
-	return i * pgsize;
-}
-
-/* ---- v7s rules ------------------------------------------------------------- */
-
-static uint64_t v7s_iova_limit(const struct model *m)
-{
-	return 1ULL << m->ias;
-}
-
-static uint64_t v7s_pa_limit(const struct model *m)
-{
-	return 1ULL << m->oas;
-}
-
-/* log2(pgsize) if it is exactly one size of the bitmap, else 0 */
-static unsigned int v7s_shift(const struct model *m, size_t pgsize)
-{
-	if ((pgsize & (pgsize - 1)) || !(pgsize & m->bitmap))
-		return 0;
-	return __builtin_ctzl(pgsize);
-}
-
-static bool v7s_past(uint64_t start, size_t count, unsigned int shift,
-		     uint64_t limit)
-{
-	return count > (limit - start) >> shift;
-}
-
-/* One page: a level-2 size fills a table entry by entry; a level-1 size
- * replaces any level-2 tables. */
-static int model_v7s_map_one(struct model *m, unsigned long iova, uint64_t pa,
-			     size_t pgsize)
-{
-	int lvl = pgsize >= SZ_1M ? 1 : 2;
-	unsigned int n = pgsize == SZ_64K || pgsize == SZ_16M ? 16 : 1;
-	unsigned long blk = block(m, lvl);
-	struct slot *s;
-
-	if (lvl == 2) {
-		s = slot_get(m, 1, iova);
-		if (s && s->kind == SLOT_LEAF)
-			return -EEXIST;
-		if (!s)
-			slot_new(m, 1, iova, SLOT_TABLE, 0, false);
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		s = slot_get(m, lvl, iova + i * blk);
-		if (s && s->kind == SLOT_LEAF)
-			return -EEXIST;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		unsigned long va = iova + i * blk;
-
-		if (slot_get(m, lvl, va))
-			slot_del(m, lvl, va);
-		slot_new(m, lvl, va, SLOT_LEAF, pa + i * blk, n > 1);
-	}
-	return 0;
-}
-
-static int model_v7s_map(struct model *m, unsigned long iova, uint64_t pa,
-			 size_t pgsize, size_t count, int prot, size_t *mapped)
-{
-	unsigned int shift;
-
-	if (iova >= v7s_iova_limit(m) || pa >= v7s_pa_limit(m))
-		return -ERANGE;
-	if (!(prot & (IOMMU_READ | IOMMU_WRITE)) || !count)
-		return -EINVAL;
-	shift = v7s_shift(m, pgsize);
-	if (!shift || ((iova | pa) & (pgsize - 1)))
-		return -EINVAL;
-	if (v7s_past(iova, count, shift, v7s_iova_limit(m)) ||
-	    v7s_past(pa, count, shift, v7s_pa_limit(m)))
-		return -ERANGE;
-	while (count--) {
-		int ret = model_v7s_map_one(m, iova, pa, pgsize);
-
-		if (ret)
-			return ret;
-		*mapped += pgsize;
-		iova += pgsize;
-		pa += pgsize;
-	}
-	return 0;
-}
-
-/* Returns: false at a hole, at part of a large entry, or at a level-2 size
- * where level 1 holds no table. */
-static bool model_v7s_unmap_one(struct model *m, unsigned long iova,
-				size_t pgsize)
-{
-	int lvl = pgsize >= SZ_1M ? 1 : 2;
-	unsigned int n = pgsize == SZ_64K || pgsize == SZ_16M ? 16 : 1;
-	unsigned long blk = block(m, lvl);
-	const struct slot *s;
-
-	if (lvl == 2) {
-		s = slot_get(m, 1, iova);
-		if (!s || s->kind != SLOT_TABLE)
-			return false;
-	}
-	for (unsigned int i = 0; i < n; i++)
-		if (!slot_get(m, lvl, iova + i * blk))
-			return false;
-	if (n == 1 && slot_get(m, lvl, iova)->cont)
-		return false;
-	for (unsigned int i = 0; i < n; i++)
-		slot_del(m, lvl, iova + i * blk);
-	return true;
-}
-
-static size_t model_v7s_unmap(struct model *m, unsigned long iova,
-			      size_t pgsize, size_t count)
-{
-	unsigned int shift;
-	size_t done = 0;
-
-	if (iova >= v7s_iova_limit(m))
-		return 0;
-	shift = v7s_shift(m, pgsize);
-	if (!shift || (iova & (pgsize - 1)) ||
-	    v7s_past(iova, count, shift, v7s_iova_limit(m)))
-		return 0;
-	while (count-- && model_v7s_unmap_one(m, iova, pgsize)) {
-		done += pgsize;
-		iova += pgsize;
-	}
-	return done;
-}
-
-/* ---- the two ops, and iommu_map/iommu_unmap over them --------------------- */
-
-static int model_map(struct model *m, unsigned long iova, uint64_t pa,
-		     size_t pgsize, size_t count, int prot, size_t *mapped)
-{
-	if (m->v7s)
-		return model_v7s_map(m, iova, pa, pgsize, count, prot, mapped);
-	return model_lpae_map(m, iova, pa, pgsize, count, prot, mapped);
-}
-
-static size_t model_unmap(struct model *m, unsigned long iova, size_t pgsize,
-			  size_t count)
-{
-	if (m->v7s)
-		return model_v7s_unmap(m, iova, pgsize, count);
-	return model_lpae_unmap(m, iova, pgsize, count);
-}
-
-/*
- * Linux's iommu_pgsize(): the largest offered size that fits the rest of
- * the range and the alignment of both addresses, and how many of it to
- * map before the next larger size could start.
- */
-static size_t pick_pgsize(unsigned long bitmap, unsigned long iova,
-			  uint64_t pa, size_t size, size_t *count)
-{
-	unsigned int top = 63 - __builtin_clzl(size);
-	unsigned long fits = top == 63 ? ~0UL : (2UL << top) - 1;
-	uint64_t align = iova | pa;
-	unsigned long cand = bitmap & fits, pg, larger;
-
-	if (align)
-		cand &= (align & -align) | ((align & -align) - 1);
-	if (!cand)
-		return 0;
-	pg = 1UL << (63 - __builtin_clzl(cand));
-	larger = bitmap & ~(pg | (pg - 1));
-	if (larger) {
-		unsigned long next = larger & -larger;
-
-		if (!((iova ^ pa) & (next - 1)) &&
-		    next - (iova & (next - 1)) < size)
-			size = next - (iova & (next - 1));
-	}
-	*count = size / pg;
-	return pg;
-}
-
-/* Entries iommu_map(iova, pa, size) would write, or 0 if it fails early. */
-static size_t iommu_map_cost(const struct model *m, unsigned long iova,
-			     uint64_t pa, size_t size)
-{
-	size_t done = 0, entries = 0;
-
-	while (done < size && entries <= MAX_ENTRIES) {
-		size_t count = 0;
-		size_t pg = pick_pgsize(m->bitmap, iova + done, pa + done,
-					size - done, &count);
-
-		if (!pg)
-			return 0;
-		entries += count * (m->v7s && (pg == SZ_64K || pg == SZ_16M) ?
-				    16 : 1);
-		done += count * pg;
-	}
-	return entries;
-}
-
-static size_t model_iommu_unmap(struct model *m, unsigned long iova,
-				size_t size)
-{
-	unsigned long min = m->bitmap & -m->bitmap;
-	size_t done = 0;
-
-	if (!size || !m->bitmap || iova + (size - 1) < iova ||
-	    ((iova | size) & (min - 1)))
-		return 0;
-	while (done < size) {
-		size_t count = 0, n;
-		size_t pg = pick_pgsize(m->bitmap, iova + done, iova + done,
-					size - done, &count);
-
-		n = model_unmap(m, iova + done, pg, count);
-		if (!n)
-			break;
-		done += n;
-	}
-	return done;
-}
-
-static int model_iommu_map(struct model *m, unsigned long iova, uint64_t pa,
-			   size_t size, int prot)
-{
-	unsigned long min = m->bitmap & -m->bitmap;
-	size_t done = 0;
-	int ret = 0;
-
-	if (!size || !m->bitmap)
-		return -EINVAL;
-	if (iova + (size - 1) < iova || pa + (size - 1) < pa)
-		return -EOVERFLOW;
-	if ((iova | pa | size) & (min - 1))
-		return -EINVAL;
-	while (done < size) {
-		size_t count = 0, mapped = 0;
-		size_t pg = pick_pgsize(m->bitmap, iova + done, pa + done,
-					size - done, &count);
-
-		ret = model_map(m, iova + done, pa + done, pg, count, prot,
-				&mapped);
-		done += mapped;
-		if (ret)
-			break;
-		FUZZ_CHECK(mapped, "the model mapped nothing");
-	}
-	if (ret && done)
-		model_iommu_unmap(m, iova, done);
-	return ret;
-}
-
-/* ---- the table's geometry, from its pgd -------------------------------------- */
-
-static int first_table(void *data, uint64_t pa, const void *va, size_t size,
-		       int level)
-{
-	int *out = data;
-
-	(void)pa;
-	(void)va;
-	out[0] = level;
-	out[1] = (int)size;
-	return 1;
-}
-
-static void model_init(struct model *m, const struct iopgt_pgtable *pgt,
-		       struct iopgt_host *host, bool v7s)
-{
-	const struct iopgt_cfg *cfg = &pgt->cfg;
-
-	m->v7s = v7s;
-	m->slots = g_hash_table_new_full(key_hash, g_direct_equal, NULL,
-					 g_free);
-	m->bitmap = cfg->pgsize_bitmap;
-	m->ias = cfg->ias;
-	m->oas = cfg->oas;
-	m->ttbr1 = cfg->quirks & IO_PGTABLE_QUIRK_ARM_TTBR1;
 	if (v7s) {
-		m->first = 1;
-		m->last = 2;
-		m->shift[1] = 20;
-		m->shift[2] = 12;
-		m->bits[1] = m->ias - 20;
-		m->bits[2] = 8;
-		m->va_mask = (1UL << m->ias) - 1;
-		return;
+		pt_desc_v7s(&desc, &pgt->cfg);
+	} else {
+		FUZZ_CHECK(pgt->cfg.pgsize_bitmap & (SZ_4K | SZ_16K | SZ_64K),
+			   "no granule in 0x%lx", pgt->cfg.pgsize_bitmap);
+		FUZZ_CHECK(pt_root_geometry(&pgt->ops, &pgd_level,
+					    &pgd_bytes) == 0);
+		FUZZ_CHECK(pt_desc_lpae(&desc, &pgt->cfg, pgd_level,
+					pgd_bytes) == 0,
+			   "level %d pgd of %zu bytes for ias %u", pgd_level,
+			   pgd_bytes, pgt->cfg.ias);
 	}
-
-	/* LPAE: the granule is the smallest size, the pgd says the rest */
-	static const struct iopgt_walk_ops pgd_only = { .table = first_table };
-	unsigned int pg_shift = __builtin_ctzl(m->bitmap);
-	unsigned int bpl = pg_shift - 3, pgd_bits;
-	int pgd[2] = { -1, 0 };
-
-	FUZZ_CHECK(m->bitmap & (SZ_4K | SZ_16K | SZ_64K),
-		   "no granule in 0x%lx", m->bitmap);
-	FUZZ_CHECK(iopgt_pgtable_walk(host, (struct iopgt_pgtable *)pgt,
-				      &pgd_only, pgd) == 1);
-	FUZZ_CHECK(pgd[0] >= 0 && pgd[0] <= 3 && pgd[1] >= 8 &&
-		   !(pgd[1] & (pgd[1] - 1)), "pgd: level %d, %d bytes",
-		   pgd[0], pgd[1]);
-	pgd_bits = __builtin_ctz((unsigned int)pgd[1] / 8);
-	m->first = pgd[0];
-	m->last = 3;
-	for (int l = 0; l <= 3; l++) {
-		m->shift[l] = (4 - l) * bpl + 3;
-		m->bits[l] = l == m->first ? pgd_bits : bpl;
-		m->batch[l] = 1UL << MIN(m->bits[l], bpl);
-	}
-	/* the pgd covers ias (Mali: at least) */
-	FUZZ_CHECK(m->shift[m->first] + pgd_bits >= m->ias &&
-		   m->shift[m->first] + pgd_bits < 64,
-		   "level %d pgd of 2^%u entries for ias %u", m->first,
-		   pgd_bits, m->ias);
-	m->va_mask = (1UL << (m->shift[m->first] + pgd_bits)) - 1;
+	pt_model_init(m, &desc);
 }
 
-/* ---- the run ----------------------------------------------------------------- */
+/* ---- the run ------------------------------------------------------------- */
 
 struct run {
 	struct iopgt_host *host;
 	struct iopgt_pgtable *pgt;
-	struct model m;
+	struct pt_model m;
 	bool v7s;
 	unsigned long granule;
 	unsigned long win_lo, win_span;
@@ -754,7 +247,7 @@ static const struct iopgt_flush_ops tlb_ops = {
 static void probe(struct run *r, unsigned long iova)
 {
 	uint64_t got = iopgt_pgtable_iova_to_phys(r->host, r->pgt, iova);
-	uint64_t want = model_phys(&r->m, iova);
+	uint64_t want = pt_model_iova_to_phys(&r->m, iova);
 
 	FUZZ_CHECK(got == want, "iova_to_phys(0x%lx) = 0x%" G_GINT64_MODIFIER
 		   "x, the model says 0x%" G_GINT64_MODIFIER "x", iova, got,
@@ -780,40 +273,23 @@ static void probe_range(struct run *r, unsigned long lo, unsigned long len)
 		probe(r, lo + len - 1);
 }
 
-/* ---- the end: walk and model agree ------------------------------------------- */
+/* ---- the end: walk and model agree --------------------------------------- */
 
 struct walk_check {
-	const struct model *m;
+	const struct pt_model *m;
 	unsigned long leaves, tables;
 };
 
 static int check_entry(void *data, const struct iopgt_walk_entry *e)
 {
 	struct walk_check *w = data;
-	const struct model *m = w->m;
-	const struct slot *s;
+	char *why = pt_model_check_entry(w->m, e);
 
-	FUZZ_CHECK(e->level >= m->first && e->level <= m->last,
-		   "entry at level %d", e->level);
-	s = slot_get(m, e->level, e->iova);
-	FUZZ_CHECK(s, "the table has a level-%d entry at 0x%lx, the model "
-		   "does not", e->level, e->iova);
-	if (e->kind == IOPGT_ENTRY_TABLE) {
-		FUZZ_CHECK(s->kind == SLOT_TABLE, "L%d 0x%lx: a table, the "
-			   "model has a leaf", e->level, e->iova);
+	FUZZ_CHECK(!why, "%s", why);
+	if (e->kind == IOPGT_ENTRY_TABLE)
 		w->tables++;
-		return 0;
-	}
-	FUZZ_CHECK(e->kind == IOPGT_ENTRY_LEAF && s->kind == SLOT_LEAF,
-		   "L%d 0x%lx: a leaf, the model has a table", e->level,
-		   e->iova);
-	/* a v7s large entry is reported whole, by each of its 16 slots */
-	FUZZ_CHECK(e->size == block(m, e->level) * (s->cont ? 16 : 1),
-		   "L%d 0x%lx: size 0x%zx", e->level, e->iova, e->size);
-	FUZZ_CHECK(e->oa == s->pa, "L%d 0x%lx: pa 0x%" G_GINT64_MODIFIER
-		   "x, the model has 0x%" G_GINT64_MODIFIER "x", e->level,
-		   e->iova, e->oa, s->pa);
-	w->leaves++;
+	else
+		w->leaves++;
 	return 0;
 }
 
@@ -822,20 +298,16 @@ struct leaf_probe {
 	unsigned long seen, stride;
 };
 
-static void probe_leaf(gpointer k, gpointer v, gpointer data)
+static void probe_leaf(void *data, int lvl, unsigned long iova,
+		       const struct pt_slot *s)
 {
 	struct leaf_probe *lp = data;
-	const struct model *m = &lp->r->m;
-	const struct slot *s = v;
-	uint64_t raw = GPOINTER_TO_SIZE(k);
-	int lvl = raw >> 60;
-	unsigned long iova = (raw & ((1ULL << 60) - 1)) << m->shift[lvl];
+	const struct pt_model *m = &lp->r->m;
 
-	if (s->kind != SLOT_LEAF || lp->seen++ % lp->stride)
+	if (s->kind != PT_SLOT_LEAF || lp->seen++ % lp->stride)
 		return;
-	if (m->ttbr1)
-		iova |= ~m->va_mask;
-	probe(lp->r, iova + ((raw * 0x9e3779b1UL) & (block(m, lvl) - 1)));
+	probe(lp->r, iova + ((iova * 0x9e3779b1UL + lvl) &
+			     (pt_model_block(m, lvl) - 1)));
 }
 
 static void check_reg(void *data, const char *name, uint64_t value)
@@ -857,12 +329,12 @@ static void check_all(struct run *r)
 		   "the walk has %lu leaves and %lu tables, the model %lu "
 		   "and %lu", w.leaves, w.tables, r->m.leaves, r->m.tables);
 	lp.stride = r->m.leaves / FINAL_PROBES + 1;
-	g_hash_table_foreach(r->m.slots, probe_leaf, &lp);
+	pt_model_foreach(&r->m, probe_leaf, &lp);
 	iopgt_pgtable_describe_regs(r->host, r->pgt, check_reg, &regs);
 	FUZZ_CHECK(regs, "no register outputs");
 }
 
-/* ---- decoding one operation ------------------------------------------------- */
+/* ---- decoding one operation ---------------------------------------------- */
 
 static size_t op_count(uint8_t v)
 {
@@ -878,7 +350,7 @@ static size_t op_count(uint8_t v)
 /* The sel-th size of the table's bitmap, or a raw one. */
 static size_t op_pgsize(const struct run *r, uint8_t sel)
 {
-	unsigned long b = r->m.bitmap;
+	unsigned long b = r->m.d.pgsize_bitmap;
 	unsigned int k = __builtin_popcountl(b);
 
 	if (sel >= 0xf0 || !k)
@@ -905,7 +377,7 @@ static void op_decode(struct run *r, struct input *in, struct op *op,
 	uint32_t vidx = get8(in) | get8(in) << 8 | get8(in) << 16;
 	uint8_t o6 = get8(in), o7 = get8(in), o8 = get8(in);
 	uint64_t pidx = o6 | o7 << 8;
-	uint64_t pa_limit = 1ULL << MIN(r->m.oas, 63u);
+	uint64_t pa_limit = 1ULL << MIN(r->m.d.oas, 63u);
 	unsigned long unit;
 
 	op->kind = o0 & 7;
@@ -953,7 +425,7 @@ static unsigned long sat_mul(size_t a, size_t b)
 	return __builtin_mul_overflow(a, b, &p) ? ~0UL : p;
 }
 
-/* ---- running one operation on both ------------------------------------------- */
+/* ---- running one operation on both --------------------------------------- */
 
 static void dirty_record(struct iopgt_dirty_bitmap *dirty, unsigned long iova,
 			 size_t size)
@@ -1015,8 +487,8 @@ static bool op_run(struct run *r, const struct op *op)
 					      op->prot, &mapped);
 		if (ret == -ENOMEM)
 			return false;
-		want_ret = model_map(&r->m, op->iova, op->pa, op->pgsize,
-				     op->count, op->prot, &want_mapped);
+		want_ret = pt_model_map(&r->m, op->iova, op->pa, op->pgsize,
+					op->count, op->prot, &want_mapped);
 		TRACE("  map_pages: %d, mapped 0x%zx\n", ret, mapped);
 		FUZZ_CHECK(ret == want_ret && mapped == want_mapped,
 			   "map_pages(0x%lx, 0x%" G_GINT64_MODIFIER "x, 0x%zx "
@@ -1030,7 +502,7 @@ static bool op_run(struct run *r, const struct op *op)
 		got = iopgt_pgtable_unmap_pages(r->host, r->pgt, op->iova,
 						op->pgsize, op->count,
 						op->gather);
-		want = model_unmap(&r->m, op->iova, op->pgsize, op->count);
+		want = pt_model_unmap(&r->m, op->iova, op->pgsize, op->count);
 		TRACE("  unmap_pages: 0x%zx\n", got);
 		FUZZ_CHECK(got == want, "unmap_pages(0x%lx, 0x%zx x %zu) = "
 			   "0x%zx, the model says 0x%zx", op->iova,
@@ -1045,14 +517,15 @@ static bool op_run(struct run *r, const struct op *op)
 		break;
 	case 6:
 		/* only what runs in milliseconds */
-		if (iommu_map_cost(&r->m, op->iova, op->pa, len) > MAX_ENTRIES)
+		if (pt_model_iommu_map_cost(&r->m, op->iova, op->pa, len,
+					    MAX_ENTRIES) > MAX_ENTRIES)
 			return true;
 		ret = iopgt_pgtable_map(r->host, r->pgt, op->iova, op->pa, len,
 					op->prot);
 		if (ret == -ENOMEM)
 			return false;
-		want_ret = model_iommu_map(&r->m, op->iova, op->pa, len,
-					   op->prot);
+		want_ret = pt_model_iommu_map(&r->m, op->iova, op->pa, len,
+					      op->prot);
 		TRACE("  iopgt_pgtable_map 0x%zx: %d\n", len, ret);
 		FUZZ_CHECK(ret == want_ret, "iopgt_pgtable_map(0x%lx, 0x%"
 			   G_GINT64_MODIFIER "x, 0x%zx, prot 0x%x) = %d, the "
@@ -1062,7 +535,7 @@ static bool op_run(struct run *r, const struct op *op)
 	default:
 		got = iopgt_pgtable_unmap(r->host, r->pgt, op->iova, len,
 					  op->gather);
-		want = model_iommu_unmap(&r->m, op->iova, len);
+		want = pt_model_iommu_unmap(&r->m, op->iova, len);
 		TRACE("  iopgt_pgtable_unmap 0x%zx: 0x%zx\n", len, got);
 		FUZZ_CHECK(got == want, "iopgt_pgtable_unmap(0x%lx, 0x%zx) = "
 			   "0x%zx, the model says 0x%zx", op->iova, len, got,
@@ -1073,7 +546,7 @@ static bool op_run(struct run *r, const struct op *op)
 	return true;
 }
 
-/* ---- the table ---------------------------------------------------------------- */
+/* ---- the table ----------------------------------------------------------- */
 
 static void cfg_decode(struct iopgt_host *host, struct input *in,
 		       unsigned int fmt, struct iopgt_cfg *cfg)
@@ -1109,9 +582,9 @@ static void cfg_decode(struct iopgt_host *host, struct input *in,
 /* A window of 1-8 of the largest pages at the bottom, top or middle. */
 static void window_init(struct run *r, uint8_t h2, uint8_t h7)
 {
-	unsigned long big = 1UL << (63 - __builtin_clzl(r->m.bitmap));
-	unsigned long range = 1UL << r->m.ias;
-	unsigned long base = r->m.ttbr1 ? ~0UL << r->m.ias : 0;
+	unsigned long big = 1UL << (63 - __builtin_clzl(r->m.d.pgsize_bitmap));
+	unsigned long range = 1UL << r->m.d.ias;
+	unsigned long base = r->m.d.upper ? ~0UL << r->m.d.ias : 0;
 
 	r->win_span = MIN(big << (h7 & 3), range);
 	switch ((h2 >> 3) & 3) {
@@ -1164,12 +637,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   r.pgt->cfg.pgsize_bitmap, r.pgt->cfg.ias, r.pgt->cfg.oas,
 		   asked.pgsize_bitmap, asked.ias, asked.oas);
 
-	model_init(&r.m, r.pgt, r.host, r.v7s);
-	r.granule = r.m.bitmap & -r.m.bitmap;
+	model_init(&r.m, r.pgt, r.v7s);
+	r.granule = r.m.d.pgsize_bitmap & -r.m.d.pgsize_bitmap;
 	/* v7s keeps no size it does not know: then nothing can be mapped */
 	if (r.granule)
 		window_init(&r, h2, h7);
-	TRACE("levels %d-%d, window [0x%lx +0x%lx)\n", r.m.first, r.m.last,
+	TRACE("levels %d-%d, window [0x%lx +0x%lx)\n", r.m.d.first, r.m.d.last,
 	      r.win_lo, r.win_span);
 
 	for (unsigned int i = 0; r.granule && i < MAX_OPS && in.n; i++) {
@@ -1193,7 +666,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   G_GUINT64_FORMAT " state bytes", st.table_bytes,
 		   st.state_bytes);
 	fuzz_host_free(r.host);
-	g_hash_table_unref(r.m.slots);
+	pt_model_clear(&r.m);
 	current_run = NULL;
 	return 0;
 }

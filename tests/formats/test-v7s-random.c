@@ -5,7 +5,8 @@
  * the model says Linux returns, and the whole table compared with the
  * model (translations, the walk, TLB calls, table memory) as it goes.
  *
- * The model is written from the rules of the format (spec 3.6), not from
+ * The model is the shared one (tests/lib/pt-model.h) with the v7s
+ * description, written from the rules of the format (spec 3.6), not from
  * the code: a level-1 slot is empty, a level-2 table, a section or part of
  * a supersection; a level-2 slot is empty, a small page or part of a large
  * page.
@@ -17,6 +18,7 @@
 
 #include <iopgt/host.h>
 
+#include "pt-model.h"
 #include "test-util.h"
 
 extern const struct iopgt_plugin_desc iopgt_plugin_desc;
@@ -25,20 +27,6 @@ extern const struct iopgt_plugin_desc iopgt_plugin_desc;
 #define WIN_PAGES	(WIN_SLOTS * 256)
 #define N_OPS		20000
 #define CHECK_EVERY	1000
-
-enum l1_kind { L1_EMPTY, L1_TABLE, L1_SECTION, L1_SUPER };
-enum l2_kind { L2_EMPTY, L2_SMALL, L2_LARGE };
-
-struct shadow {
-	uint8_t l1[WIN_SLOTS];
-	uint64_t l1_pa[WIN_SLOTS];		/* PA of the slot's MiB */
-	uint8_t l2[WIN_SLOTS][256];
-	uint64_t l2_pa[WIN_SLOTS][256];		/* PA of the slot's 4K */
-	unsigned int tables;
-	/* TLB calls the model expects, cumulative */
-	unsigned int add_pages;
-	unsigned int flush_walks;
-};
 
 struct config {
 	const char *name;
@@ -54,7 +42,7 @@ struct run {
 	struct iopgt_pgtable *pgt;
 	struct log_capture log;
 	struct tlb_recorder tlb;
-	struct shadow *sh;
+	struct pt_model m;
 	GRand *rand;
 	uint64_t pa_limit;
 	/* how the ops ended, to show the mix is worth something */
@@ -67,180 +55,24 @@ struct run {
 	unsigned int n_recent;
 };
 
-/* ---- the model ----------------------------------------------------------- */
-
-static int model_map_one(struct shadow *sh, unsigned long iova, uint64_t pa,
-			 size_t size)
-{
-	unsigned int slot = iova >> 20;
-
-	if (size >= SZ_1M) {
-		unsigned int n = size / SZ_1M;
-
-		for (unsigned int i = 0; i < n; i++)
-			if (sh->l1[slot + i] >= L1_SECTION)
-				return -EEXIST;
-		for (unsigned int i = 0; i < n; i++) {
-			if (sh->l1[slot + i] == L1_TABLE) {
-				memset(sh->l2[slot + i], L2_EMPTY, 256);
-				sh->tables--;
-				sh->flush_walks++;
-			}
-			sh->l1[slot + i] = n > 1 ? L1_SUPER : L1_SECTION;
-			sh->l1_pa[slot + i] = pa + i * SZ_1M;
-		}
-		return 0;
-	}
-
-	unsigned int idx = (iova >> 12) & 0xff, n = size / SZ_4K;
-
-	if (sh->l1[slot] >= L1_SECTION)
-		return -EEXIST;
-	if (sh->l1[slot] == L1_EMPTY) {
-		sh->l1[slot] = L1_TABLE;
-		sh->tables++;
-	}
-	for (unsigned int i = 0; i < n; i++)
-		if (sh->l2[slot][idx + i] != L2_EMPTY)
-			return -EEXIST;
-	for (unsigned int i = 0; i < n; i++) {
-		sh->l2[slot][idx + i] = n > 1 ? L2_LARGE : L2_SMALL;
-		sh->l2_pa[slot][idx + i] = pa + i * SZ_4K;
-	}
-	return 0;
-}
-
-static int model_map(struct shadow *sh, unsigned long iova, uint64_t pa,
-		     size_t size, size_t count, int prot, size_t *mapped)
-{
-	int ret = -EINVAL;
-
-	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
-		return -EINVAL;
-	while (count--) {
-		ret = model_map_one(sh, iova, pa, size);
-		if (ret)
-			break;
-		*mapped += size;
-		iova += size;
-		pa += size;
-	}
-	return ret;
-}
-
-static size_t model_unmap_one(struct shadow *sh, unsigned long iova,
-			      size_t size)
-{
-	unsigned int slot = iova >> 20;
-
-	if (size >= SZ_1M) {
-		unsigned int n = size / SZ_1M;
-
-		for (unsigned int i = 0; i < n; i++)
-			if (sh->l1[slot + i] == L1_EMPTY)
-				return 0;
-		if (n == 1 && sh->l1[slot] == L1_SUPER)
-			return 0;
-		for (unsigned int i = 0; i < n; i++) {
-			if (sh->l1[slot + i] == L1_TABLE) {
-				memset(sh->l2[slot + i], L2_EMPTY, 256);
-				sh->tables--;
-				sh->flush_walks++;
-			} else {
-				sh->add_pages++;
-			}
-			sh->l1[slot + i] = L1_EMPTY;
-		}
-		return size;
-	}
-
-	unsigned int idx = (iova >> 12) & 0xff, n = size / SZ_4K;
-
-	if (sh->l1[slot] != L1_TABLE)
-		return 0;
-	for (unsigned int i = 0; i < n; i++)
-		if (sh->l2[slot][idx + i] == L2_EMPTY)
-			return 0;
-	if (n == 1 && sh->l2[slot][idx] == L2_LARGE)
-		return 0;
-	for (unsigned int i = 0; i < n; i++)
-		sh->l2[slot][idx + i] = L2_EMPTY;
-	sh->add_pages += n;
-	return size;
-}
-
-static size_t model_unmap(struct shadow *sh, unsigned long iova, size_t size,
-			  size_t count)
-{
-	size_t unmapped = 0;
-
-	while (count--) {
-		if (!model_unmap_one(sh, iova, size))
-			break;
-		unmapped += size;
-		iova += size;
-	}
-	return unmapped;
-}
-
-static uint64_t model_phys(const struct shadow *sh, unsigned long iova)
-{
-	unsigned int slot = iova >> 20, idx = (iova >> 12) & 0xff;
-
-	switch (sh->l1[slot]) {
-	case L1_SECTION:
-	case L1_SUPER:
-		return sh->l1_pa[slot] + (iova & (SZ_1M - 1));
-	case L1_TABLE:
-		if (sh->l2[slot][idx] == L2_EMPTY)
-			return 0;
-		return sh->l2_pa[slot][idx] + (iova & (SZ_4K - 1));
-	default:
-		return 0;
-	}
-}
-
 /* ---- comparing the table with the model ---------------------------------- */
 
 struct walk_check {
-	const struct shadow *sh;
-	unsigned int parent;
-	unsigned int l1_seen, l2_seen;
+	const struct pt_model *m;
+	unsigned int seen;
 	unsigned int errors;
 };
 
 static int check_entry(void *data, const struct iopgt_walk_entry *e)
 {
 	struct walk_check *w = data;
-	const struct shadow *sh = w->sh;
-	unsigned int slot = e->level == 1 ? e->index : w->parent;
+	char *why = pt_model_check_entry(w->m, e);
 
-	if (slot >= WIN_SLOTS) {
+	w->seen++;
+	if (why) {
+		g_test_message("%s", why);
 		w->errors++;
-		return 0;
-	}
-	if (e->level == 1) {
-		w->l1_seen++;
-		if (e->kind == IOPGT_ENTRY_TABLE) {
-			w->parent = e->index;
-			w->errors += sh->l1[slot] != L1_TABLE;
-		} else if (e->size == SZ_16M) {
-			w->errors += sh->l1[slot] != L1_SUPER ||
-				     e->oa != sh->l1_pa[slot & ~15u];
-		} else {
-			w->errors += sh->l1[slot] != L1_SECTION ||
-				     e->oa != sh->l1_pa[slot];
-		}
-	} else {
-		unsigned int idx = e->index;
-
-		w->l2_seen++;
-		if (e->size == SZ_64K)
-			w->errors += sh->l2[slot][idx] != L2_LARGE ||
-				     e->oa != sh->l2_pa[slot][idx & ~15u];
-		else
-			w->errors += sh->l2[slot][idx] != L2_SMALL ||
-				     e->oa != sh->l2_pa[slot][idx];
+		g_free(why);
 	}
 	return 0;
 }
@@ -248,34 +80,27 @@ static int check_entry(void *data, const struct iopgt_walk_entry *e)
 static void check_all(struct run *r)
 {
 	static const struct iopgt_walk_ops ops = { .entry = check_entry };
-	struct walk_check w = { .sh = r->sh };
-	unsigned int l1 = 0, l2 = 0;
+	struct walk_check w = { .m = &r->m };
 	struct iopgt_mem_stats st;
 
 	for (unsigned long iova = 0; iova < WIN_SLOTS * SZ_1M; iova += SZ_4K) {
 		unsigned long at = iova + (iova >> 12) % SZ_4K;
 
 		if (iopgt_pgtable_iova_to_phys(r->host, r->pgt, at) !=
-		    model_phys(r->sh, at))
+		    pt_model_iova_to_phys(&r->m, at))
 			g_assert_cmphex(iopgt_pgtable_iova_to_phys(r->host,
 								   r->pgt, at),
-					==, model_phys(r->sh, at));
+					==, pt_model_iova_to_phys(&r->m, at));
 	}
 	g_assert_cmpint(iopgt_pgtable_walk(r->host, r->pgt, &ops, &w), ==, 0);
 	g_assert_cmpuint(w.errors, ==, 0);
-	for (unsigned int s = 0; s < WIN_SLOTS; s++) {
-		l1 += r->sh->l1[s] != L1_EMPTY;
-		for (unsigned int i = 0; i < 256; i++)
-			l2 += r->sh->l2[s][i] != L2_EMPTY;
-	}
-	g_assert_cmpuint(w.l1_seen, ==, l1);
-	g_assert_cmpuint(w.l2_seen, ==, l2);
+	g_assert_cmpuint(w.seen, ==, r->m.leaves + r->m.tables);
 
 	/* level 1, plus level-2 tables packed four to a page at best */
 	iopgt_pgtable_get_mem_stats(r->host, r->pgt, &st);
 	g_assert_cmpuint(st.table_bytes, >=,
-			 SZ_16K + (r->sh->tables + 3) / 4 * SZ_4K);
-	g_assert_cmpuint(st.table_bytes, <=, SZ_16K + r->sh->tables * SZ_4K);
+			 SZ_16K + (r->m.tables + 3) / 4 * SZ_4K);
+	g_assert_cmpuint(st.table_bytes, <=, SZ_16K + r->m.tables * SZ_4K);
 }
 
 /* ---- random operations --------------------------------------------------- */
@@ -324,8 +149,8 @@ static void one_op(struct run *r, unsigned int n)
 							    pa_slots) * size;
 		int prot = random_prot(r);
 		size_t mapped = 0, want_mapped = 0;
-		int want = model_map(r->sh, iova, pa, size, count, prot,
-				     &want_mapped);
+		int want = pt_model_map(&r->m, iova, pa, size, count, prot,
+					&want_mapped);
 		int ret = iopgt_pgtable_map_pages(r->host, r->pgt, iova, pa,
 						  size, count, prot, &mapped);
 
@@ -359,9 +184,12 @@ static void one_op(struct run *r, unsigned int n)
 					    (WIN_SLOTS * SZ_1M - iova) / size);
 			}
 		}
-		want = model_unmap(r->sh, iova, size, count);
+		/* a live gather: each leaf entry removed is one add_page */
+		struct iopgt_iotlb_gather g = { .start = ~0UL };
+
+		want = pt_model_unmap(&r->m, iova, size, count);
 		size_t got = iopgt_pgtable_unmap_pages(r->host, r->pgt, iova,
-						       size, count, NULL);
+						       size, count, &g);
 
 		r->unmaps_ok += got != 0;
 		r->unmaps_zero += got == 0;
@@ -371,13 +199,14 @@ static void one_op(struct run *r, unsigned int n)
 	}
 
 	/* every TLB call the model expects, and no other */
-	g_assert_cmpuint(r->tlb.pages->len, ==, r->sh->add_pages);
-	g_assert_cmpuint(r->tlb.walks->len, ==, r->sh->flush_walks);
+	g_assert_cmpuint(r->tlb.pages->len, ==,
+			 r->m.stats.leaf_entries_removed);
+	g_assert_cmpuint(r->tlb.walks->len, ==, r->m.stats.tables_removed);
 
 	/* a random probe after every op, everything now and then */
 	iova = g_rand_int_range(r->rand, 0, WIN_SLOTS * SZ_1M);
 	g_assert_cmphex(iopgt_pgtable_iova_to_phys(r->host, r->pgt, iova), ==,
-			model_phys(r->sh, iova));
+			pt_model_iova_to_phys(&r->m, iova));
 	if (n % CHECK_EVERY == 0)
 		check_all(r);
 }
@@ -394,6 +223,7 @@ static void test_random(gconstpointer data)
 		.tlb = &tlb_recorder_ops,
 	};
 	struct run r = { .cfg = cfg };
+	struct pt_model_desc desc;
 	struct iopgt_mem_stats st;
 
 	g_test_summary("Random map/unmap against a shadow model: results, "
@@ -407,7 +237,8 @@ static void test_random(gconstpointer data)
 						    NULL), ==, 0);
 	g_assert_cmpint(iopgt_pgtable_new(r.host, "arm-v7s", &pcfg, &r.tlb,
 					  &r.pgt), ==, 0);
-	r.sh = g_new0(struct shadow, 1);
+	pt_desc_v7s(&desc, &r.pgt->cfg);
+	pt_model_init(&r.m, &desc);
 	r.rand = g_rand_new_with_seed(cfg->seed);
 	r.pa_limit = 1ULL << cfg->oas;
 
@@ -425,21 +256,24 @@ static void test_random(gconstpointer data)
 
 	/* unmap the whole window: only what the model holds goes */
 	for (unsigned int s = 0; s < WIN_SLOTS; s++) {
-		size_t want = model_unmap(r.sh, s * SZ_1M, SZ_1M, 1);
+		const struct pt_slot *slot = pt_model_slot(&r.m, 1, s * SZ_1M);
+		bool super = slot && slot->kind == PT_SLOT_LEAF &&
+			     slot->cont > 1;
+		size_t want = pt_model_unmap(&r.m, s * SZ_1M, SZ_1M, 1);
 
 		g_assert_cmpuint(iopgt_pgtable_unmap_pages(r.host, r.pgt,
 							   s * SZ_1M, SZ_1M, 1,
 							   NULL), ==, want);
-		if (!want && r.sh->l1[s] == L1_SUPER) {
+		if (!want && super) {
 			unsigned int base = s & ~15u;
 
 			size_t got = iopgt_pgtable_unmap_pages(r.host, r.pgt,
 							       base * SZ_1M,
 							       SZ_16M, 1, NULL);
 
-			g_assert_cmpuint(got, ==, model_unmap(r.sh,
-							      base * SZ_1M,
-							      SZ_16M, 1));
+			g_assert_cmpuint(got, ==, pt_model_unmap(&r.m,
+								 base * SZ_1M,
+								 SZ_16M, 1));
 		}
 	}
 	check_all(&r);
@@ -458,7 +292,7 @@ static void test_random(gconstpointer data)
 	g_assert_cmpuint(log_capture_count(&r.log, "err:"), ==, 0);
 
 	g_rand_free(r.rand);
-	g_free(r.sh);
+	pt_model_clear(&r.m);
 	tlb_recorder_clear(&r.tlb);
 	g_assert_null(iopgt_host_unref(r.host));
 	log_capture_clear(&r.log);
