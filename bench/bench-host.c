@@ -29,7 +29,7 @@
 
 /* ---- plugin cycles ------------------------------------------------------- */
 
-static __noinline unsigned int bench_plugin_cycle(struct iopgt_host *host,
+static bench_noinline unsigned int bench_plugin_cycle(struct iopgt_host *host,
 						  const char *path,
 						  const char *name,
 						  unsigned int n)
@@ -46,7 +46,7 @@ static __noinline unsigned int bench_plugin_cycle(struct iopgt_host *host,
 	return bad;
 }
 
-static __noinline unsigned int bench_dlopen_cycle(const char *path,
+static bench_noinline unsigned int bench_dlopen_cycle(const char *path,
 						  unsigned int n)
 {
 	unsigned int bad = 0;

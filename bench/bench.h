@@ -21,12 +21,19 @@
 
 #include <iopgt/host.h>
 
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-/* Not inlined, not cloned and never folded with an identical body
- * (-fipa-icf), so callgrind sees each workload under its own name. */
-#define __noinline	__attribute__((noinline, noclone, no_icf))
-#define bench_always_inline	inline __attribute__((always_inline))
+/*
+ * A workload: not inlined, not cloned and never folded with an identical
+ * body, so callgrind sees each one under its own name (bits.h's
+ * __noinline only stops inlining).  gcc clones and folds (-fipa-cp-clone,
+ * -fipa-icf) unless told not to; clang has neither pass by default, nor
+ * these two attributes.  __always_inline and the rest come from
+ * <iopgt/bits.h>.
+ */
+#ifdef __clang__
+#define bench_noinline	__attribute__((noinline))
+#else
+#define bench_noinline	__attribute__((noinline, noclone, no_icf))
+#endif
 
 /* ---- options (iopgt-bench.c) --------------------------------------------- */
 
@@ -64,6 +71,9 @@ struct bench {
 
 /* Load the format plugins into b->host.  Returns: 0 or a negative errno. */
 int bench_setup_host(struct bench *b);
+/* Another host like b->host, with its own (fresh) table memory; NULL on
+ * failure (reported).  iopgt_host_unref() it. */
+struct iopgt_host *bench_host_new(const struct bench *b);
 
 /* Section runners (bench-formats.c, bench-host.c). */
 void bench_run_ops(struct bench *b);

@@ -61,8 +61,8 @@ static const GOptionEntry options[] = {
 	{ "warmup", 'w', 0, G_OPTION_ARG_INT, &opt_warmup,
 	  "Untimed runs before them (default 1)", "N" },
 	{ "format", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt_formats,
-	  "Only rows of this format: s1, s2, v7s or the format name "
-	  "(repeatable)", "FMT" },
+	  "Only rows of this format: s1, s2, v7s (or the format name), "
+	  "s1-16k, s1-64k (granules) (repeatable)", "FMT" },
 	{ "only", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opt_only,
 	  "Only rows whose name matches GLOB, e.g. 's1-map-*' (repeatable)",
 	  "GLOB" },
@@ -76,7 +76,8 @@ static const GOptionEntry options[] = {
 	{ "threads", 0, 0, G_OPTION_ARG_NONE, &opt_threads,
 	  "Map from 1 and 2 threads on disjoint ranges", NULL },
 	{ "scale", 0, 0, G_OPTION_ARG_NONE, &opt_scale,
-	  "Map and unmap 64 GiB as 4K pages and 1 TiB as 2M blocks", NULL },
+	  "Map and unmap up to 64 GiB as 4K pages, 1 TiB as 2M and 256 TiB "
+	  "as 1G blocks, against the floor", NULL },
 	{ "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all,
 	  "--direct --host --threads (not --scale)", NULL },
 	{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
@@ -472,35 +473,62 @@ static const char *const needed_formats[] = {
 	"arm-64-lpae-s1", "arm-64-lpae-s2", "arm-v7s",
 };
 
-int bench_setup_host(struct bench *b)
+/* A host with the format plugins loaded.  *ms: how long that took. */
+static int host_new_loaded(const struct bench *b, struct iopgt_host **out,
+			   double *ms)
 {
+	struct iopgt_host *host;
 	uint64_t t0, t1;
 	int loaded;
 
-	b->host = iopgt_host_new();
-	if (!b->host)
+	host = iopgt_host_new();
+	if (!host)
 		return -ENOMEM;
 	t0 = bench_now_ns();
 	for (char **d = b->opt.plugin_dirs; d && *d; d++)
-		iopgt_host_add_plugin_dir(b->host, *d);
+		iopgt_host_add_plugin_dir(host, *d);
 	if (!b->opt.plugin_dirs && b->plugin_dir)
-		iopgt_host_add_plugin_dir(b->host, b->plugin_dir);
-	iopgt_host_scan(b->host);
-	loaded = iopgt_host_load_all(b->host);
+		iopgt_host_add_plugin_dir(host, b->plugin_dir);
+	iopgt_host_scan(host);
+	loaded = iopgt_host_load_all(host);
 	t1 = bench_now_ns();
-	if (loaded < 0)
+	if (loaded < 0) {
+		iopgt_host_unref(host);
 		return loaded;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(needed_formats); i++) {
-		if (!iopgt_host_find_format(b->host, needed_formats[i])) {
+		if (!iopgt_host_find_format(host, needed_formats[i])) {
 			fprintf(stderr, "iopgt-bench: no plugin provides '%s' "
 				"in %s (--plugin-dir)\n", needed_formats[i],
 				b->plugin_dir ? b->plugin_dir : "(none)");
+			iopgt_host_unref(host);
 			return -ENOENT;
 		}
 	}
+	*out = host;
+	*ms = (double)(t1 - t0) / 1e6;
+	return loaded;
+}
+
+struct iopgt_host *bench_host_new(const struct bench *b)
+{
+	struct iopgt_host *host;
+	double ms;
+
+	return host_new_loaded(b, &host, &ms) < 0 ? NULL : host;
+}
+
+int bench_setup_host(struct bench *b)
+{
+	double ms;
+	int loaded;
+
+	loaded = host_new_loaded(b, &b->host, &ms);
+	if (loaded < 0)
+		return loaded;
 	if (!b->opt.callgrind && !b->json)
 		printf("host start-up: scan + load_all of %d plugins in "
-		       "%.2f ms\n", loaded, (double)(t1 - t0) / 1e6);
+		       "%.2f ms\n", loaded, ms);
 	return 0;
 }
 
@@ -544,6 +572,8 @@ static int check_options(struct bench *b, GError **error)
 			{ "s1", "arm-64-lpae-s1" },
 			{ "s2", "arm-64-lpae-s2" },
 			{ "v7s", "arm-v7s" },
+			{ "s1-16k", "s1-16k" },
+			{ "s1-64k", "s1-64k" },
 		};
 		bool known = false;
 
@@ -558,7 +588,8 @@ static int check_options(struct bench *b, GError **error)
 		if (!known) {
 			g_set_error(error, G_OPTION_ERROR,
 				    G_OPTION_ERROR_BAD_VALUE,
-				    "--format %s: not s1, s2 or v7s", *f);
+				    "--format %s: not s1, s2, v7s, s1-16k or "
+				    "s1-64k", *f);
 			return -EINVAL;
 		}
 	}

@@ -12,8 +12,11 @@
  *            tests/test-v7s-perf
  *   callgrind_annotate --inclusive=yes cg.out | grep '=> .*perf_'
  *
- * Budgets (under half of Linux's): map 4K <= 100, unmap 4K <= 90,
- * iova_to_phys <= 40.  Map/unmap 1M sections are reported alongside.
+ * Map/unmap of 1M sections are run alongside.  The instruction budgets
+ * are not asserted here: they are written once, in bench/budgets.txt, for
+ * iopgt-bench's workloads of the same operations (bench_v7s_*), and the
+ * perf CTest `perf-budgets` fails when one is exceeded
+ * (docs/performance.md, "The perf CTest").
  */
 #include <errno.h>
 
