@@ -5,12 +5,11 @@ iopgt_add_test(NAME lpae
   SOURCES test-lpae.c
   LIBS io-pgtable-arm-static
   DEPENDS io-pgtable-arm)
-# The selftest matrix (141 runs) is labelled slow, as the house style asks
-# of parameter matrices; it takes about a second under valgrind anyway.
+# The io-pgtable selftest as a matrix (141 runs): 0.1 s natively, 1.2 s
+# under valgrind (gcc -O3), so it is not slow and has its twin.
 iopgt_add_test(NAME lpae-selftest
   SOURCES test-lpae-selftest.c
-  LIBS io-pgtable-arm-static
-  LABELS slow)
+  LIBS io-pgtable-arm-static)
 iopgt_add_test(NAME lpae-random
   SOURCES test-lpae-random.c
   LIBS io-pgtable-arm-static)
@@ -18,8 +17,8 @@ iopgt_add_test(NAME lpae-threads
   SOURCES test-lpae-threads.c
   LIBS io-pgtable-arm-static
   LABELS threads)
-# Fixed hot-path scenarios; run under callgrind for instructions per op
-# (see the file's header).  Natively an ordinary, quick test.
+# Fixed hot-path scenarios, the workload callgrind counts instructions of
+# (label perf; see the file's header).  Natively an ordinary, quick test.
 iopgt_add_test(NAME lpae-perf
   SOURCES test-lpae-perf.c
   LIBS io-pgtable-arm-static
