@@ -232,7 +232,7 @@ static void check_cycle_reason(const struct iopgt_manifest *m,
 	g_autofree char *err = NULL;
 	bool named = false;
 
-	if (g_str_has_suffix(e->reason, "(see errors)")) {
+	if (g_str_has_suffix(e->reason, "see errors)")) {
 		for (const char *const *x = plan->errors; *x; x++)
 			named |= g_str_has_prefix(*x, "softdep cycle") &&
 				 strstr(*x, e->name);

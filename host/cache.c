@@ -54,12 +54,7 @@ void iopgt_cache_entry_free(struct iopgt_cache_entry *e)
 	iopgt_plugin_info_free(e->info);
 	g_free(e->info_error);
 	g_free(e->reason);
-	g_free(e->name);
-	g_free(e->version);
-	g_free(e->description);
-	g_free(e->license);
-	g_strfreev(e->formats);
-	g_strfreev(e->aliases);
+	iopgt_plugin_info_free(e->seen);
 	g_free(e);
 }
 
@@ -230,6 +225,24 @@ static char *get_str(GKeyFile *kf, const char *group, const char *key)
 	return g_key_file_get_string(kf, group, key, NULL);
 }
 
+/* What the probe saw (an entry of a file from before "provides" counts
+ * as having seen nothing: the file's own metadata still says). */
+static struct iopgt_plugin_info *load_seen(GKeyFile *kf, const char *group)
+{
+	struct iopgt_plugin_info *i = g_new0(struct iopgt_plugin_info, 1);
+
+	i->name = get_str(kf, group, "name");
+	i->version = get_str(kf, group, "version");
+	i->description = get_str(kf, group, "description");
+	i->license = get_str(kf, group, "license");
+	i->provides = g_key_file_get_string_list(kf, group, "provides", NULL,
+						 NULL);
+	if (!i->provides)
+		i->provides = g_new0(char *, 1);
+	i->softdeps = g_new0(char *, 1);
+	return i;
+}
+
 static struct iopgt_cache_entry *entry_from_group(GKeyFile *kf,
 						  const char *group)
 {
@@ -260,14 +273,7 @@ static struct iopgt_cache_entry *entry_from_group(GKeyFile *kf,
 	e->reason = get_str(kf, group, "reason");
 	if (e->bad && !e->reason)
 		e->reason = g_strdup("probe: blacklisted (no reason recorded)");
-	e->name = get_str(kf, group, "name");
-	e->version = get_str(kf, group, "version");
-	e->description = get_str(kf, group, "description");
-	e->license = get_str(kf, group, "license");
-	e->formats = g_key_file_get_string_list(kf, group, "formats", NULL,
-						NULL);
-	e->aliases = g_key_file_get_string_list(kf, group, "aliases", NULL,
-						NULL);
+	e->seen = load_seen(kf, group);
 	e->probe_us = g_key_file_get_int64(kf, group, "probe-us", NULL);
 	return e;
 }
@@ -299,12 +305,13 @@ static void save_entry(GKeyFile *kf, const char *group,
 		return;
 	set_str(kf, group, "result", e->bad ? "blacklisted" : "ok");
 	set_str(kf, group, "reason", e->reason);
-	set_str(kf, group, "name", e->name);
-	set_str(kf, group, "version", e->version);
-	set_str(kf, group, "description", e->description);
-	set_str(kf, group, "license", e->license);
-	set_strv(kf, group, "formats", e->formats);
-	set_strv(kf, group, "aliases", e->aliases);
+	if (e->seen) {
+		set_str(kf, group, "name", e->seen->name);
+		set_str(kf, group, "version", e->seen->version);
+		set_str(kf, group, "description", e->seen->description);
+		set_str(kf, group, "license", e->seen->license);
+		set_strv(kf, group, "provides", e->seen->provides);
+	}
 	g_key_file_set_int64(kf, group, "probe-us", e->probe_us);
 }
 

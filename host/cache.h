@@ -9,6 +9,11 @@
 
 /* ---- metadata from the file (elfinfo.c) ----------------------------------- */
 
+/*
+ * What is known about a plugin, wherever it was learnt: from its file
+ * (elfinfo.c), from what a probe saw it register (probe.c, the cache), or
+ * from its loaded descriptor (the record).  One shape for all three.
+ */
 struct iopgt_plugin_info {
 	char *name;
 	char *version;
@@ -19,6 +24,8 @@ struct iopgt_plugin_info {
 	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
 };
 void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
+struct iopgt_plugin_info *iopgt_plugin_info_copy(
+	const struct iopgt_plugin_info *info);
 /*
  * Read the IOPGT_PLUGIN_INFO_SECTION strings of an ELF file without
  * mapping it.  Returns: 0, -ENODATA (no such section), -ENOEXEC (not a
@@ -50,13 +57,9 @@ struct iopgt_cache_entry {
 	bool probed;
 	bool bad;			/* blacklisted by a probe */
 	char *reason;			/* "probe: ..." when bad */
-	/* what the probe saw; any may be NULL */
-	char *name;
-	char *version;
-	char *description;
-	char *license;
-	char **formats;
-	char **aliases;
+	/* what the probe saw: the descriptor's texts and what register_fn
+	 * registered (provides: formats, then aliases); NULL if not probed */
+	struct iopgt_plugin_info *seen;
 	int64_t probe_us;
 };
 void iopgt_cache_entry_free(struct iopgt_cache_entry *e);

@@ -18,20 +18,6 @@
 
 #include "iopgt-internal.h"
 
-static struct iopgt_plugin_info *info_copy(const struct iopgt_plugin_info *i)
-{
-	struct iopgt_plugin_info *c = g_new0(struct iopgt_plugin_info, 1);
-
-	c->name = g_strdup(i->name);
-	c->version = g_strdup(i->version);
-	c->description = g_strdup(i->description);
-	c->license = g_strdup(i->license);
-	c->abi = g_strdup(i->abi);
-	c->provides = g_strdupv(i->provides);
-	c->softdeps = g_strdupv(i->softdeps);
-	return c;
-}
-
 /*
  * The metadata of the file open at fd (fstat st), from the cache or the
  * file.  Cache lock only; returns a copy or NULL with *why set.
@@ -49,7 +35,7 @@ static struct iopgt_plugin_info *file_info(struct iopgt_host *host,
 	pthread_mutex_lock(&host->cache_lock);
 	e = iopgt_cache_lookup(host->cache, path, &id);
 	if (e && e->has_info) {
-		info = e->info ? info_copy(e->info) : NULL;
+		info = e->info ? iopgt_plugin_info_copy(e->info) : NULL;
 		*why = g_strdup(e->info_error);
 		pthread_mutex_unlock(&host->cache_lock);
 		return info;
@@ -61,7 +47,7 @@ static struct iopgt_plugin_info *file_info(struct iopgt_host *host,
 	e = iopgt_cache_get(host->cache, path, &id);
 	if (!e->has_info) {
 		e->has_info = true;
-		e->info = info ? info_copy(info) : NULL;
+		e->info = info ? iopgt_plugin_info_copy(info) : NULL;
 		e->info_error = g_strdup(err);
 		host->cache_dirty = true;
 	}
@@ -134,10 +120,13 @@ void iopgt_discover_flush_cache(struct iopgt_host *host)
 	if (host->cache_dirty) {
 		host->cache_dirty = false;
 		ret = iopgt_cache_save(host->cache, &why);
+		/* said once: the cache goes on in memory only */
+		if (ret)
+			iopgt_cache_set_file(host->cache, NULL, &(char *){ NULL });
 	}
 	pthread_mutex_unlock(&host->cache_lock);
 	if (ret)
-		WARN(host, "plugin cache: %s", why);
+		WARN(host, "plugin cache: %s (kept in memory only)", why);
 }
 
 /* ---- scanning ---------------------------------------------------------------- */

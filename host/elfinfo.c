@@ -55,6 +55,21 @@ void iopgt_plugin_info_free(struct iopgt_plugin_info *info)
 	g_free(info);
 }
 
+struct iopgt_plugin_info *iopgt_plugin_info_copy(
+	const struct iopgt_plugin_info *i)
+{
+	struct iopgt_plugin_info *c = g_new0(struct iopgt_plugin_info, 1);
+
+	c->name = g_strdup(i->name);
+	c->version = g_strdup(i->version);
+	c->description = g_strdup(i->description);
+	c->license = g_strdup(i->license);
+	c->abi = g_strdup(i->abi);
+	c->provides = g_strdupv(i->provides);
+	c->softdeps = g_strdupv(i->softdeps);
+	return c;
+}
+
 static void info_set(struct iopgt_plugin_info *info, GPtrArray *provides,
 		     GPtrArray *softdeps, const char *kv)
 {

@@ -14,55 +14,6 @@
 #define IOPGT_DEFAULT_MEM_SIZE	(16ULL << 30)
 #define IOPGT_DEFAULT_PROBE_TIMEOUT_MS	5000
 
-/* ---- the lock ------------------------------------------------------------------ */
-
-/* CLOCK_MONOTONIC, the clock g_get_monotonic_time() reads. */
-static void host_cond_init(pthread_cond_t *cond)
-{
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(cond, &attr);
-	pthread_condattr_destroy(&attr);
-}
-
-void iopgt_host_lock(struct iopgt_host *host)
-{
-	pthread_mutex_lock(&host->lock);
-	iopgt_log_hold(host);
-}
-
-void iopgt_host_unlock(struct iopgt_host *host)
-{
-	pthread_mutex_unlock(&host->lock);
-	/* what was logged meanwhile reaches the user's log function now */
-	iopgt_log_release(host);
-}
-
-void iopgt_host_wait(struct iopgt_host *host)
-{
-	pthread_cond_wait(&host->changed, &host->lock);
-}
-
-bool iopgt_host_wait_until(struct iopgt_host *host, gint64 deadline_us)
-{
-	struct timespec ts = {
-		.tv_sec = deadline_us / G_USEC_PER_SEC,
-		.tv_nsec = (deadline_us % G_USEC_PER_SEC) * 1000,
-	};
-
-	if (g_get_monotonic_time() >= deadline_us)
-		return false;
-	pthread_cond_timedwait(&host->changed, &host->lock, &ts);
-	return g_get_monotonic_time() < deadline_us;
-}
-
-void iopgt_host_broadcast(struct iopgt_host *host)
-{
-	pthread_cond_broadcast(&host->changed);
-}
-
 /* ---- the context ---------------------------------------------------------------- */
 
 struct iopgt_host *iopgt_host_new(void)
@@ -72,7 +23,7 @@ struct iopgt_host *iopgt_host_new(void)
 	host->refcount = 1;
 	pthread_mutex_init(&host->lock, NULL);
 	pthread_mutex_init(&host->cache_lock, NULL);
-	host_cond_init(&host->changed);
+	iopgt_host_cond_init(&host->changed);
 	iopgt_log_init(host);
 	host->plugin_dirs = g_ptr_array_new_with_free_func(g_free);
 	host->plugin_dir_flags = g_array_new(FALSE, FALSE,
@@ -290,7 +241,7 @@ int iopgt_host_set_cache_file(struct iopgt_host *host, const char *path)
 	ret = iopgt_cache_set_file(host->cache, path, &why);
 	pthread_mutex_unlock(&host->cache_lock);
 	if (ret)
-		WARN(host, "probe cache: %s", why);
+		WARN(host, "plugin cache: %s", why);
 	return ret;
 }
 

@@ -27,6 +27,7 @@
 struct iopgt_log_sink {
 	iopgt_log_fn fn;
 	void *data;
+	struct iopgt_log_sink *next;	/* on the host's old_sinks list */
 };
 
 void iopgt_log_init(struct iopgt_host *host);
@@ -89,6 +90,14 @@ void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,
 void iopgt_mem_get_stats(const struct iopgt_mem *mem,
 			 struct iopgt_mem_stats *stats);
 
+/* ---- descriptors (fdlimit.c) ---------------------------------------------- */
+
+/* EMFILE: raise the soft RLIMIT_NOFILE towards the hard one; true if it
+ * was raised (try again). */
+bool iopgt_fd_raise_limit(void);
+/* Words for an EMFILE that raising could not cure (g_free it). */
+char *iopgt_fd_limit_text(void);
+
 /* ---- file trust (trust.c) ------------------------------------------------ */
 
 /*
@@ -134,7 +143,8 @@ struct iopgt_host {
 	/* broadcast when a load finishes or a table goes (lock held) */
 	pthread_cond_t changed;
 	_Atomic(struct iopgt_log_sink *) sink;
-	GPtrArray *old_sinks;		/* replaced sinks, freed at destroy */
+	/* replaced sinks, freed at destroy (a list pushed lock-free) */
+	_Atomic(struct iopgt_log_sink *) old_sinks;
 	_Atomic int log_priority;
 	void *userdata;
 
@@ -167,6 +177,9 @@ struct iopgt_host {
 	_Atomic int64_t retired_syncs;
 };
 
+/* ---- the host lock (lock.c) ------------------------------------------------ */
+
+void iopgt_host_cond_init(pthread_cond_t *cond);
 void iopgt_host_lock(struct iopgt_host *host);
 void iopgt_host_unlock(struct iopgt_host *host);
 /* Wait on host->changed; lock held. */
@@ -192,13 +205,14 @@ struct iopgt_plugin {
 	struct iopgt_host *host;	/* not a reference: see host.h */
 	char *name;			/* canonical */
 	char *path;			/* NULL for built-ins */
-	/* Texts getters hand out: replaced values go to old_texts and live
-	 * as long as the record (a record lives while referenced). */
-	char *version;
-	char *description;
-	char *license;
+	/* What getters hand out: a replaced error text or meta goes to
+	 * old_texts / old_meta and lives as long as the record (a record
+	 * lives while referenced). */
 	char *error;
 	GPtrArray *old_texts;
+	/* what the loaded descriptor (or a probe) says: texts, provides */
+	struct iopgt_plugin_info *meta;
+	GPtrArray *old_meta;
 	/* the rest is under host->lock */
 	enum iopgt_plugin_state state;
 	/* a thread is loading this record: others wait on host->changed */
@@ -206,8 +220,6 @@ struct iopgt_plugin {
 	int load_index;
 	bool builtin;
 	bool trusted;			/* from an IOPGT_DIR_TRUSTED dir */
-	/* formats and aliases a probe or a load saw it register, or NULL */
-	char **provides;
 	/* metadata read from the (trusted) file without running it */
 	struct iopgt_plugin_info *info;
 	char *info_error;
@@ -244,6 +256,9 @@ void iopgt_plugin_forget(struct iopgt_plugin *p);
 /* Replace a text field getters return: takes value.  Lock held. */
 void iopgt_plugin_set_text(struct iopgt_plugin *plugin, char **field,
 			   char *value);
+/* Replace what the record's code says about itself: takes meta. */
+void iopgt_plugin_set_meta(struct iopgt_plugin *plugin,
+			   struct iopgt_plugin_info *meta);
 void iopgt_plugin_set_failed(struct iopgt_plugin *plugin, const char *fmt,
 			     ...) _printf_(2, 3);
 void iopgt_plugin_set_blacklisted(struct iopgt_plugin *plugin, char *why);
@@ -308,7 +323,8 @@ void iopgt_discover_flush_cache(struct iopgt_host *host);
 /* ---- loading (load.c) ------------------------------------------------------ */
 
 /* Load p (not its softdeps): prepare unlocked, commit locked; a second
- * loader of the same record waits for the first.  No lock held. */
+ * loader of the same record waits for the first.  No lock held.  The
+ * cache is not written: callers flush once per batch. */
 int iopgt_load_one(struct iopgt_plugin *p);
 /* Load a plugin with its softdeps.  No lock held. */
 int iopgt_load_by_name(struct iopgt_host *host, const char *name);

@@ -35,8 +35,8 @@ struct load_job {
 	void *handle;
 	const struct iopgt_plugin_desc *desc;
 	struct iopgt_file_id file_id;
-	char **provides;		/* what the probe saw */
-	char *version, *description, *license;	/* likewise */
+	/* what the probe saw, then the checked descriptor's texts */
+	struct iopgt_plugin_info *meta;
 	bool blacklisted;
 	char *why;
 };
@@ -44,10 +44,7 @@ struct load_job {
 static void load_job_clear(struct load_job *j)
 {
 	g_free(j->path);
-	g_strfreev(j->provides);
-	g_free(j->version);
-	g_free(j->description);
-	g_free(j->license);
+	iopgt_plugin_info_free(j->meta);
 	g_free(j->why);
 }
 
@@ -92,26 +89,13 @@ static int load_begin(struct load_job *j)
 	return 1;
 }
 
-static char **join_strv(char **a, char **b)
-{
-	GPtrArray *all = g_ptr_array_new();
-
-	for (char **s = a; s && *s; s++)
-		g_ptr_array_add(all, g_strdup(*s));
-	for (char **s = b; s && *s; s++)
-		g_ptr_array_add(all, g_strdup(*s));
-	g_ptr_array_add(all, NULL);
-	return (char **)g_ptr_array_free(all, FALSE);
-}
-
 /* Take what a probe saw (or the cache remembers) into the job. */
 static void take_verdict(struct load_job *j, const struct iopgt_cache_entry *e)
 {
-	if (e->formats)
-		j->provides = join_strv(e->formats, e->aliases);
-	j->version = g_strdup(e->version);
-	j->description = g_strdup(e->description);
-	j->license = g_strdup(e->license);
+	if (e->seen) {
+		iopgt_plugin_info_free(j->meta);
+		j->meta = iopgt_plugin_info_copy(e->seen);
+	}
 	if (e->bad) {
 		j->blacklisted = true;
 		j->why = g_strdup(e->reason);
@@ -122,17 +106,10 @@ static void take_verdict(struct load_job *j, const struct iopgt_cache_entry *e)
 static void store_verdict(struct iopgt_cache_entry *dst,
 			  struct iopgt_cache_entry *src)
 {
-#define MOVE(f) do { g_free(dst->f); dst->f = g_steal_pointer(&src->f); } while (0)
-	MOVE(reason);
-	MOVE(name);
-	MOVE(version);
-	MOVE(description);
-	MOVE(license);
-#undef MOVE
-	g_strfreev(dst->formats);
-	dst->formats = g_steal_pointer(&src->formats);
-	g_strfreev(dst->aliases);
-	dst->aliases = g_steal_pointer(&src->aliases);
+	g_free(dst->reason);
+	dst->reason = g_steal_pointer(&src->reason);
+	iopgt_plugin_info_free(dst->seen);
+	dst->seen = g_steal_pointer(&src->seen);
 	dst->probed = src->probed;
 	dst->bad = src->bad;
 	dst->probe_us = src->probe_us;
@@ -163,12 +140,7 @@ static void probe_verdict(struct load_job *j, int fd, const struct stat *st)
 		host->cache_dirty = true;
 		pthread_mutex_unlock(&host->cache_lock);
 		g_free(scratch.reason);
-		g_free(scratch.name);
-		g_free(scratch.version);
-		g_free(scratch.description);
-		g_free(scratch.license);
-		g_strfreev(scratch.formats);
-		g_strfreev(scratch.aliases);
+		iopgt_plugin_info_free(scratch.seen);
 	}
 	if (!hit && !e->probed)
 		WARN(host, "%s: cannot probe (no pipe or fork): loading "
@@ -192,12 +164,21 @@ static void probe_verdict(struct load_job *j, int fd, const struct stat *st)
  * then fails (and the object is closed). */
 static void take_desc_texts(struct load_job *j)
 {
-	g_free(j->version);
-	j->version = g_strdup(j->desc->version);
-	g_free(j->description);
-	j->description = g_strdup(j->desc->description);
-	g_free(j->license);
-	j->license = g_strdup(j->desc->license);
+	struct iopgt_plugin_info *m = j->meta;
+
+	if (!m) {
+		m = j->meta = g_new0(struct iopgt_plugin_info, 1);
+		m->provides = g_new0(char *, 1);
+		m->softdeps = g_new0(char *, 1);
+	}
+	g_free(m->name);
+	m->name = g_strdup(j->desc->name);
+	g_free(m->version);
+	m->version = g_strdup(j->desc->version);
+	g_free(m->description);
+	m->description = g_strdup(j->desc->description);
+	g_free(m->license);
+	m->license = g_strdup(j->desc->license);
 }
 
 /* Trust, probe, dlopen, descriptor.  No lock.  Returns: 0 or -errno with
@@ -242,14 +223,11 @@ static void commit_loaded(struct load_job *j)
 	p->handle = j->handle;
 	p->desc = d;
 	p->file_id = j->file_id;
-	iopgt_plugin_set_text(p, &p->version, g_strdup(d->version));
-	iopgt_plugin_set_text(p, &p->description, g_strdup(d->description));
-	iopgt_plugin_set_text(p, &p->license, g_strdup(d->license));
 	iopgt_plugin_set_text(p, &p->error, NULL);
 	p->state = IOPGT_PLUGIN_LOADED;
 	p->load_index = host->next_load_index++;
 	INFO(host, "%s: loaded %s %s (%u format%s)", iopgt_plugin_where(p),
-	     p->name, p->version, p->formats->len,
+	     p->name, d->version, p->formats->len,
 	     p->formats->len == 1 ? "" : "s");
 }
 
@@ -258,17 +236,8 @@ static void commit_seen(struct load_job *j)
 {
 	struct iopgt_plugin *p = j->p;
 
-	if (j->provides) {
-		g_strfreev(p->provides);
-		p->provides = g_steal_pointer(&j->provides);
-	}
-	if (j->version)
-		iopgt_plugin_set_text(p, &p->version, g_strdup(j->version));
-	if (j->description)
-		iopgt_plugin_set_text(p, &p->description,
-				      g_strdup(j->description));
-	if (j->license)
-		iopgt_plugin_set_text(p, &p->license, g_strdup(j->license));
+	if (j->meta)
+		iopgt_plugin_set_meta(p, g_steal_pointer(&j->meta));
 }
 
 static int load_prepare(struct load_job *j)
@@ -322,8 +291,6 @@ int iopgt_load_one(struct iopgt_plugin *p)
 	p->loading = false;
 	iopgt_host_broadcast(host);
 	iopgt_host_unlock(host);
-	if (!p->builtin)
-		iopgt_discover_flush_cache(host);
 out:
 	load_job_clear(&j);
 	return ret;
@@ -454,6 +421,7 @@ int iopgt_host_load_plugin(struct iopgt_host *host, const char *name,
 		return -EINVAL;
 	}
 	ret = iopgt_load_by_name(host, name);
+	iopgt_discover_flush_cache(host);
 	if (ret == -ENOENT)
 		ERR(host, "no plugin named '%s' in the plugin directories",
 		    name);
@@ -478,6 +446,7 @@ int iopgt_host_load_plugin_file(struct iopgt_host *host, const char *path,
 	if (ret < 0)
 		return ret;
 	ret = iopgt_load_one(p);
+	iopgt_discover_flush_cache(host);
 	if (out && ret == 0)
 		*out = p;
 	return ret;
@@ -592,5 +561,7 @@ int iopgt_host_load_all(struct iopgt_host *host)
 	for (guint i = 0; i < todo->len; i++)
 		if (iopgt_load_one(todo->pdata[i]) == 0)
 			loaded++;
+	/* one cache write for the whole batch, not one per probe */
+	iopgt_discover_flush_cache(host);
 	return loaded;
 }

@@ -118,6 +118,17 @@ static bool proc_fd_usable(void)
 	return access("/proc/self/fd", X_OK) == 0;
 }
 
+/* A new descriptor for fd, raising the soft limit once on EMFILE.
+ * Returns: the descriptor or a negative errno. */
+static int dup_raising(int fd)
+{
+	int ret = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (ret < 0 && errno == EMFILE && iopgt_fd_raise_limit())
+		ret = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return ret < 0 ? -errno : ret;
+}
+
 int iopgt_loader_open_fd(int fd, const char *path, void **handle,
 			 char **error)
 {
@@ -131,12 +142,24 @@ int iopgt_loader_open_fd(int fd, const char *path, void **handle,
 	 * check/use race is back, which the log of the caller says.
 	 */
 	if (fd >= 0 && proc_fd_usable()) {
-		name_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		if (name_fd < 0) {
-			*error = g_strdup_printf("cannot reserve a descriptor: "
-						 "%s", g_strerror(errno));
-			return -EMFILE;
+		int spare;
+
+		/*
+		 * One descriptor kept while mapped, and one left free for
+		 * dlopen's own open: its EMFILE would read as a broken
+		 * plugin ("cannot open shared object file").
+		 */
+		name_fd = dup_raising(fd);
+		spare = name_fd < 0 ? name_fd : dup_raising(fd);
+		if (spare < 0) {
+			if (name_fd >= 0)
+				close(name_fd);
+			*error = spare == -EMFILE ? iopgt_fd_limit_text() :
+				 g_strdup_printf("cannot reserve a descriptor: "
+						 "%s", g_strerror(-spare));
+			return spare;
 		}
+		close(spare);
 		snprintf(name, sizeof(name), "/proc/self/fd/%d", name_fd);
 		use = name;
 	}

@@ -17,7 +17,7 @@
  * thread's record for that host (whatever the priority filter says), and
  * iopgt_host_get_last_error() hands it back.  A thread may use several
  * hosts, so the records are keyed by the host's serial number (never
- * reused, unlike its address).
+ * reused, unlike its address); a thread keeps LAST_ERROR_HOSTS of them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +73,6 @@ void iopgt_log_init(struct iopgt_host *host)
 
 	host->serial = atomic_fetch_add(&serials, 1) + 1;
 	atomic_store(&host->sink, (struct iopgt_log_sink *)&stderr_sink);
-	host->old_sinks = g_ptr_array_new_with_free_func(g_free);
 	host->log_priority = IOPGT_LOG_WARNING;
 	if (env && log_priority_from_string(env) >= 0)
 		host->log_priority = log_priority_from_string(env);
@@ -81,11 +80,18 @@ void iopgt_log_init(struct iopgt_host *host)
 
 void iopgt_log_fini(struct iopgt_host *host)
 {
+	/* the destroying thread's record goes now; others' age out */
+	iopgt_host_clear_last_error(host);
 	struct iopgt_log_sink *s = atomic_load(&host->sink);
 
 	if (s != &stderr_sink)
 		g_free(s);
-	g_ptr_array_unref(host->old_sinks);
+	for (s = atomic_load(&host->old_sinks); s;) {
+		struct iopgt_log_sink *next = s->next;
+
+		g_free(s);
+		s = next;
+	}
 }
 
 void iopgt_host_set_log_fn(struct iopgt_host *host, iopgt_log_fn fn,
@@ -96,15 +102,18 @@ void iopgt_host_set_log_fn(struct iopgt_host *host, iopgt_log_fn fn,
 
 	g_return_if_fail(host);
 	if (fn) {
-		s = g_new(struct iopgt_log_sink, 1);
+		s = g_new0(struct iopgt_log_sink, 1);
 		s->fn = fn;
 		s->data = data;
 	}
-	iopgt_host_lock(host);
 	old = atomic_exchange(&host->sink, s);
-	if (old != &stderr_sink)
-		g_ptr_array_add(host->old_sinks, old);
-	iopgt_host_unlock(host);
+	if (old == &stderr_sink)
+		return;
+	/* push old on the list: a logger may still be calling it */
+	old->next = atomic_load(&host->old_sinks);
+	while (!atomic_compare_exchange_weak(&host->old_sinks, &old->next,
+					     old))
+		;
 }
 
 int iopgt_host_get_log_priority(const struct iopgt_host *host)
@@ -121,7 +130,16 @@ void iopgt_host_set_log_priority(struct iopgt_host *host, int priority)
 
 /* ---- the last error of each thread --------------------------------------- */
 
+/*
+ * A thread keeps the records of the last few hosts it logged for (a
+ * program rarely drives more): bounded, so a thread that makes and drops
+ * hosts by the thousand (a fuzzer, a test) holds no more than this.  A
+ * host's destroy drops the destroying thread's record at once.
+ */
+#define LAST_ERROR_HOSTS	8
+
 struct last_error {
+	uint64_t serial;	/* the host's */
 	GString *text;
 	GHashTable *lines;	/* what text holds, to keep a line once */
 };
@@ -135,40 +153,45 @@ static void last_error_free(gpointer data)
 	g_free(le);
 }
 
-static void records_free(gpointer data)
+/* struct last_error *, most recently used first, per thread */
+static GPrivate records_key = G_PRIVATE_INIT((GDestroyNotify)g_ptr_array_unref);
+
+static GPtrArray *thread_records(bool create)
 {
-	g_hash_table_unref(data);
+	GPtrArray *a = g_private_get(&records_key);
+
+	if (!a && create) {
+		a = g_ptr_array_new_with_free_func(last_error_free);
+		g_private_set(&records_key, a);
+	}
+	return a;
 }
 
-/* host serial -> struct last_error, per thread */
-static GPrivate records_key = G_PRIVATE_INIT(records_free);
-
-static GHashTable *thread_records(bool create)
+static guint record_index(GPtrArray *a, uint64_t serial)
 {
-	GHashTable *t = g_private_get(&records_key);
-
-	if (!t && create) {
-		t = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					  last_error_free);
-		g_private_set(&records_key, t);
-	}
-	return t;
+	for (guint i = 0; a && i < a->len; i++)
+		if (((struct last_error *)a->pdata[i])->serial == serial)
+			return i;
+	return G_MAXUINT;
 }
 
 static void last_error_add(const struct iopgt_host *host, const char *line)
 {
-	GHashTable *t = thread_records(true);
-	struct last_error *le = g_hash_table_lookup(t, &host->serial);
+	GPtrArray *a = thread_records(true);
+	guint i = record_index(a, host->serial);
+	struct last_error *le;
 
-	if (!le) {
-		gint64 *key = g_new(gint64, 1);
-
-		*key = (gint64)host->serial;
+	if (i == G_MAXUINT) {
+		if (a->len >= LAST_ERROR_HOSTS)
+			g_ptr_array_remove_index(a, a->len - 1);
 		le = g_new(struct last_error, 1);
+		le->serial = host->serial;
 		le->text = g_string_new(NULL);
 		le->lines = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  g_free, NULL);
-		g_hash_table_insert(t, key, le);
+		g_ptr_array_insert(a, 0, le);
+	} else {
+		le = a->pdata[i];
 	}
 	if (g_hash_table_contains(le->lines, line))
 		return;
@@ -180,21 +203,27 @@ static void last_error_add(const struct iopgt_host *host, const char *line)
 
 const char *iopgt_host_get_last_error(struct iopgt_host *host)
 {
-	GHashTable *t = thread_records(false);
+	GPtrArray *a = thread_records(false);
+	guint i;
 	struct last_error *le;
 
 	g_return_val_if_fail(host, NULL);
-	le = t ? g_hash_table_lookup(t, &host->serial) : NULL;
-	return le && le->text->len ? le->text->str : NULL;
+	i = record_index(a, host->serial);
+	if (i == G_MAXUINT)
+		return NULL;
+	le = a->pdata[i];
+	return le->text->len ? le->text->str : NULL;
 }
 
 void iopgt_host_clear_last_error(struct iopgt_host *host)
 {
-	GHashTable *t = thread_records(false);
+	GPtrArray *a = thread_records(false);
+	guint i;
 
 	g_return_if_fail(host);
-	if (t)
-		g_hash_table_remove(t, &host->serial);
+	i = record_index(a, host->serial);
+	if (i != G_MAXUINT)
+		g_ptr_array_remove_index(a, i);
 }
 
 /* ---- lines held while the host lock is ---------------------------------- */

@@ -137,6 +137,7 @@ static int try_providers(struct iopgt_host *host, const char *format)
 			     format, name);
 			iopgt_host_unlock(host);
 			iopgt_load_by_name(host, name);
+			iopgt_discover_flush_cache(host);
 			iopgt_host_lock(host);
 			return 1;
 		}

@@ -405,15 +405,65 @@ size_t iopgt_pgtable_unmap(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 
 /* ---- inspection ------------------------------------------------------------ */
 
+/*
+ * A plugin built against ABI 1.0 fills iopgt_walk_entry up to kind: what
+ * follows in its struct is not its to fill (stack padding, at best).  Its
+ * walk gets a visitor that hands the caller a copy of the 1.0 fields with
+ * prot = IOPGT_PROT_UNKNOWN.  NULL members stay NULL: formats skip them.
+ */
+struct walk_abi_1_0 {
+	const struct iopgt_walk_ops *visit;
+	void *data;
+};
+
+#define WALK_ENTRY_1_0_SIZE	offsetof(struct iopgt_walk_entry, prot)
+
+static int walk_abi_1_0_table(void *data, uint64_t pa, const void *va,
+			      size_t size, int level)
+{
+	struct walk_abi_1_0 *w = data;
+
+	return w->visit->table(w->data, pa, va, size, level);
+}
+
+static int walk_abi_1_0_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct walk_abi_1_0 *w = data;
+	struct iopgt_walk_entry copy = { .prot = IOPGT_PROT_UNKNOWN };
+
+	memcpy(&copy, e, WALK_ENTRY_1_0_SIZE);
+	return w->visit->entry(w->data, &copy);
+}
+
+static int walk_abi_1_0_table_end(void *data, uint64_t pa, int level)
+{
+	struct walk_abi_1_0 *w = data;
+
+	return w->visit->table_end(w->data, pa, level);
+}
+
 int iopgt_pgtable_walk(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		       const struct iopgt_walk_ops *visit, void *data)
 {
+	const struct iopgt_plugin_desc *desc;
+	struct walk_abi_1_0 w = { visit, data };
+	struct iopgt_walk_ops v;
+
 	g_return_val_if_fail(visit, -EINVAL);
 	if (BAD_TABLE(host, pgt))
 		return -EINVAL;
 	if (!pgt->ops.walk)
 		return -EOPNOTSUPP;
-	return pgt->ops.walk(&pgt->ops, visit, data);
+	/* a live table pins its plugin: desc cannot change under us */
+	desc = table_priv(pgt)->plugin->desc;
+	if (desc->abi_minor >= 1)
+		return pgt->ops.walk(&pgt->ops, visit, data);
+	v = (struct iopgt_walk_ops){
+		.table = visit->table ? walk_abi_1_0_table : NULL,
+		.entry = visit->entry ? walk_abi_1_0_entry : NULL,
+		.table_end = visit->table_end ? walk_abi_1_0_table_end : NULL,
+	};
+	return pgt->ops.walk(&pgt->ops, &v, &w);
 }
 
 void iopgt_pgtable_describe_regs(struct iopgt_host *host,

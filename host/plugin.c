@@ -63,11 +63,10 @@ static void plugin_destroy(struct iopgt_plugin *p)
 	g_hash_table_unref(p->holders);
 	g_free(p->name);
 	g_free(p->path);
-	g_free(p->version);
-	g_free(p->description);
-	g_free(p->license);
 	g_free(p->error);
-	g_strfreev(p->provides);
+	iopgt_plugin_info_free(p->meta);
+	if (p->old_meta)
+		g_ptr_array_unref(p->old_meta);
 	iopgt_plugin_info_free(p->info);
 	g_free(p->info_error);
 	g_free(p);
@@ -136,6 +135,18 @@ void iopgt_plugin_set_text(struct iopgt_plugin *p, char **field, char *value)
 		g_ptr_array_add(p->old_texts, *field);
 	}
 	*field = value;
+}
+
+void iopgt_plugin_set_meta(struct iopgt_plugin *p,
+			   struct iopgt_plugin_info *meta)
+{
+	if (p->meta) {
+		if (!p->old_meta)
+			p->old_meta = g_ptr_array_new_with_free_func(
+				(GDestroyNotify)iopgt_plugin_info_free);
+		g_ptr_array_add(p->old_meta, p->meta);
+	}
+	p->meta = meta;
 }
 
 const char *iopgt_plugin_where(const struct iopgt_plugin *p)
@@ -227,9 +238,12 @@ char **iopgt_plugin_holders_strv(const struct iopgt_plugin *p)
 		return v;                                                    \
 	}
 
-GETTER(const char *, iopgt_plugin_get_version, p->version, NULL)
-GETTER(const char *, iopgt_plugin_get_description, p->description, NULL)
-GETTER(const char *, iopgt_plugin_get_license, p->license, NULL)
+GETTER(const char *, iopgt_plugin_get_version,
+       p->meta ? p->meta->version : NULL, NULL)
+GETTER(const char *, iopgt_plugin_get_description,
+       p->meta ? p->meta->description : NULL, NULL)
+GETTER(const char *, iopgt_plugin_get_license,
+       p->meta ? p->meta->license : NULL, NULL)
 GETTER(const char *, iopgt_plugin_get_error, p->error, NULL)
 GETTER(enum iopgt_plugin_state, iopgt_plugin_get_state, p->state,
        IOPGT_PLUGIN_FAILED)

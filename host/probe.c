@@ -142,11 +142,17 @@ struct report {
 	char *stage;
 	bool done;
 	bool overflow;		/* a line or the name count went past its bound */
-	struct iopgt_cache_entry *entry;
+	struct iopgt_plugin_info *seen;
 	GPtrArray *formats;
 	GPtrArray *aliases;
 	GString *line;		/* the partial line so far */
 };
+
+static void report_text(char **field, char **value)
+{
+	g_free(*field);
+	*field = g_steal_pointer(value);
+}
 
 static void report_name(struct report *r, GPtrArray *list, char **value)
 {
@@ -171,16 +177,13 @@ static void report_line(struct report *r, char *line)
 	else if (!strcmp(line, "done"))
 		r->done = true;
 	else if (!strcmp(line, "name"))
-		g_free(r->entry->name), r->entry->name = g_steal_pointer(&value);
+		report_text(&r->seen->name, &value);
 	else if (!strcmp(line, "version"))
-		g_free(r->entry->version),
-		r->entry->version = g_steal_pointer(&value);
+		report_text(&r->seen->version, &value);
 	else if (!strcmp(line, "description"))
-		g_free(r->entry->description),
-		r->entry->description = g_steal_pointer(&value);
+		report_text(&r->seen->description, &value);
 	else if (!strcmp(line, "license"))
-		g_free(r->entry->license),
-		r->entry->license = g_steal_pointer(&value);
+		report_text(&r->seen->license, &value);
 	else if (!strcmp(line, "format"))
 		report_name(r, r->formats, &value);
 	else if (!strcmp(line, "alias"))
@@ -337,7 +340,7 @@ void iopgt_probe_file(const char *path, int fd, unsigned int timeout_ms,
 		      struct iopgt_cache_entry *e)
 {
 	struct report r = {
-		.entry = e,
+		.seen = g_new0(struct iopgt_plugin_info, 1),
 		.formats = g_ptr_array_new(),
 		.aliases = g_ptr_array_new(),
 		.line = g_string_new(NULL),
@@ -358,8 +361,14 @@ void iopgt_probe_file(const char *path, int fd, unsigned int timeout_ms,
 		e->reason = verdict(&r, status, eof, killed, timeout_ms);
 		e->bad = e->reason != NULL;
 	}
-	e->formats = take_strv(r.formats);
-	e->aliases = take_strv(r.aliases);
+	/* formats, then aliases */
+	for (guint i = 0; i < r.aliases->len; i++)
+		g_ptr_array_add(r.formats, r.aliases->pdata[i]);
+	g_ptr_array_free(r.aliases, TRUE);
+	r.seen->provides = take_strv(r.formats);
+	r.seen->softdeps = g_new0(char *, 1);
+	iopgt_plugin_info_free(e->seen);
+	e->seen = r.seen;
 	e->probe_us = g_get_monotonic_time() - start;
 	g_free(r.stage);
 	g_string_free(r.line, TRUE);

@@ -196,7 +196,7 @@ GPtrArray *iopgt_registry_providers(struct iopgt_host *host,
 		if (p->retired)
 			continue;
 		if ((p->info && strv_has(p->info->provides, format)) ||
-		    strv_has(p->provides, format))
+		    (p->meta && strv_has(p->meta->provides, format)))
 			g_ptr_array_add(out, p);
 	}
 	return out;

@@ -144,6 +144,12 @@ int iopgt_trust_open(const char *path, bool allow_insecure, int *out_fd,
 	char *bad;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == EMFILE && iopgt_fd_raise_limit())
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == EMFILE) {
+		*why = iopgt_fd_limit_text();
+		return -EMFILE;
+	}
 	if (fd < 0 && errno == ELOOP) {
 		fd = open_symlink(path, why);
 		if (fd < 0)

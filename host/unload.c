@@ -288,6 +288,7 @@ static int reload_locked(struct iopgt_plugin *old, struct iopgt_plugin **out)
 	np->trusted = old->trusted;
 	iopgt_host_unlock(host);
 	ret = iopgt_load_one(np);
+	iopgt_discover_flush_cache(host);
 	iopgt_host_lock(host);
 	old->loading = false;
 	iopgt_host_broadcast(host);
@@ -299,9 +300,9 @@ static int reload_locked(struct iopgt_plugin *old, struct iopgt_plugin **out)
 	old->retired = true;
 	old->state = IOPGT_PLUGIN_GOING;
 	INFO(host, "%s: reloaded %s; %d table%s keep%s version %s until "
-	     "freed", old->name, np->version, old->users,
+	     "freed", old->name, np->meta->version, old->users,
 	     old->users == 1 ? "" : "s", old->users == 1 ? "s" : "",
-	     old->version);
+	     old->meta->version);
 	*out = np;
 	iopgt_plugin_unref(np);	/* the host's list holds it */
 	iopgt_unload_table_gone(old);	/* closes it now if unused */

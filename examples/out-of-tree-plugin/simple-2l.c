@@ -117,6 +117,18 @@ static s2l_pte_t s2l_mk_leaf(uint64_t paddr, int lvl, int prot)
 	return pte;
 }
 
+/* The inverse of s2l_mk_leaf's prot, for the walk: R and W only. */
+static int s2l_leaf_to_prot(s2l_pte_t pte)
+{
+	int prot = 0;
+
+	if (pte & S2L_PTE_READ)
+		prot |= IOMMU_READ;
+	if (pte & S2L_PTE_WRITE)
+		prot |= IOMMU_WRITE;
+	return prot;
+}
+
 static inline uint64_t s2l_leaf_to_paddr(s2l_pte_t pte, int lvl)
 {
 	return pte & S2L_PTE_ADDR(lvl);
@@ -441,11 +453,13 @@ static int s2l_visit_entry(const struct iopgt_walk_ops *visit, void *data,
 		.raw = pte,
 		.oa = s2l_leaf_to_paddr(pte, lvl),
 		.kind = IOPGT_ENTRY_LEAF,
+		.prot = s2l_leaf_to_prot(pte),
 	};
 
 	if (s2l_pte_is_table(pte, lvl)) {
 		e.kind = IOPGT_ENTRY_TABLE;
 		e.oa = pte & S2L_PTE_TABLE_ADDR;
+		e.prot = 0;
 	}
 	return visit->entry ? visit->entry(data, &e) : 0;
 }

@@ -453,6 +453,48 @@ static lpae_pte_t lpae_prot_to_pte(const struct lpae_pgtable *d, int prot)
 	return pte;
 }
 
+/*
+ * The inverse, for the walk: the IOMMU_* bits a leaf grants.  What
+ * lpae_prot_to_pte() folds stays folded: stage 1 is always readable (its
+ * write-only maps read/write) and has no separate read bit; stage 2 and
+ * Mali have no PRIV; Mali keeps MMIO over CACHE.  A stage-1 leaf that
+ * dirty tracking made writeable-clean (AP[2] and DBM) is still writeable.
+ */
+static int lpae_pte_to_prot(const struct lpae_pgtable *d, lpae_pte_t pte)
+{
+	int prot = 0;
+
+	if (d->stage == LPAE_STAGE1) {
+		prot |= IOMMU_READ;
+		if (!(pte & LPAE_PTE_AP_RDONLY) || (pte & LPAE_PTE_DBM))
+			prot |= IOMMU_WRITE;
+		if (!(pte & LPAE_PTE_AP_UNPRIV))
+			prot |= IOMMU_PRIV;
+	} else {
+		if (pte & LPAE_PTE_HAP_READ)
+			prot |= IOMMU_READ;
+		if (pte & LPAE_PTE_HAP_WRITE)
+			prot |= IOMMU_WRITE;
+	}
+
+	if (d->stage == LPAE_STAGE2) {
+		if ((pte & LPAE_PTE_MEMATTR) == LPAE_PTE_MEMATTR_DEV)
+			prot |= IOMMU_MMIO;
+	} else {
+		if (FIELD_GET(LPAE_PTE_ATTRINDX, pte) == LPAE_MAIR_ATTR_IDX_DEV)
+			prot |= IOMMU_MMIO;
+	}
+	/* inner shareable is written for CACHE alone, except on Mali */
+	if (d->stage == LPAE_MALI ?
+	    FIELD_GET(LPAE_PTE_ATTRINDX, pte) == LPAE_MAIR_ATTR_IDX_CACHE :
+	    (pte & LPAE_PTE_SH) == LPAE_PTE_SH_IS)
+		prot |= IOMMU_CACHE;
+
+	if (pte & LPAE_PTE_XN)
+		prot |= IOMMU_NOEXEC;
+	return prot;
+}
+
 /* ---- map ----------------------------------------------------------------- */
 
 /*
@@ -1224,12 +1266,14 @@ static int lpae_walk_table(struct lpae_pgtable *d,
 			.oa = pte_to_paddr(d, pte),
 		};
 
-		if (pte_is_table(pte, lvl))
+		if (pte_is_table(pte, lvl)) {
 			e.kind = IOPGT_ENTRY_TABLE;
-		else if (pte_is_leaf(d, pte, lvl))
+		} else if (pte_is_leaf(d, pte, lvl)) {
 			e.kind = IOPGT_ENTRY_LEAF;
-		else
+			e.prot = lpae_pte_to_prot(d, pte);
+		} else {
 			continue;	/* empty */
+		}
 		if (visit->entry) {
 			ret = visit->entry(data, &e);
 			if (ret)

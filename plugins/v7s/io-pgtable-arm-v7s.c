@@ -353,6 +353,35 @@ static v7s_pte_t v7s_prot_to_pte(int prot, int lvl, unsigned long quirks)
 }
 
 /*
+ * The inverse, for the walk: the IOMMU_* bits a leaf at a level grants.
+ * There is no read bit (a write-only map comes back READ|WRITE) and MMIO
+ * is written over CACHE (MMIO|CACHE comes back MMIO).  With NO_PERMS
+ * nothing is checked: READ|WRITE, never PRIV or NOEXEC (MediaTek keeps
+ * PA bits where AP and XN would be).
+ */
+static int v7s_pte_to_prot(v7s_pte_t pte, int lvl, unsigned long quirks)
+{
+	v7s_pte_t attr = pte >> V7S_ATTR_SHIFT(lvl);
+	v7s_pte_t xn = lvl == 2 && v7s_pte_is_cont(pte, 2) ?
+			       V7S_PTE_LARGE_XN : V7S_PTE_XN(lvl);
+	int prot = IOMMU_READ;
+
+	if (quirks & IO_PGTABLE_QUIRK_NO_PERMS) {
+		prot |= IOMMU_WRITE;
+	} else {
+		if (!(attr & V7S_ATTR_AP_RDONLY))
+			prot |= IOMMU_WRITE;
+		if (!(attr & V7S_ATTR_AP_UNPRIV))
+			prot |= IOMMU_PRIV;
+		if (pte & xn)
+			prot |= IOMMU_NOEXEC;
+	}
+	if (pte & V7S_PTE_B)
+		prot |= pte & V7S_PTE_C ? IOMMU_CACHE : IOMMU_MMIO;
+	return prot;
+}
+
+/*
  * The contiguous form: a supersection is a section with bit 18 set; a
  * large page moves XN from bit 0 to bit 15 and TEX from [8:6] to [14:12],
  * and becomes type 01.
@@ -998,6 +1027,7 @@ static int v7s_visit_entry(const struct v7s_pgtable *data,
 			e.iova &= ~(e.size - 1);
 		}
 		e.oa = iopte_to_paddr(data, pte, v7s_leaf_mask(pte, lvl));
+		e.prot = v7s_pte_to_prot(pte, lvl, data->quirks);
 	}
 	return visit->entry ? visit->entry(priv, &e) : 0;
 }
@@ -1465,12 +1495,9 @@ static int v7s_register(struct iopgt_registrar *reg)
 }
 
 /*
- * A load-order hint, not a dependency (neither format uses the other):
- * the manifest orders us after io-pgtable-arm, and so do we.  A manifest
- * softdep line for io-pgtable-arm-v7s replaces it.
+ * No IOPGT_PLUGIN_SOFTDEP: neither this format nor io-pgtable-arm uses
+ * the other, so they load in any order (docs/formats/v7s.md).
  */
-IOPGT_PLUGIN_SOFTDEP("pre: io-pgtable-arm");
-
 IOPGT_PLUGIN_DEFINE("io-pgtable-arm-v7s", "1.0",
 		    "ARM v7 short-descriptor IOMMU page tables", "MIT",
 		    v7s_register, NULL);

@@ -7,6 +7,7 @@
  * The binary runs from the source root with relative paths, so outputs
  * carry no machine-specific directories.
  */
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -166,7 +167,7 @@ static void test_version(void)
 	run_cli(&r, "--version");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_true(g_str_has_prefix(r.out, "iopgt-host "));
-	g_assert_nonnull(strstr(r.out, "(plugin ABI 1.0)"));
+	g_assert_nonnull(strstr(r.out, "(plugin ABI " TEST_ABI ")"));
 	run_clear(&r);
 }
 
@@ -280,11 +281,11 @@ static void test_defaults_next_to_executable(void)
 		       "plugins and manifest installed next to it");
 	run_cli_full(&r, NULL, (const char *const[]){ "plan", NULL }, true);
 	g_assert_cmpint(r.status, ==, 0);
-	g_assert_true(g_str_has_prefix(r.out, "load order:\n"
-				       "  1. io-pgtable-arm\n"
-				       "  2. io-pgtable-arm-v7s\n"
-				       "because:\n"));
-	g_assert_nonnull(strstr(r.out, "/share/iopgt/iopgt.conf:10)\n"));
+	/* the bundled manifest orders nothing (issue 12 item 7) */
+	g_assert_cmpstr(r.out, ==, "load order:\n"
+			"  1. io-pgtable-arm\n"
+			"  2. io-pgtable-arm-v7s\n");
+	g_assert_cmpstr(r.err, ==, "");
 	run_clear(&r);
 }
 
@@ -306,23 +307,14 @@ static void test_plan_bundled(void)
 {
 	struct run r;
 
-	g_autofree char *want = g_strdup_printf(
-		"load order:\n"
-		"  1. io-pgtable-arm\n"
-		"  2. io-pgtable-arm-v7s\n"
-		"because:\n"
-		"  io-pgtable-arm before io-pgtable-arm-v7s: softdep "
-		"io-pgtable-arm-v7s pre: io-pgtable-arm (conf/iopgt.conf:10)\n"
-		"override: softdep io-pgtable-arm-v7s declared by "
-		"%s/io-pgtable-arm-v7s.so[.iopgt_info] is overridden by "
-		"conf/iopgt.conf:10\n", test_plugin_dir());
-
-	g_test_summary("plan prints the load order with the manifest line that "
-		       "caused each edge and the declarations it overrode, and "
-		       "loads nothing");
+	g_test_summary("plan of the bundled plugins and manifest: no softdep "
+		       "between them (issue 12 item 7), so no edge and no "
+		       "override");
 	run_cli(&r, "--manifest", "conf/iopgt.conf", "plan");
 	g_assert_cmpint(r.status, ==, 0);
-	g_assert_cmpstr(r.out, ==, want);
+	g_assert_cmpstr(r.out, ==, "load order:\n"
+			"  1. io-pgtable-arm\n"
+			"  2. io-pgtable-arm-v7s\n");
 	run_clear(&r);
 }
 
@@ -1200,6 +1192,90 @@ static void test_dump_json_v7s(void)
 			root, "tables"), 0), "size"), ==, 16384);
 }
 
+/* Each PROT the CLI takes, as tree and dot show it, on stage 1. */
+static const struct {
+	const char *prot;
+	const char *shown;
+} dump_prots[] = {
+	{ "r", "r-x" },
+	{ "w", "rwx" },		/* stage 1 has no write-only */
+	{ "rw", "rwx" },
+	{ "rn", "r--" },
+	{ "rwp", "rwx priv" },
+	{ "rnp", "r-- priv" },
+	{ "rwc", "rwx cache" },
+	{ "rwm", "rwx mmio" },
+	{ "rwcnmp", "rw- priv cache mmio" },
+};
+
+static void test_dump_prot(void)
+{
+	g_autoptr(GString) script = g_string_new("load io-pgtable-arm\n"
+						 "alloc t arm-64-lpae-s1\n");
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonArray *entries;
+	JsonObject *root;
+	struct run r;
+
+	g_test_summary("Issue 12 item 20: tree and dot show each leaf's "
+		       "permissions as the descriptor grants them, json its "
+		       "IOMMU_* prot");
+	for (size_t i = 0; i < G_N_ELEMENTS(dump_prots); i++)
+		g_string_append_printf(script, "map t 0x%zx 0x%zx 4K %s\n",
+				       (i + 1) << 12, (i + 1) << 20,
+				       dump_prots[i].prot);
+	g_string_append(script, "dump t tree\ndump t dot\n");
+	run_cli_input(&r, script->str, (const char *const[]){
+		"--no-manifest", "run", "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(dump_prots); i++) {
+		g_autofree char *tree = g_strdup_printf(
+			" iova 0x%zx +4K leaf pa 0x%zx %s\n", (i + 1) << 12,
+			(i + 1) << 20, dump_prots[i].shown);
+		g_autofree char *dot = g_strdup_printf(
+			"[%zu] 0x%zx +4K pa 0x%zx %s <font", i + 1,
+			(i + 1) << 12, (i + 1) << 20, dump_prots[i].shown);
+
+		g_test_message("%s", dump_prots[i].prot);
+		g_assert_nonnull(strstr(r.out, tree));
+		g_assert_nonnull(strstr(r.out, dot));
+	}
+	/* tables show none */
+	g_assert_nonnull(strstr(r.out, "iova 0x0 +2M table -> 0x440003000\n"));
+	run_clear(&r);
+
+	root = run_dump_json("load io-pgtable-arm-v7s\nalloc t arm-v7s\n"
+			     "map t 0x10000 0x30000 64K rnp\ndump t json\n",
+			     parser);
+	entries = json_object_get_array_member(root, "entries");
+	/* the level-1 table entry, then all 16 copies of the large page */
+	g_assert_cmpuint(json_array_get_length(entries), ==, 17);
+	g_assert_cmpstr(json_object_get_string_member(
+		json_array_get_object_element(entries, 0), "kind"), ==, "table");
+	g_assert_false(json_object_has_member(
+		json_array_get_object_element(entries, 0), "prot"));
+	for (guint i = 1; i < 17; i++) {
+		JsonObject *e = json_array_get_object_element(entries, i);
+
+		g_assert_cmpstr(json_object_get_string_member(e, "kind"), ==,
+				"leaf");
+		g_assert_cmpint(json_object_get_int_member(e, "level"), ==, 2);
+		g_assert_cmpint(json_object_get_int_member(e, "index"), ==,
+				15 + i);
+		g_assert_cmpint(json_object_get_int_member(e, "iova"), ==,
+				0x10000);
+		g_assert_cmpint(json_object_get_int_member(e, "size"), ==,
+				0x10000);
+		g_assert_cmpint(json_object_get_int_member(e, "oa"), ==,
+				0x30000);
+		g_assert_cmpint(json_object_get_int_member(e, "raw"), ==,
+				0x39e11);
+		g_assert_cmpint(json_object_get_int_member(e, "prot"), ==,
+				IOMMU_READ | IOMMU_NOEXEC | IOMMU_PRIV);
+	}
+}
+
 static void test_dump_dot(void)
 {
 	struct run r;
@@ -1332,12 +1408,10 @@ static void test_manifest_repeatable(void)
 		"softdep io-pgtable-arm-v7s pre: io-pgtable-arm\n");
 	g_autofree char *b = write_tmp("iopgt-cli-m2.conf",
 		"blacklist io-pgtable-arm-v7s\n");
+	/* v7s declares no softdep: a's line overrides nothing */
 	g_autofree char *want = g_strdup_printf(
 		"load order:\n  1. io-pgtable-arm\n"
-		"not loaded: io-pgtable-arm-v7s: blacklisted at %s:1\n"
-		"override: softdep io-pgtable-arm-v7s declared by "
-		"%s/io-pgtable-arm-v7s.so[.iopgt_info] is overridden by %s:1\n",
-		b, test_plugin_dir(), a);
+		"not loaded: io-pgtable-arm-v7s: blacklisted at %s:1\n", b);
 	struct run r;
 
 	g_test_summary("Issue 12 item 6: --manifest is repeatable and the "
@@ -1665,12 +1739,13 @@ static void test_dump_collapses_runs(void)
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "    [16..31] \u00d716 0x0000000000031c31 "
-				"iova 0x10000 +64K leaf pa 0x30000\n"));
+				"iova 0x10000 +64K leaf pa 0x30000 rwx\n"));
 	g_assert_nonnull(strstr(r.out, "[0..2] \u00d73 "));
 	g_assert_nonnull(strstr(r.out, "iova 0x100000 +3\u00d74K leaf pa "
-				"0x200000\n"));
+				"0x200000 rwx\n"));
 	g_assert_null(strstr(r.out, "[17] "));
-	g_assert_nonnull(strstr(r.out, "[16..31] \u00d716 0x10000 +64K pa 0x30000 "));
+	g_assert_nonnull(strstr(r.out, "[16..31] \u00d716 0x10000 +64K pa 0x30000 "
+				"rwx <font"));
 	run_clear(&r);
 }
 
@@ -1800,8 +1875,86 @@ static void test_failed_pgsize_map_rolls_back(void)
 	}
 }
 
+/*
+ * The tty run: `script` gives the CLI a pseudo-terminal for stderr while
+ * its stdout goes to out_path.  Returns what reached the terminal.
+ */
+static char *run_cli_on_tty(const char *const *args, const char *out_path)
+{
+	g_autofree char *script = g_find_program_in_path("script");
+	g_autoptr(GString) cmd = g_string_new(NULL);
+	g_autofree char *q = g_shell_quote(g_getenv("IOPGT_TEST_CLI"));
+	g_autofree char *qout = g_shell_quote(out_path);
+	g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "IOPGT_LOG");
+	g_autoptr(GError) error = NULL;
+	char *tty = NULL;
+	int status;
+
+	/* util-linux script(1): without it this test cannot say anything */
+	if (!script)
+		g_error("script(1) from util-linux is needed for the tty test");
+	g_string_append(cmd, q);
+	for (const char *const *a = args; *a; a++) {
+		g_autofree char *qa = g_shell_quote(*a);
+
+		g_string_append_printf(cmd, " %s", qa);
+	}
+	g_string_append_printf(cmd, " > %s", qout);
+	g_assert_true(g_spawn_sync(source_root(),
+				   (char *[]){ script, "-qec", cmd->str,
+					       "/dev/null", NULL },
+				   env, G_SPAWN_STDIN_FROM_DEV_NULL, NULL,
+				   NULL, &tty, NULL, &status, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, &error));
+	g_assert_no_error(error);
+	return tty;
+}
+
+static void test_tty_maps_the_same(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("iopgt-cli-tty-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "map4t.iopgt", NULL);
+	g_autofree char *out_path = g_build_filename(dir, "tty.out", NULL);
+	g_autofree char *tty = NULL;
+	g_autofree char *tty_out = NULL;
+	const char *const args[] = { "--plugin-dir", test_plugin_dir(),
+				     "--no-manifest", "run", path, NULL };
+	struct run r;
+
+	g_test_summary("F12: a terminal on stderr never changes the table: "
+		       "map t 0 0 4T on a 64K/52-bit table is one 4T block "
+		       "whether stderr is a pipe or a pty (which shows "
+		       "progress)");
+	g_assert_nonnull(dir);
+	g_assert_true(g_file_set_contents(path,
+		"load io-pgtable-arm\n"
+		"alloc t arm-64-lpae-s1 ias=52 oas=52 pgsizes=64K,512M,4T\n"
+		"map t 0x0 0x0 4T\ndump t tree\ndump t json\n", -1, NULL));
+
+	run_cli_input(&r, NULL, args + 2);
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "\n  [0] 0x0000000000000e41 iova 0x0 "
+				"+4T leaf pa 0x0 rwx\n"));
+	g_assert_null(strstr(strstr(r.out, " leaf ") + 1, " leaf "));
+
+	tty = run_cli_on_tty(args, out_path);
+	/* the terminal path was taken: it showed progress */
+	g_assert_nonnull(strstr(tty, "map t: 100% (4194304 of 4194304 MiB)"));
+	g_assert_true(g_file_get_contents(out_path, &tty_out, NULL, NULL));
+	g_assert_cmpstr(tty_out, ==, r.out);
+	run_clear(&r);
+	g_unlink(path);
+	g_unlink(out_path);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
+	/* a CLI that exits before reading its stdin (a usage error) must
+	 * not kill the driver writing it */
+	signal(SIGPIPE, SIG_IGN);
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/cli/usage/no-command", test_usage_no_command);
 	g_test_add_func("/cli/usage/unknown-command", test_usage_unknown_command);
@@ -1831,6 +1984,7 @@ int main(int argc, char **argv)
 			test_dump_json_lpae_formats);
 	g_test_add_func("/cli/dump/json-v7s-bytes", test_dump_json_v7s);
 	g_test_add_func("/cli/dump/dot", test_dump_dot);
+	g_test_add_func("/cli/dump/prot-in-tree-dot-and-json", test_dump_prot);
 	g_test_add_func("/cli/usage/missing-option-value",
 			test_usage_missing_value);
 	g_test_add_func("/cli/usage/unknown-short-option",
@@ -1880,5 +2034,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/run/error-words", test_error_words);
 	g_test_add_func("/cli/run/failed-pgsize-map-rolls-back",
 			test_failed_pgsize_map_rolls_back);
+	g_test_add_func("/cli/run/tty-maps-the-same", test_tty_maps_the_same);
 	return g_test_run();
 }

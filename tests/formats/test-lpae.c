@@ -339,6 +339,30 @@ static uint64_t expect_attrs(enum stage st, int prot, unsigned long quirks)
 	return pte;
 }
 
+/*
+ * What the walk reports for a leaf mapped with prot (spec 2.5 read back):
+ * stage 1 has AP[2:1] only, so it is always readable and write-only maps
+ * read/write; stage 2 and Mali have no privilege bit; Mali writes MMIO
+ * over CACHE and never marks CACHE inner shareable.
+ */
+static int expect_prot(enum stage st, int prot)
+{
+	int keep = IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO |
+		   IOMMU_CACHE;
+
+	switch (st) {
+	case S1:
+		return (prot & (keep | IOMMU_PRIV)) | IOMMU_READ |
+		       (prot & IOMMU_READ ? 0 : IOMMU_WRITE);
+	case S2:
+		return prot & keep;
+	case MALI:
+		return prot & keep & ~(prot & IOMMU_MMIO ? IOMMU_CACHE : 0);
+	}
+	g_assert_not_reached();
+	return 0;
+}
+
 static uint64_t expect_leaf(enum stage st, int prot, unsigned long quirks,
 			    int level, uint64_t pa)
 {
@@ -1234,6 +1258,8 @@ static void check_prot_matrix(struct fixture *f, const struct prot_case *pc)
 			g_assert_cmpint(e.kind, ==, IOPGT_ENTRY_LEAF);
 			g_assert_cmphex(e.oa, ==, pa);
 			g_assert_cmpuint(e.size, ==, size);
+			g_assert_cmphex(e.prot, ==,
+					expect_prot(pc->stage, prot));
 			g_assert_cmphex(phys(f, iova + size - 1), ==,
 					pa + size - 1);
 			g_assert_cmpuint(unmap(f, iova, size, 1, NULL), ==,
@@ -1260,7 +1286,8 @@ static void test_desc_prot_matrix(struct fixture *f, gconstpointer data)
 	(void)data;
 	g_test_summary("Every prot combination (r/w/c/n/m/p) at levels 1, 2 "
 		       "and 3 of every stage, with the leaf quirks, gives "
-		       "Linux's descriptor; no r/w is -EINVAL");
+		       "Linux's descriptor, and the walk decodes it to the "
+		       "prot the stage can hold; no r/w is -EINVAL");
 	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_test_message("%s quirks %lx", cases[i].fmt, cases[i].quirks);
 		check_prot_matrix(f, &cases[i]);
@@ -2255,6 +2282,135 @@ static void test_walk_order(struct fixture *f, gconstpointer data)
 			==, 0);
 }
 
+/* Each entry's prot, "level:prot " in walk order. */
+static int prot_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	g_string_append_printf(data, "%d:%d ", e->level, e->prot);
+	return 0;
+}
+
+static char *walk_prots(struct iopgt_host *host, struct iopgt_pgtable *pgt)
+{
+	const struct iopgt_walk_ops v = { .entry = prot_entry };
+	GString *s = g_string_new(NULL);
+
+	g_assert_cmpint(iopgt_pgtable_walk(host, pgt, &v, s), ==, 0);
+	return g_string_free(s, FALSE);
+}
+
+static void test_walk_prot_tables_and_dirty(struct fixture *f,
+					    gconstpointer data)
+{
+	struct dirty_log dl = {
+		.bitmap = { .record = dirty_record },
+		.ranges = g_array_new(FALSE, FALSE, sizeof(struct tlb_call)),
+	};
+	g_autofree char *before = NULL, *after = NULL;
+
+	(void)data;
+	g_test_summary("Table entries walk with prot 0; a leaf that dirty "
+		       "tracking made writeable-clean (AP[2] and DBM) still "
+		       "walks as writeable, a read-only one as read-only");
+	f->cfg.quirks |= IO_PGTABLE_QUIRK_ARM_HD;
+	table_new(f, "arm-64-lpae-s1");
+	g_assert_cmpint(map(f, SZ_4K, 0, SZ_4K, RW), ==, 0);
+	g_assert_cmpint(map(f, SZ_8K, 0, SZ_4K, IOMMU_READ), ==, 0);
+	before = walk_prots(f->host, f->pgt);
+	g_assert_cmpstr(before, ==, "0:0 1:0 2:0 3:3 3:1 ");
+	g_assert_cmpint(read_dirty(f, &dl, SZ_4K, SZ_8K, 0), ==, 0);
+	g_assert_cmpuint(dl.ranges->len, ==, 1);
+	g_assert_cmphex(leaf_pte(f, SZ_4K) & (PTE_AP_RDONLY | PTE_DBM), ==,
+			PTE_AP_RDONLY | PTE_DBM);
+	after = walk_prots(f->host, f->pgt);
+	g_assert_cmpstr(after, ==, before);
+	g_array_unref(dl.ranges);
+}
+
+/*
+ * A copy of this plugin's descriptor that says ABI 1.0: the host must
+ * treat its walk as a 1.0 plugin's, whose entries end before prot.
+ */
+static struct iopgt_plugin_desc lpae_desc_abi_1_0;
+
+struct walk_copy {
+	GArray *entries;	/* struct iopgt_walk_entry */
+};
+
+static int copy_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct walk_copy *c = data;
+
+	g_array_append_val(c->entries, *e);
+	return 0;
+}
+
+static GArray *walk_entries(struct iopgt_host *host, struct iopgt_pgtable *pgt)
+{
+	const struct iopgt_walk_ops v = { .entry = copy_entry };
+	struct walk_copy c = {
+		g_array_new(FALSE, TRUE, sizeof(struct iopgt_walk_entry))
+	};
+
+	g_assert_cmpint(iopgt_pgtable_walk(host, pgt, &v, &c), ==, 0);
+	return c.entries;
+}
+
+static void test_walk_abi_1_0_plugin(struct fixture *f, gconstpointer data)
+{
+	struct iopgt_host *old = iopgt_host_new();
+	struct iopgt_pgtable *pgt = NULL;
+	g_autoptr(GArray) now = NULL, then = NULL;
+
+	(void)data;
+	g_test_summary("A plugin that declares ABI 1.0 still walks: the "
+		       "visitor gets its 1.0 fields unchanged and prot "
+		       "IOPGT_PROT_UNKNOWN, whatever lies after them");
+	lpae_desc_abi_1_0 = iopgt_plugin_desc;
+	lpae_desc_abi_1_0.abi_minor = 0;
+	g_assert_cmpint(iopgt_host_register_builtin(old, &lpae_desc_abi_1_0,
+						    NULL), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_new(old, "arm-64-lpae-s1", &f->cfg,
+					  &f->tlb, &pgt), ==, 0);
+	table_new(f, "arm-64-lpae-s1");
+	for (int i = 0; i < 2; i++) {
+		struct iopgt_pgtable *t = i ? pgt : f->pgt;
+		size_t mapped = 0;
+
+		g_assert_cmpint(t->ops.map_pages(&t->ops, SZ_4K, SZ_8K, SZ_4K,
+						 1, IOMMU_READ, &mapped),
+				==, 0);
+		g_assert_cmpint(t->ops.map_pages(&t->ops, SZ_2M, SZ_2M, SZ_2M,
+						 1, RW | IOMMU_NOEXEC,
+						 &mapped), ==, 0);
+	}
+	now = walk_entries(f->host, f->pgt);
+	then = walk_entries(old, pgt);
+	g_assert_cmpuint(now->len, ==, 5);
+	g_assert_cmpuint(then->len, ==, now->len);
+	for (guint i = 0; i < now->len; i++) {
+		struct iopgt_walk_entry *a = &g_array_index(now,
+			struct iopgt_walk_entry, i);
+		struct iopgt_walk_entry *b = &g_array_index(then,
+			struct iopgt_walk_entry, i);
+
+		g_assert_cmpint(b->level, ==, a->level);
+		g_assert_cmpuint(b->index, ==, a->index);
+		g_assert_cmphex(b->iova, ==, a->iova);
+		g_assert_cmpuint(b->size, ==, a->size);
+		g_assert_cmphex(b->raw, ==, a->raw);
+		g_assert_cmphex(b->oa, ==, a->oa);
+		g_assert_cmpint(b->kind, ==, a->kind);
+		g_assert_cmpint(b->prot, ==, IOPGT_PROT_UNKNOWN);
+	}
+	/* the 1.1 walk of the same leaves */
+	g_assert_cmpint(g_array_index(now, struct iopgt_walk_entry, 3).prot,
+			==, IOMMU_READ);
+	g_assert_cmpint(g_array_index(now, struct iopgt_walk_entry, 4).prot,
+			==, RW | IOMMU_NOEXEC);
+	iopgt_pgtable_free(old, pgt);
+	g_assert_null(iopgt_host_unref(old));
+}
+
 /* ---- /lpae/mem ----------------------------------------------------------- */
 
 static void test_mem_free_returns_everything(struct fixture *f,
@@ -2875,6 +3031,10 @@ int main(int argc, char **argv)
 	add_test("/lpae/dirty/only-64-bit-s1", test_dirty_other_formats);
 
 	add_test("/lpae/walk/order-levels-and-stop", test_walk_order);
+	add_test("/lpae/walk/prot-of-tables-and-dirty-leaves",
+		 test_walk_prot_tables_and_dirty);
+	add_test("/lpae/walk/abi-1.0-plugin-prot-unknown",
+		 test_walk_abi_1_0_plugin);
 
 	add_test("/lpae/mem/free-returns-everything",
 		 test_mem_free_returns_everything);

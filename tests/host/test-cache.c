@@ -61,8 +61,10 @@ static void add_entry(struct iopgt_cache *c, const char *path, uint64_t ino)
 	struct iopgt_cache_entry *e = iopgt_cache_get(c, path, &id);
 
 	e->probed = true;
-	e->name = g_strdup("p");
-	e->formats = g_strsplit("fmt-a;fmt-b", ";", -1);
+	e->seen = g_new0(struct iopgt_plugin_info, 1);
+	e->seen->name = g_strdup("p");
+	e->seen->provides = g_strsplit("fmt-a;fmt-b", ";", -1);
+	e->seen->softdeps = g_new0(char *, 1);
 }
 
 static void assert_refused(struct fixture *f, int err, const char *problem)
@@ -213,7 +215,8 @@ static void test_round_trip_and_flush(struct fixture *f, gconstpointer data)
 	e = iopgt_cache_lookup(again, "/x/p42.so", &id);
 	g_assert_nonnull(e);
 	g_assert_true(e->probed);
-	g_assert_cmpstr(e->formats[1], ==, "fmt-b");
+	g_assert_cmpstr(e->seen->name, ==, "p");
+	g_assert_cmpstr(e->seen->provides[1], ==, "fmt-b");
 	iopgt_cache_free(again);
 }
 

@@ -219,12 +219,12 @@ static void test_label_race(struct host_fixture *f, gconstpointer data)
 	add_dirs(f);
 	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t", &l.pgt), ==, 0);
 	t = g_thread_new("relabel", relabel_thread, &l);
-	while (!atomic_load(&l.stop)) {
+	do {
 		const char *s = iopgt_pgtable_get_label(f->host, l.pgt);
 
 		g_assert_cmpint(s[0], ==, 't');
 		seen += strlen(s);
-	}
+	} while (!atomic_load(&l.stop));
 	g_thread_join(t);
 	g_assert_cmpstr(iopgt_pgtable_get_label(f->host, l.pgt), ==, "t1999");
 	g_assert_cmpuint(seen, >, 0);

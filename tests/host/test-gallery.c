@@ -127,9 +127,10 @@ static const struct gallery_case cases[] = {
 	  "descriptor field 'register_fn' does not point to code in the "
 	  "plugin", -EPROTO },
 	{ "abi-major", "broken", "abi-major", IOPGT_PLUGIN_FAILED,
-	  "descriptor field 'abi_major' is 2, host speaks ABI 1.0", -EPROTO },
+	  "descriptor field 'abi_major' is 2, host speaks ABI " TEST_ABI, -EPROTO },
 	{ "abi-minor-newer", "broken", "abi-minor-newer", IOPGT_PLUGIN_FAILED,
-	  "descriptor field 'abi_minor' is 1, newer than host ABI 1.0",
+	  "descriptor field 'abi_minor' is 99, newer than host ABI "
+	  TEST_ABI,
 	  -EPROTO },
 	{ "name-empty", "broken", "empty-name", IOPGT_PLUGIN_FAILED,
 	  "descriptor field 'name' is empty", -EPROTO },
@@ -507,7 +508,7 @@ static void test_probe_sees_metadata(struct host_fixture *f,
 	g_assert_cmpuint(st.cache_hits, ==, 1);
 	g_assert_cmpuint(st.probe_ns, >, 0);
 	g_file_get_contents(cache, &text, NULL, NULL);
-	g_assert_nonnull(strstr(text, "formats=fake-c;fake-c2;\n"));
+	g_assert_nonnull(strstr(text, "provides=fake-c;fake-c2;\n"));
 	g_assert_nonnull(strstr(text, "result=ok\n"));
 }
 
@@ -516,7 +517,7 @@ static void test_untrusted_cache_ignored(struct host_fixture *f,
 {
 	g_autofree char *cache = g_build_filename(f->tmpdir, "cache", NULL);
 	g_autofree char *line = g_strdup_printf(
-		"warning: probe cache: %s: ignored: not a regular file owned "
+		"warning: plugin cache: %s: ignored: not a regular file owned "
 		"by the caller and writable only by it", cache);
 
 	(void)data;

@@ -308,7 +308,7 @@ static void test_builtin_name_taken(struct host_fixture *f,
 	g_assert_cmpint(iopgt_host_register_builtin(f->host, &bad, NULL), ==,
 			-EPROTO);
 	assert_logged(f, "err: built-in plugin: descriptor field 'abi_major' "
-		      "is 2, host speaks ABI 1.0");
+		      "is 2, host speaks ABI " TEST_ABI);
 	g_assert_null(iopgt_host_find_plugin(f->host, "fixture-builtin"));
 
 	load_file(f, "good", GOOD_A, 0);
@@ -603,7 +603,7 @@ static void test_load_by_name_pulls_pre_and_post(struct host_fixture *f,
 	g_assert_cmpint(iopgt_host_load_plugin(f->host, GOOD_C, NULL), ==, 0);
 	assert_plugin(iopgt_host_find_plugin(f->host, "abi-major"),
 		      IOPGT_PLUGIN_FAILED,
-		      "descriptor field 'abi_major' is 2, host speaks ABI 1.0");
+		      "descriptor field 'abi_major' is 2, host speaks ABI " TEST_ABI);
 	assert_logged(f, "warning: softdep fixture-good-c pre: abi-major: "
 		      "Protocol error, continuing");
 	g_assert_cmpint(iopgt_plugin_get_load_index(iopgt_host_find_plugin(

@@ -10,6 +10,10 @@
 
 #include <iopgt/host.h>
 
+/* "MAJOR.MINOR" of the plugin ABI these tests are built with. */
+#define TEST_ABI	IOPGT_PLUGIN_STR(IOPGT_ABI_MAJOR) "." \
+			IOPGT_PLUGIN_STR(IOPGT_ABI_MINOR)
+
 struct tlb_call {
 	unsigned long iova;
 	size_t size;

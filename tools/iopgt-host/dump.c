@@ -2,12 +2,33 @@
 /*
  * `dump ID tree|json|dot`: everything reachable from a table's root, as
  * the format's walker reports it.  The JSON carries the raw little-endian
- * bytes of every table, so a test can check descriptors bit for bit; tree
- * and dot show a run of replicated or contiguous entries as one row.
+ * bytes of every table, so a test can check descriptors bit for bit, and
+ * every entry the walker reports with its decoded prot; tree and dot show
+ * a run of replicated or contiguous entries as one row, with permissions.
  */
 #include <string.h>
 
 #include "cli.h"
+
+/* ---- permissions ------------------------------------------------------------ */
+
+/*
+ * "rw-", "r-x priv cache": read, write, execute (no IOMMU_NOEXEC) as ls
+ * shows them, then the attributes.  "prot ?" for a plugin built against
+ * ABI 1.0, whose walk cannot say.
+ */
+static char *prot_text(int prot)
+{
+	if (prot == IOPGT_PROT_UNKNOWN)
+		return g_strdup("prot ?");
+	return g_strdup_printf("%c%c%c%s%s%s",
+			       prot & IOMMU_READ ? 'r' : '-',
+			       prot & IOMMU_WRITE ? 'w' : '-',
+			       prot & IOMMU_NOEXEC ? '-' : 'x',
+			       prot & IOMMU_PRIV ? " priv" : "",
+			       prot & IOMMU_CACHE ? " cache" : "",
+			       prot & IOMMU_MMIO ? " mmio" : "");
+}
 
 /* ---- JSON ------------------------------------------------------------------ */
 
@@ -142,11 +163,32 @@ static int json_table(void *data, uint64_t pa, const void *va, size_t size,
 	return 0;
 }
 
+/* Every entry as the walker reports it: replicated ones included. */
+static int json_walk_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	struct cli_json *j = data;
+	bool leaf = e->kind == IOPGT_ENTRY_LEAF;
+
+	cli_json_begin_object(j, NULL);
+	cli_json_int(j, "level", e->level);
+	cli_json_u64(j, "index", e->index);
+	cli_json_u64(j, "iova", e->iova);
+	cli_json_u64(j, "size", e->size);
+	cli_json_string(j, "kind", leaf ? "leaf" : "table");
+	cli_json_u64(j, "raw", e->raw);
+	cli_json_u64(j, "oa", e->oa);
+	if (leaf)
+		cli_json_int(j, "prot", e->prot);
+	cli_json_end_object(j);
+	return 0;
+}
+
 static gboolean dump_json(struct cli *cli, struct iopgt_pgtable *pgt,
 			  GError **error)
 {
 	g_autoptr(GArray) regs = g_array_new(FALSE, FALSE, sizeof(struct reg));
 	struct iopgt_walk_ops visit = { .table = json_table };
+	struct iopgt_walk_ops entries = { .entry = json_walk_entry };
 	struct cli_json *j;
 	int ret;
 
@@ -168,6 +210,10 @@ static gboolean dump_json(struct cli *cli, struct iopgt_pgtable *pgt,
 	cli_json_u64(j, "root_pa", pgt->root_pa);
 	cli_json_begin_array(j, "tables");
 	ret = iopgt_pgtable_walk(cli->host, pgt, &visit, j);
+	cli_json_end_array(j);
+	cli_json_begin_array(j, "entries");
+	if (ret == 0)
+		ret = iopgt_pgtable_walk(cli->host, pgt, &entries, j);
 	cli_json_end_array(j);
 	cli_json_end_object(j);
 	if (ret < 0) {
@@ -202,7 +248,8 @@ static bool run_extends(const struct run *r, const struct iopgt_walk_entry *e)
 
 	if (!r->count || e->kind != IOPGT_ENTRY_LEAF ||
 	    f->kind != IOPGT_ENTRY_LEAF || e->level != f->level ||
-	    e->size != f->size || e->index != f->index + n)
+	    e->size != f->size || e->index != f->index + n ||
+	    e->prot != f->prot)
 		return false;
 	if (e->iova == f->iova && e->raw == f->raw && e->oa == f->oa)
 		return n == 1 || r->replicated;
@@ -250,17 +297,21 @@ struct tree_ctx {
 static void tree_flush(struct tree_ctx *t)
 {
 	struct run *r = &t->pending;
-	g_autofree char *idx = NULL, *sz = NULL;
+	g_autofree char *idx = NULL, *sz = NULL, *prot = NULL;
+	bool leaf;
 
 	if (!r->count)
 		return;
 	idx = run_index(r);
 	sz = run_size(r);
+	leaf = r->first.kind == IOPGT_ENTRY_LEAF;
+	if (leaf)
+		prot = prot_text(r->first.prot);
 	fprintf(t->out, "%*s%s 0x%016" G_GINT64_MODIFIER "x iova 0x%lx %s "
-		"%s 0x%" G_GINT64_MODIFIER "x\n", 2 * t->pending_depth, "",
+		"%s 0x%" G_GINT64_MODIFIER "x%s%s\n", 2 * t->pending_depth, "",
 		idx, r->first.raw, r->first.iova, sz,
-		r->first.kind == IOPGT_ENTRY_TABLE ? "table ->" : "leaf pa",
-		r->first.oa);
+		leaf ? "leaf pa" : "table ->", r->first.oa, leaf ? " " : "",
+		leaf ? prot : "");
 	r->count = 0;
 }
 
@@ -394,7 +445,8 @@ static void dc_flush(struct dot_collect *c)
 {
 	struct run *r = &c->pending;
 	struct dot_node *n = c->pending_node;
-	g_autofree char *idx = NULL, *sz = NULL;
+	g_autofree char *idx = NULL, *sz = NULL, *prot = NULL;
+	bool leaf = r->first.kind == IOPGT_ENTRY_LEAF;
 	unsigned int rows;
 
 	if (!r->count)
@@ -402,16 +454,16 @@ static void dc_flush(struct dot_collect *c)
 	rows = n->rows++;
 	idx = run_index(r);
 	sz = run_size(r);
-	/* the raw descriptor carries the permissions in the format's bits */
+	/* prot_text() is plain ASCII: nothing to escape for the label */
+	prot = leaf ? prot_text(r->first.prot) : g_strdup("");
 	if (rows < DOT_MAX_ROWS)
 		g_string_append_printf(n->label, "<tr><td port=\"e%u\">%s "
 				       "0x%lx %s %s 0x%" G_GINT64_MODIFIER
-				       "x <font color=\"grey40\">(0x%"
+				       "x%s%s <font color=\"grey40\">(0x%"
 				       G_GINT64_MODIFIER "x)</font></td></tr>",
 				       r->first.index, idx, r->first.iova, sz,
-				       r->first.kind == IOPGT_ENTRY_TABLE ?
-				       "&#8594;" : "pa", r->first.oa,
-				       r->first.raw);
+				       leaf ? "pa" : "&#8594;", r->first.oa,
+				       leaf ? " " : "", prot, r->first.raw);
 	else if (rows == DOT_MAX_ROWS)
 		g_string_append(n->label, "<tr><td>...</td></tr>");
 	r->count = 0;

@@ -772,13 +772,19 @@ static gboolean cmd_free(struct script *s, int argc, char **argv,
 	(void)argc;
 	if (!t)
 		return FALSE;
-	p = iopgt_pgtable_get_plugin(s->cli->host, t->pgt);
+	/* a reference: a replaced version's record goes with its last table */
+	p = iopgt_plugin_ref(iopgt_pgtable_get_plugin(s->cli->host, t->pgt));
 	going = iopgt_plugin_get_state(p) == IOPGT_PLUGIN_GOING;
 	table_free(s, t);
 	/* the last table of a plugin waiting to go (unload --wait, reload) */
-	if (going && iopgt_plugin_get_state(p) == IOPGT_PLUGIN_UNLOADED)
+	if (going && iopgt_plugin_get_state(p) == IOPGT_PLUGIN_UNLOADED) {
+		g_autofree char *version = cli_escape(
+			iopgt_plugin_get_version(p));
+
 		fprintf(s->cli->out, "unloaded %s %s (its last table went)\n",
-			iopgt_plugin_get_name(p), iopgt_plugin_get_version(p));
+			iopgt_plugin_get_name(p), version);
+	}
+	iopgt_plugin_unref(p);
 	return TRUE;
 }
 

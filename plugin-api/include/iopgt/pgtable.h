@@ -165,7 +165,22 @@ enum iopgt_entry_kind {
 	IOPGT_ENTRY_TABLE = 2,
 };
 
-/* One valid entry, as the hardware walker would interpret it. */
+/* iopgt_walk_entry.prot of an ABI 1.0 plugin: it had no such field. */
+#define IOPGT_PROT_UNKNOWN	(-1)
+
+/*
+ * One valid entry, as the hardware walker would interpret it.
+ *
+ * prot (ABI 1.1) is what a LEAF descriptor grants, as IOMMU_* bits decoded
+ * from its own bits: the inverse of the format's prot-to-descriptor
+ * conversion, so a combination the format cannot hold comes back as the
+ * format holds it (e.g. LPAE stage 1 has no write-only: IOMMU_WRITE maps
+ * as READ|WRITE; v7s keeps MMIO and drops CACHE when given both).  Each
+ * format's page in docs/formats says which bits it keeps.  0 for TABLE
+ * entries.  New fields only ever go at the end: the host gives a visitor
+ * of a plugin built against ABI 1.0 a copy of the 1.0 fields with prot =
+ * IOPGT_PROT_UNKNOWN (docs/plugin-abi.md).
+ */
 struct iopgt_walk_entry {
 	int level;			/* format's own level number */
 	unsigned int index;		/* slot within its table */
@@ -174,6 +189,8 @@ struct iopgt_walk_entry {
 	uint64_t raw;			/* descriptor value, host order */
 	uint64_t oa;			/* output address: PA or next table */
 	enum iopgt_entry_kind kind;
+	/* ---- ABI 1.1 ---- */
+	int prot;			/* IOMMU_* of a leaf, 0 for a table */
 };
 
 /*

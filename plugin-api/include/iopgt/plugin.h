@@ -26,7 +26,8 @@ extern "C" {
 #endif
 
 #define IOPGT_ABI_MAJOR		1
-#define IOPGT_ABI_MINOR		0
+/* 1.1: iopgt_walk_entry.prot (pgtable.h) */
+#define IOPGT_ABI_MINOR		1
 #define IOPGT_PLUGIN_MAGIC	0x696f7067u	/* "iopg" */
 #define IOPGT_PLUGIN_SYMBOL	"iopgt_plugin_desc"
 #define IOPGT_NAME_MAX		64		/* plugin and format names */
