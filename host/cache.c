@@ -165,6 +165,8 @@ static void set_strv(GKeyFile *kf, const char *group, const char *key,
 					   g_strv_length(v));
 }
 
+static char *no_strv[] = { NULL };
+
 static void save_info(GKeyFile *kf, const char *group,
 		      const struct iopgt_cache_entry *e)
 {
@@ -181,6 +183,12 @@ static void save_info(GKeyFile *kf, const char *group,
 	set_str(kf, group, "info-abi", i->abi);
 	set_strv(kf, group, "info-provides", i->provides);
 	set_strv(kf, group, "info-softdeps", i->softdeps);
+	/* always written, empty or not: its absence marks an entry from
+	 * before format defaults were read (load_info) */
+	set_strv(kf, group, "info-format-defaults",
+		 i->format_defaults ? i->format_defaults : no_strv);
+	set_str(kf, group, "info-format-defaults-error",
+		i->format_defaults_error);
 }
 
 static char **get_strv(GKeyFile *kf, const char *group, const char *key)
@@ -197,10 +205,16 @@ static void load_info(GKeyFile *kf, const char *group,
 
 	if (!g_key_file_get_boolean(kf, group, "info", NULL))
 		return;
-	e->has_info = true;
 	e->info_error = g_key_file_get_string(kf, group, "info-error", NULL);
-	if (e->info_error)
+	if (e->info_error) {
+		e->has_info = true;
 		return;
+	}
+	/* written by a host that did not read format defaults: the file
+	 * is read again (has_info stays false) rather than believed empty */
+	if (!g_key_file_has_key(kf, group, "info-format-defaults", NULL))
+		return;
+	e->has_info = true;
 	i = e->info = g_new0(struct iopgt_plugin_info, 1);
 	i->name = g_key_file_get_string(kf, group, "info-name", NULL);
 	i->version = g_key_file_get_string(kf, group, "info-version", NULL);
@@ -210,6 +224,9 @@ static void load_info(GKeyFile *kf, const char *group,
 	i->abi = g_key_file_get_string(kf, group, "info-abi", NULL);
 	i->provides = get_strv(kf, group, "info-provides");
 	i->softdeps = get_strv(kf, group, "info-softdeps");
+	i->format_defaults = get_strv(kf, group, "info-format-defaults");
+	i->format_defaults_error = g_key_file_get_string(kf, group,
+		"info-format-defaults-error", NULL);
 }
 
 static gint entry_path_cmp(gconstpointer a, gconstpointer b)
@@ -679,11 +696,19 @@ int iopgt_cache_set_file(struct iopgt_cache *c, const char *file, char **why)
 	if (!file)
 		return 0;
 	ret = read_trusted(file, &data, &len, why);
+	if (ret < 0)
+		g_clear_pointer(&c->file, g_free);	/* memory only: said once */
 	if (ret)
 		return ret > 0 ? 0 : ret;
 	if (!len)
 		return 0;	/* an empty file: a cache with nothing yet */
 	body = cache_body(file, data, len, &body_len, why);
+	if (!body && !g_str_has_prefix(data, CACHE_LEGACY_START) &&
+	    !g_str_has_prefix(data, CACHE_HEADER)) {
+		/* not ours: never overwritten, so never written */
+		g_clear_pointer(&c->file, g_free);
+		return -EBADMSG;
+	}
 	if (!body) {
 		c->dirty = true;	/* rebuilt at the next flush */
 		return -EBADMSG;

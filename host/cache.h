@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+struct iopgt_cfg;
+
 /* ---- metadata from the file (elfinfo.c) ----------------------------------- */
 
 /*
@@ -22,6 +24,11 @@ struct iopgt_plugin_info {
 	char *abi;			/* "1.0" */
 	char **provides;		/* sorted, never NULL */
 	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
+	/* from IOPGT_FORMAT_INFO_SECTION: "NAME IAS OAS 0xBITMAP", one for
+	 * each name and each alias, sorted; NULL or empty: none (why in
+	 * format_defaults_error when the section was refused) */
+	char **format_defaults;
+	char *format_defaults_error;
 };
 void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
 struct iopgt_plugin_info *iopgt_plugin_info_copy(
@@ -35,6 +42,10 @@ int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,
 			   char **why);
 int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
 			      char **why);
+/* Fill the zero fields of cfg from info's defaults of format (a name or
+ * alias, exact).  Returns: 0, or -ENOENT when info has none for it. */
+int iopgt_plugin_info_fill_defaults(const struct iopgt_plugin_info *info,
+				    const char *format, struct iopgt_cfg *cfg);
 
 /* ---- probe results and metadata (cache.c) --------------------------------- */
 

@@ -2,7 +2,8 @@
 /*
  * Plugin metadata read from the file, never by running it: the
  * IOPGT_PLUGIN_INFO_SECTION strings ("key=value\0"...) that the descriptor
- * macros put in the .so, found through the ELF section headers the way
+ * macros put in the .so, and the IOPGT_FORMAT_INFO_SECTION records of the
+ * formats' defaults, found through the ELF section headers the way
  * modinfo finds .modinfo.
  *
  * The file is untrusted input: every offset and size is checked against
@@ -12,6 +13,7 @@
  */
 #include <elf.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +23,10 @@
 
 #define INFO_MAX	(64 * 1024)	/* far more than any plugin says */
 #define SHNUM_MAX	4096
+/* Format records (160 bytes each): a plugin has a handful of formats, so
+ * more than this is a corrupt or hostile file, not a plugin; it also
+ * bounds what is read (40 KiB) and the strings kept. */
+#define FMT_RECORDS_MAX	256
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define NATIVE_DATA	ELFDATA2LSB
@@ -52,6 +58,8 @@ void iopgt_plugin_info_free(struct iopgt_plugin_info *info)
 	g_free(info->abi);
 	g_strfreev(info->provides);
 	g_strfreev(info->softdeps);
+	g_strfreev(info->format_defaults);
+	g_free(info->format_defaults_error);
 	g_free(info);
 }
 
@@ -67,6 +75,8 @@ struct iopgt_plugin_info *iopgt_plugin_info_copy(
 	c->abi = g_strdup(i->abi);
 	c->provides = g_strdupv(i->provides);
 	c->softdeps = g_strdupv(i->softdeps);
+	c->format_defaults = g_strdupv(i->format_defaults);
+	c->format_defaults_error = g_strdup(i->format_defaults_error);
 	return c;
 }
 
@@ -136,23 +146,143 @@ static struct iopgt_plugin_info *info_from_section(const char *data,
 	return info;
 }
 
-int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
-			      char **why)
+/* ---- format defaults (IOPGT_FORMAT_INFO_SECTION) --------------------------- */
+
+/* The format-name rule of pgtable.h: 1 to IOPGT_NAME_MAX of [A-Za-z0-9_-]
+ * (the registry refuses any other name at registration). */
+static bool format_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+/* Why record r cannot be believed, or NULL. */
+static char *format_record_problem(const struct iopgt_format_info *r)
+{
+	if (r->magic != IOPGT_FORMAT_INFO_MAGIC)
+		return g_strdup_printf("magic 0x%08x, expected 0x%08x",
+				       r->magic, IOPGT_FORMAT_INFO_MAGIC);
+	if (r->struct_size != sizeof(*r))
+		return g_strdup_printf("struct_size %u, expected %zu",
+				       r->struct_size, sizeof(*r));
+	if (!memchr(r->name, '\0', sizeof(r->name)) ||
+	    !memchr(r->alias, '\0', sizeof(r->alias)))
+		return g_strdup("name or alias not NUL-terminated");
+	if (!format_name_ok(r->name))
+		return g_strdup("name is not a format name");
+	if (*r->alias && !format_name_ok(r->alias))
+		return g_strdup("alias is not a format name");
+	/* a cfg takes these as bit counts of an address */
+	if (r->default_ias > 64 || r->default_oas > 64)
+		return g_strdup_printf("ias %u or oas %u over 64",
+				       r->default_ias, r->default_oas);
+	return NULL;
+}
+
+/* "NAME IAS OAS 0xBITMAP" for key, unless key was seen: then false. */
+static bool format_add(GPtrArray *out, GHashTable *seen, const char *key,
+		       const struct iopgt_format_info *r)
+{
+	if (!g_hash_table_add(seen, (gpointer)key))
+		return false;
+	g_ptr_array_add(out, g_strdup_printf("%s %u %u 0x%" PRIx64, key,
+					     r->default_ias, r->default_oas,
+					     r->default_pgsize_bitmap));
+	return true;
+}
+
+/* The records in data (n of them), or NULL with *why set: one bad record
+ * voids the section, as a half-believed table would mislead. */
+static char **formats_from_section(const char *data, size_t n, char **why)
+{
+	struct iopgt_format_info *r = g_new(struct iopgt_format_info, n ? n : 1);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	char **strv = NULL;
+	size_t i;
+
+	/* copied out: the section data need not be aligned for the struct */
+	memcpy(r, data, n * sizeof(*r));
+	for (i = 0; i < n && !*why; i++) {
+		g_autofree char *problem = format_record_problem(&r[i]);
+
+		if (problem)
+			*why = g_strdup_printf("record %zu: %s", i, problem);
+		else if (!format_add(out, seen, r[i].name, &r[i]) ||
+			 (*r[i].alias && strcmp(r[i].alias, r[i].name) &&
+			  !format_add(out, seen, r[i].alias, &r[i])))
+			*why = g_strdup_printf("record %zu: a name or alias "
+					       "given twice", i);
+	}
+	if (!*why) {
+		g_ptr_array_set_free_func(out, NULL);
+		strv = sorted_strv(out);
+		out = NULL;
+	}
+	if (out)
+		g_ptr_array_unref(out);
+	g_free(r);
+	return strv;
+}
+
+/* ---- the ELF file ----------------------------------------------------------- */
+
+struct elf_file {
+	int fd;
+	uint64_t size;
+	ElfW(Shdr) *sh;
+	unsigned int shnum;
+	char *names;			/* NUL-terminated section name table */
+	size_t names_len;
+};
+
+static void elf_file_clear(struct elf_file *e)
+{
+	g_free(e->sh);
+	g_free(e->names);
+}
+
+static const ElfW(Shdr) *elf_find_section(const struct elf_file *e,
+					  const char *name)
+{
+	for (unsigned int i = 0; i < e->shnum; i++)
+		if (e->sh[i].sh_name < e->names_len &&
+		    !strcmp(e->names + e->sh[i].sh_name, name))
+			return &e->sh[i];
+	return NULL;
+}
+
+/* The section's bytes (NUL-terminated past sh_size), or NULL. */
+static char *elf_read_section(const struct elf_file *e, const ElfW(Shdr) *sh)
+{
+	char *data = g_malloc(sh->sh_size + 1);
+
+	if (!read_at(e->fd, data, sh->sh_size, sh->sh_offset, e->size)) {
+		g_free(data);
+		return NULL;
+	}
+	data[sh->sh_size] = '\0';
+	return data;
+}
+
+/* Headers and section names.  Returns: 0 or -ENOEXEC with *why set. */
+static int elf_open(struct elf_file *e, int fd, char **why)
 {
 	ElfW(Ehdr) eh;
-	g_autofree ElfW(Shdr) *sh = NULL;
-	g_autofree char *names = NULL;
-	g_autofree char *data = NULL;
 	const ElfW(Shdr) *strtab;
 	struct stat st;
-	uint64_t size;
 
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		*why = g_strdup("not a regular file");
 		return -ENOEXEC;
 	}
-	size = (uint64_t)st.st_size;
-	if (!read_at(fd, &eh, sizeof(eh), 0, size) ||
+	e->fd = fd;
+	e->size = (uint64_t)st.st_size;
+	if (!read_at(fd, &eh, sizeof(eh), 0, e->size) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
 		*why = g_strdup("not an ELF file");
 		return -ENOEXEC;
@@ -167,45 +297,136 @@ int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
 		*why = g_strdup("bad ELF section header table");
 		return -ENOEXEC;
 	}
-	sh = g_new(ElfW(Shdr), eh.e_shnum);
-	if (!read_at(fd, sh, sizeof(*sh) * eh.e_shnum, eh.e_shoff, size)) {
+	e->shnum = eh.e_shnum;
+	e->sh = g_new(ElfW(Shdr), e->shnum);
+	if (!read_at(fd, e->sh, sizeof(*e->sh) * e->shnum, eh.e_shoff,
+		     e->size)) {
 		*why = g_strdup("ELF section headers beyond the end of the "
 				"file");
 		return -ENOEXEC;
 	}
-	strtab = &sh[eh.e_shstrndx];
+	strtab = &e->sh[eh.e_shstrndx];
 	if (strtab->sh_size > INFO_MAX * 4 || !strtab->sh_size) {
 		*why = g_strdup("bad ELF section name table");
 		return -ENOEXEC;
 	}
-	names = g_malloc(strtab->sh_size + 1);
-	if (!read_at(fd, names, strtab->sh_size, strtab->sh_offset, size)) {
+	e->names_len = strtab->sh_size;
+	e->names = elf_read_section(e, strtab);
+	if (!e->names) {
 		*why = g_strdup("ELF section names beyond the end of the file");
 		return -ENOEXEC;
 	}
-	names[strtab->sh_size] = '\0';
-	for (unsigned int i = 0; i < eh.e_shnum; i++) {
-		if (sh[i].sh_name >= strtab->sh_size ||
-		    strcmp(names + sh[i].sh_name, IOPGT_PLUGIN_INFO_SECTION))
+	return 0;
+}
+
+#define FMT_BAD	"bad " IOPGT_FORMAT_INFO_SECTION " section"
+
+/* The format defaults into info; a bad section leaves none and says why
+ * (the rest of the metadata stands: it was read on its own). */
+static void read_format_defaults(const struct elf_file *e,
+				 struct iopgt_plugin_info *info)
+{
+	const ElfW(Shdr) *sh = elf_find_section(e, IOPGT_FORMAT_INFO_SECTION);
+	const size_t rec = sizeof(struct iopgt_format_info);
+	g_autofree char *data = NULL;
+	g_autofree char *why = NULL;
+
+	if (!sh) {			/* built with IOPGT_FORMAT_DEFINE */
+		info->format_defaults = g_new0(char *, 1);
+		return;
+	}
+	if (sh->sh_type != SHT_PROGBITS)
+		why = g_strdup("not PROGBITS");
+	else if (sh->sh_size % rec)
+		why = g_strdup_printf("size %" PRIu64 " is not a multiple of "
+				      "%zu", (uint64_t)sh->sh_size, rec);
+	else if (sh->sh_size / rec > FMT_RECORDS_MAX)
+		why = g_strdup_printf("%" PRIu64 " records, more than %d",
+				      (uint64_t)(sh->sh_size / rec),
+				      FMT_RECORDS_MAX);
+	else if (!(data = elf_read_section(e, sh)))
+		why = g_strdup("beyond the end of the file");
+	else
+		info->format_defaults = formats_from_section(
+			data, sh->sh_size / rec, &why);
+	if (why) {
+		info->format_defaults = g_new0(char *, 1);
+		info->format_defaults_error = g_strdup_printf(FMT_BAD ": %s",
+							      why);
+	}
+}
+
+int iopgt_plugin_info_read_fd(int fd, struct iopgt_plugin_info **out,
+			      char **why)
+{
+	struct elf_file e = { 0 };
+	g_autofree char *data = NULL;
+	const ElfW(Shdr) *sh;
+	int ret = elf_open(&e, fd, why);
+
+	if (ret)
+		goto out;
+	sh = elf_find_section(&e, IOPGT_PLUGIN_INFO_SECTION);
+	ret = -ENOEXEC;
+	if (!sh) {
+		*why = g_strdup("no " IOPGT_PLUGIN_INFO_SECTION " section "
+				"(built without IOPGT_PLUGIN_DEFINE's "
+				"metadata)");
+		ret = -ENODATA;
+	} else if (sh->sh_type != SHT_PROGBITS || sh->sh_size > INFO_MAX) {
+		*why = g_strdup("bad " IOPGT_PLUGIN_INFO_SECTION " section");
+	} else if (!(data = elf_read_section(&e, sh))) {
+		*why = g_strdup(IOPGT_PLUGIN_INFO_SECTION " section beyond the "
+				"end of the file");
+	} else {
+		*out = info_from_section(data, sh->sh_size);
+		read_format_defaults(&e, *out);
+		ret = 0;
+	}
+out:
+	elf_file_clear(&e);
+	return ret;
+}
+
+/* The "IAS OAS 0xBITMAP" after the name in a format_defaults string
+ * (which a cache file may have carried: checked again). */
+static bool parse_defaults(const char *s, struct iopgt_cfg *d)
+{
+	g_auto(GStrv) f = g_strsplit(s, " ", 0);
+	guint64 ias, oas, pgsizes;
+
+	if (g_strv_length(f) != 3 || !g_str_has_prefix(f[2], "0x") ||
+	    !g_ascii_string_to_unsigned(f[0], 10, 0, 64, &ias, NULL) ||
+	    !g_ascii_string_to_unsigned(f[1], 10, 0, 64, &oas, NULL) ||
+	    !g_ascii_string_to_unsigned(f[2] + 2, 16, 0, G_MAXULONG,
+					&pgsizes, NULL))
+		return false;
+	d->ias = (unsigned int)ias;
+	d->oas = (unsigned int)oas;
+	d->pgsize_bitmap = pgsizes;
+	return true;
+}
+
+int iopgt_plugin_info_fill_defaults(const struct iopgt_plugin_info *info,
+				    const char *format, struct iopgt_cfg *cfg)
+{
+	size_t len = strlen(format);
+	struct iopgt_cfg d = { 0 };
+
+	for (char **s = info->format_defaults; s && *s; s++) {
+		if (strncmp(*s, format, len) || (*s)[len] != ' ')
 			continue;
-		if (sh[i].sh_type != SHT_PROGBITS ||
-		    sh[i].sh_size > INFO_MAX) {
-			*why = g_strdup("bad " IOPGT_PLUGIN_INFO_SECTION
-					" section");
-			return -ENOEXEC;
-		}
-		data = g_malloc(sh[i].sh_size + 1);
-		if (!read_at(fd, data, sh[i].sh_size, sh[i].sh_offset, size)) {
-			*why = g_strdup(IOPGT_PLUGIN_INFO_SECTION " section "
-					"beyond the end of the file");
-			return -ENOEXEC;
-		}
-		*out = info_from_section(data, sh[i].sh_size);
+		if (!parse_defaults(*s + len + 1, &d))
+			return -ENOENT;
+		if (!cfg->ias)
+			cfg->ias = d.ias;
+		if (!cfg->oas)
+			cfg->oas = d.oas;
+		if (!cfg->pgsize_bitmap)
+			cfg->pgsize_bitmap = d.pgsize_bitmap;
 		return 0;
 	}
-	*why = g_strdup("no " IOPGT_PLUGIN_INFO_SECTION " section (built "
-			"without IOPGT_PLUGIN_DEFINE's metadata)");
-	return -ENODATA;
+	return -ENOENT;
 }
 
 int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,

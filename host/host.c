@@ -342,18 +342,39 @@ void iopgt_format_fill_defaults(const struct iopgt_format *fmt,
 		cfg->pgsize_bitmap = fmt->default_pgsize_bitmap;
 }
 
+/* Under the lock: the file metadata of the first plugin that says it
+ * provides format and gives its defaults, as on-demand loading would pick
+ * it (iopgt_registry_providers()); nothing is mapped. */
+static int file_format_defaults(struct iopgt_host *host, const char *format,
+				struct iopgt_cfg *cfg)
+{
+	g_autoptr(GPtrArray) providers = iopgt_registry_providers(host, format);
+
+	for (guint i = 0; i < providers->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(providers, i);
+
+		if (p->info &&
+		    !iopgt_plugin_info_fill_defaults(p->info, format, cfg))
+			return 0;
+	}
+	return -ENOENT;
+}
+
 int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
 				   struct iopgt_cfg *cfg)
 {
 	struct iopgt_format_entry *e;
+	int ret = 0;
 
 	g_return_val_if_fail(host && format && cfg, -EINVAL);
 	iopgt_host_lock(host);
 	e = usable_entry(host, format);
 	if (e)
 		iopgt_format_fill_defaults(e->fmt, cfg);
+	else
+		ret = file_format_defaults(host, format, cfg);
 	iopgt_host_unlock(host);
-	return e ? 0 : -ENOENT;
+	return ret;
 }
 
 static gint plugin_order_cmp(gconstpointer a, gconstpointer b)

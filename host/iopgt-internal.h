@@ -217,6 +217,9 @@ struct iopgt_plugin {
 	enum iopgt_plugin_state state;
 	/* a thread is loading this record: others wait on host->changed */
 	bool loading;
+	/* probed by a load_all batch just now: its load reuses the verdict
+	 * without counting a cache hit */
+	bool probed_now;
 	int load_index;
 	bool builtin;
 	bool trusted;			/* from an IOPGT_DIR_TRUSTED dir */

@@ -596,15 +596,14 @@ static void s2l_free(struct iopgt_pgtable *iop)
 
 /*
  * The format, and the metadata that lets `alloc t simple-2l` (or
- * SIMPLE_2L) find this file before loading it: name and alias once.
+ * SIMPLE_2L) find this file before loading it and `iopgt-host formats`
+ * show its defaults (ias, oas, page sizes): each written once.
  */
-IOPGT_FORMAT_DEFINE(s2l_format, "simple-2l", "SIMPLE_2L",
+IOPGT_FORMAT_DEFINE_DEFAULTS(s2l_format, "simple-2l", "SIMPLE_2L",
+	S2L_ADDR_BITS, S2L_ADDR_BITS, S2L_PGSIZES,
 	.description = "example two-level 32-bit format: 4K pages, 4M blocks",
 	.alloc = s2l_alloc,
-	.free = s2l_free,
-	.default_ias = S2L_ADDR_BITS,
-	.default_oas = S2L_ADDR_BITS,
-	.default_pgsize_bitmap = S2L_PGSIZES);
+	.free = s2l_free);
 
 static int s2l_register(struct iopgt_registrar *reg)
 {

@@ -1480,14 +1480,13 @@ static void v7s_free(struct iopgt_pgtable *iop)
 
 /* ---- plugin -------------------------------------------------------------- */
 
-/* Name and alias once: IOPGT_FORMAT_DEFINE also emits the metadata. */
-IOPGT_FORMAT_DEFINE(v7s_format, "arm-v7s", "ARM_V7S",
+/* Name, alias and defaults (ias, oas, page sizes) once:
+ * IOPGT_FORMAT_DEFINE_DEFAULTS also emits them as metadata. */
+IOPGT_FORMAT_DEFINE_DEFAULTS(v7s_format, "arm-v7s", "ARM_V7S",
+	V7S_ADDR_BITS, V7S_ADDR_BITS, V7S_PGSIZES,
 	.description = "ARM v7 short-descriptor: 4K/64K pages, 1M/16M sections",
 	.alloc = v7s_alloc,
-	.free = v7s_free,
-	.default_ias = V7S_ADDR_BITS,
-	.default_oas = V7S_ADDR_BITS,
-	.default_pgsize_bitmap = V7S_PGSIZES);
+	.free = v7s_free);
 
 static int v7s_register(struct iopgt_registrar *reg)
 {

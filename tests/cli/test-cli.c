@@ -1703,9 +1703,71 @@ static void test_typo_suggestions(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_nonnull(strstr(r.out, "arm-v7s              ARM_V7S              "
-				"io-pgtable-arm-v7s       -\n"));
+				"io-pgtable-arm-v7s       ias=32 oas=32 "
+				"pgsizes=4K|64K|1M|16M\n"));
 	g_assert_nonnull(strstr(r.out, "arm-64-lpae-s1       ARM_64_LPAE_S1       "
-				"io-pgtable-arm           -\n"));
+				"io-pgtable-arm           ias=48 oas=48 "
+				"pgsizes=4K|2M|1G\n"));
+	run_clear(&r);
+}
+
+static void test_formats_defaults(void)
+{
+	static const char want[] =
+		"Format               Aliases              Plugin                   Defaults\n"
+		"arm-32-lpae-s1       ARM_32_LPAE_S1       io-pgtable-arm           ias=32 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-32-lpae-s2       ARM_32_LPAE_S2       io-pgtable-arm           ias=40 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-64-lpae-s1       ARM_64_LPAE_S1       io-pgtable-arm           ias=48 oas=48 pgsizes=4K|2M|1G\n"
+		"arm-64-lpae-s2       ARM_64_LPAE_S2       io-pgtable-arm           ias=48 oas=48 pgsizes=4K|2M|1G\n"
+		"arm-mali-lpae        ARM_MALI_LPAE        io-pgtable-arm           ias=48 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-v7s              ARM_V7S              io-pgtable-arm-v7s       ias=32 oas=32 pgsizes=4K|64K|1M|16M\n";
+	static const struct {
+		const char *name;
+		int64_t ias, oas, pgsizes;
+	} json_want[] = {
+		{ "arm-32-lpae-s1", 32, 40, 0x40201000 },
+		{ "arm-32-lpae-s2", 40, 40, 0x40201000 },
+		{ "arm-64-lpae-s1", 48, 48, 0x40201000 },
+		{ "arm-64-lpae-s2", 48, 48, 0x40201000 },
+		{ "arm-mali-lpae", 48, 40, 0x40201000 },
+		{ "arm-v7s", 32, 32, 0x1111000 },
+	};
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonArray *arr;
+	struct run r;
+
+	g_test_summary("Issue 12 item 16: 'formats' shows every format's "
+		       "defaults from the plugin files' .iopgt_fmt metadata, "
+		       "loading nothing (text and --json)");
+	run_cli(&r, "--no-manifest", "formats");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpstr(r.out, ==, want);
+	run_clear(&r);
+
+	run_cli(&r, "--no-manifest", "--json", "formats");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.err, ==, "");
+	json_parser_load_from_data(parser, r.out, -1, &error);
+	g_assert_no_error(error);
+	arr = json_node_get_array(json_parser_get_root(parser));
+	g_assert_cmpuint(json_array_get_length(arr), ==,
+			 G_N_ELEMENTS(json_want));
+	for (guint i = 0; i < G_N_ELEMENTS(json_want); i++) {
+		JsonObject *o = json_array_get_object_element(arr, i);
+
+		g_assert_cmpstr(json_object_get_string_member(o, "name"), ==,
+				json_want[i].name);
+		g_assert_cmpint(json_object_get_int_member(o, "ias"), ==,
+				json_want[i].ias);
+		g_assert_cmpint(json_object_get_int_member(o, "oas"), ==,
+				json_want[i].oas);
+		g_assert_cmphex(json_object_get_int_member(o, "pgsize_bitmap"),
+				==, json_want[i].pgsizes);
+		g_assert_nonnull(json_object_get_string_member(o,
+							       "defaults"));
+	}
 	run_clear(&r);
 }
 
@@ -2024,6 +2086,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/docs/options-agree", test_docs_agree_with_help);
 	g_test_add_func("/cli/usage/help-command", test_help_command);
 	g_test_add_func("/cli/usage/typo-suggestions", test_typo_suggestions);
+	g_test_add_func("/cli/formats/defaults", test_formats_defaults);
 	g_test_add_func("/cli/info/misnamed-file-flagged",
 			test_misnamed_file_flagged);
 	g_test_add_func("/cli/dump/runs-collapsed", test_dump_collapses_runs);

@@ -5,8 +5,10 @@
  * from "never available", deferred unload (unload --wait), and hot reload
  * with two versions of one plugin serving tables side by side.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "fake-format.h"
 #include "host-fixture.h"
+#include "iopgt-internal.h"
 
 #define GOOD_A	"fixture-good-a"
 #define GOOD_B	"fixture-good-b"
@@ -614,6 +617,271 @@ static void test_cli_info_no_load(struct host_fixture *f, gconstpointer data)
 	g_assert_cmpstr(marker, ==, "");
 }
 
+/* ---- format defaults from the file (issue 12 item 16) ---------------------- */
+
+#define LPAE_PGSIZES	0x40201000u	/* SZ_4K | SZ_2M | SZ_1G */
+
+/* The five formats of plugins/lpae/io-pgtable-arm.c, as its source says. */
+static const struct {
+	const char *name, *alias;
+	unsigned int ias, oas;
+} lpae_defaults[] = {
+	{ "arm-64-lpae-s1", "ARM_64_LPAE_S1", 48, 48 },
+	{ "arm-64-lpae-s2", "ARM_64_LPAE_S2", 48, 48 },
+	{ "arm-32-lpae-s1", "ARM_32_LPAE_S1", 32, 40 },
+	{ "arm-32-lpae-s2", "ARM_32_LPAE_S2", 40, 40 },
+	{ "arm-mali-lpae", "ARM_MALI_LPAE", 48, 40 },
+};
+
+static const char *const lpae_defaults_strv[] = {
+	"ARM_32_LPAE_S1 32 40 0x40201000", "ARM_32_LPAE_S2 40 40 0x40201000",
+	"ARM_64_LPAE_S1 48 48 0x40201000", "ARM_64_LPAE_S2 48 48 0x40201000",
+	"ARM_MALI_LPAE 48 40 0x40201000", "arm-32-lpae-s1 32 40 0x40201000",
+	"arm-32-lpae-s2 40 40 0x40201000", "arm-64-lpae-s1 48 48 0x40201000",
+	"arm-64-lpae-s2 48 48 0x40201000", "arm-mali-lpae 48 40 0x40201000",
+	NULL
+};
+
+static void assert_lpae_defaults(struct iopgt_host *h)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(lpae_defaults); i++) {
+		const char *names[] = { lpae_defaults[i].name,
+					lpae_defaults[i].alias };
+
+		for (size_t n = 0; n < G_N_ELEMENTS(names); n++) {
+			struct iopgt_cfg cfg = { 0 };
+
+			g_assert_cmpint(iopgt_host_get_format_defaults(
+						h, names[n], &cfg), ==, 0);
+			g_assert_cmpuint(cfg.ias, ==, lpae_defaults[i].ias);
+			g_assert_cmpuint(cfg.oas, ==, lpae_defaults[i].oas);
+			g_assert_cmphex(cfg.pgsize_bitmap, ==, LPAE_PGSIZES);
+		}
+	}
+}
+
+static void test_format_defaults_from_file(struct host_fixture *f,
+					   gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(test_plugin_dir(),
+						 "io-pgtable-arm.so", NULL);
+	g_autofree char *why = NULL;
+	struct iopgt_plugin_info *info = NULL;
+	struct iopgt_cfg cfg = { .ias = 36 };
+	struct iopgt_plugin *arm;
+
+	(void)data;
+	g_test_summary("Issue 12 item 16: the built io-pgtable-arm.so gives "
+		       "the defaults of its five formats, by name and by "
+		       "alias, from its .iopgt_fmt section without being "
+		       "loaded; the registered formats then agree");
+	g_assert_cmpint(iopgt_plugin_info_read(path, &info, &why), ==, 0);
+	g_assert_null(why);
+	assert_strv(info->format_defaults, lpae_defaults_strv);
+	g_assert_null(info->format_defaults_error);
+	iopgt_plugin_info_free(info);
+
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, test_plugin_dir()),
+			==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 2);
+	assert_lpae_defaults(f->host);
+	/* only the zero fields are filled */
+	g_assert_cmpint(iopgt_host_get_format_defaults(f->host,
+						       "ARM_MALI_LPAE", &cfg),
+			==, 0);
+	g_assert_cmpuint(cfg.ias, ==, 36);
+	g_assert_cmpuint(cfg.oas, ==, 40);
+	g_assert_cmpint(iopgt_host_get_format_defaults(f->host,
+						       "arm_64_lpae_s1", &cfg),
+			==, -ENOENT);
+	arm = find(f, "io-pgtable-arm");
+	assert_plugin(arm, IOPGT_PLUGIN_DISCOVERED, NULL);
+	g_assert_false(fixture_is_mapped(path));
+
+	/* the same values from the registered formats */
+	g_assert_cmpint(iopgt_host_load_plugin(f->host, "io-pgtable-arm",
+					       NULL), ==, 0);
+	assert_plugin(arm, IOPGT_PLUGIN_LOADED, NULL);
+	assert_lpae_defaults(f->host);
+}
+
+/* The section header of name in an ELF image held in memory. */
+static ElfW(Shdr) *image_section(char *image, gsize len, const char *name)
+{
+	ElfW(Ehdr) *eh = (ElfW(Ehdr) *)(void *)image;
+	ElfW(Shdr) *sh;
+	const char *names;
+
+	g_assert_cmpuint(len, >=, sizeof(*eh));
+	g_assert_cmpuint(eh->e_shoff + eh->e_shnum * sizeof(*sh), <=, len);
+	sh = (ElfW(Shdr) *)(void *)(image + eh->e_shoff);
+	names = image + sh[eh->e_shstrndx].sh_offset;
+	for (unsigned int i = 0; i < eh->e_shnum; i++)
+		if (!strcmp(names + sh[i].sh_name, name))
+			return &sh[i];
+	g_assert_not_reached();
+}
+
+enum fmt_damage {
+	DAMAGE_SIZE,		/* size not a multiple of the record */
+	DAMAGE_COUNT,		/* far too many records */
+	DAMAGE_NAME_UNTERMINATED,
+	DAMAGE_NAME_CHARS,
+	DAMAGE_DUPLICATE,
+	DAMAGE_MAGIC,
+};
+
+/* A copy of io-pgtable-arm.so in DIR with its .iopgt_fmt damaged. */
+static char *damaged_copy(struct host_fixture *f, enum fmt_damage d)
+{
+	g_autofree char *src = g_build_filename(test_plugin_dir(),
+						"io-pgtable-arm.so", NULL);
+	char *dst = g_strdup_printf("%s/damaged-%d.so", f->tmpdir, d);
+	g_autofree char *image = NULL;
+	struct iopgt_format_info *rec;
+	ElfW(Shdr) *sh;
+	gsize len;
+
+	g_assert_true(g_file_get_contents(src, &image, &len, NULL));
+	sh = image_section(image, len, IOPGT_FORMAT_INFO_SECTION);
+	g_assert_cmpuint(sh->sh_size, ==, 5 * sizeof(*rec));
+	rec = (struct iopgt_format_info *)(void *)(image + sh->sh_offset);
+	switch (d) {
+	case DAMAGE_SIZE:
+		sh->sh_size -= 1;
+		break;
+	case DAMAGE_COUNT:
+		sh->sh_size = sizeof(*rec) * 100000;
+		break;
+	case DAMAGE_NAME_UNTERMINATED:
+		memset(rec[2].name, 'a', sizeof(rec[2].name));
+		break;
+	case DAMAGE_NAME_CHARS:
+		memcpy(rec[1].alias, "ARM\033[2J", sizeof("ARM\033[2J"));
+		break;
+	case DAMAGE_DUPLICATE:
+		memcpy(rec[4].alias, rec[0].name, sizeof(rec[0].name));
+		break;
+	case DAMAGE_MAGIC:
+		rec[0].magic = 0;
+		break;
+	}
+	g_assert_true(g_file_set_contents(dst, image, (gssize)len, NULL));
+	return dst;
+}
+
+static void test_format_defaults_hostile(struct host_fixture *f,
+					 gconstpointer data)
+{
+	static const char *const want[] = {
+		[DAMAGE_SIZE] = "size 799 is not a multiple of 160",
+		[DAMAGE_COUNT] = "100000 records, more than 256",
+		[DAMAGE_NAME_UNTERMINATED] = "record 2: name or alias not "
+					     "NUL-terminated",
+		[DAMAGE_NAME_CHARS] = "record 1: alias is not a format name",
+		[DAMAGE_DUPLICATE] = "record 4: a name or alias given twice",
+		[DAMAGE_MAGIC] = "record 0: magic 0x00000000, expected "
+				 "0x69666d74",
+	};
+
+	(void)data;
+	g_test_summary("A damaged .iopgt_fmt section (size, count, names, "
+		       "magic) is ignored whole with a reason; the rest of "
+		       "the file's metadata still reads, and no defaults "
+		       "come from it");
+	for (size_t d = 0; d < G_N_ELEMENTS(want); d++) {
+		g_autofree char *path = damaged_copy(f, (enum fmt_damage)d);
+		g_autofree char *reason = g_strconcat(
+			"bad .iopgt_fmt section: ", want[d], NULL);
+		g_autofree char *why = NULL;
+		struct iopgt_plugin_info *info = NULL;
+
+		g_assert_cmpint(iopgt_plugin_info_read(path, &info, &why), ==,
+				0);
+		g_assert_null(why);
+		g_assert_cmpstr(info->name, ==, "io-pgtable-arm");
+		g_assert_cmpuint(g_strv_length(info->provides), ==, 10);
+		assert_strv(info->format_defaults,
+			    (const char *const[]){ NULL });
+		g_assert_cmpstr(info->format_defaults_error, ==, reason);
+		iopgt_plugin_info_free(info);
+	}
+}
+
+static void test_format_defaults_hostile_host(struct host_fixture *f,
+					      gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	g_autofree char *bad = damaged_copy(f, DAMAGE_NAME_UNTERMINATED);
+	g_autofree char *path = g_build_filename(dir, "io-pgtable-arm.so",
+						 NULL);
+	struct iopgt_cfg cfg = { 0 };
+
+	(void)data;
+	g_test_summary("Through the host, a plugin with a damaged .iopgt_fmt "
+		       "still provides its formats but gives no defaults "
+		       "until it is loaded");
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_cmpint(g_rename(bad, path), ==, 0);
+	g_assert_cmpint(chmod(path, 0755), ==, 0);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 1);
+	assert_plugin(find(f, "io-pgtable-arm"), IOPGT_PLUGIN_DISCOVERED, NULL);
+	g_assert_null(iopgt_plugin_get_info_error(find(f, "io-pgtable-arm")));
+	g_assert_cmpint(iopgt_host_get_format_defaults(f->host,
+						       "arm-64-lpae-s1", &cfg),
+			==, -ENOENT);
+	g_assert_cmpuint(cfg.ias, ==, 0);
+	g_assert_false(fixture_is_mapped(path));
+}
+
+static void test_format_defaults_cache(struct host_fixture *f,
+				       gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	g_autofree char *cache = g_build_filename(f->tmpdir, "cache", NULL);
+	g_autofree char *src = g_build_filename(test_plugin_dir(),
+						"io-pgtable-arm.so", NULL);
+	g_autofree char *path = g_build_filename(dir, "io-pgtable-arm.so",
+						 NULL);
+	g_autofree char *bytes = NULL;
+	struct iopgt_host *h;
+	struct stat st;
+	gsize len;
+	FILE *fp;
+
+	(void)data;
+	g_test_summary("Format defaults are kept in the metadata cache: a "
+		       "second host gets them without reading the file");
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_true(g_file_get_contents(src, &bytes, &len, NULL));
+	g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+	g_assert_cmpint(chmod(path, 0755), ==, 0);
+	g_assert_cmpint(iopgt_host_set_cache_file(f->host, cache), ==, 0);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 1);
+	assert_lpae_defaults(f->host);
+
+	/* same identity, garbage bytes: only the cache knows the defaults */
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	memset(bytes, 'x', len);
+	fp = fopen(path, "r+");
+	g_assert_nonnull(fp);
+	g_assert_cmpuint(fwrite(bytes, 1, len, fp), ==, len);
+	fclose(fp);
+	{
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+
+		g_assert_cmpint(utimensat(AT_FDCWD, path, ts, 0), ==, 0);
+	}
+	h = iopgt_host_new();
+	g_assert_cmpint(iopgt_host_set_cache_file(h, cache), ==, 0);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(h, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(h), ==, 1);
+	assert_lpae_defaults(h);
+	g_assert_null(iopgt_host_unref(h));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -637,5 +905,13 @@ int main(int argc, char **argv)
 	host_test_add("/reload/in-use", test_reload_in_use);
 	host_test_add("/reload/refusals", test_reload_refusals);
 	host_test_add("/cli/info-no-load", test_cli_info_no_load);
+	host_test_add("/metadata/format-defaults",
+		      test_format_defaults_from_file);
+	host_test_add("/metadata/format-defaults-hostile",
+		      test_format_defaults_hostile);
+	host_test_add("/metadata/format-defaults-hostile-host",
+		      test_format_defaults_hostile_host);
+	host_test_add("/metadata/format-defaults-cache",
+		      test_format_defaults_cache);
 	return g_test_run();
 }

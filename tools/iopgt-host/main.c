@@ -437,17 +437,34 @@ static int row_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->name, y->name);
 }
 
-/* "ias=48 oas=48 pgsizes=4K|2M|1G" once the format is registered, else "-" */
-static char *format_defaults(struct cli *cli, const char *name)
+/* "ias=48 oas=48 pgsizes=4K|2M|1G" from the registered format or the
+ * plugin file's metadata (nothing is loaded), else NULL; cfg gets the
+ * numbers. */
+static char *format_defaults(struct cli *cli, const char *name,
+			     struct iopgt_cfg *cfg)
 {
-	struct iopgt_cfg cfg = { 0 };
 	g_autofree char *pgsizes = NULL;
 
-	if (iopgt_host_get_format_defaults(cli->host, name, &cfg) < 0)
+	if (iopgt_host_get_format_defaults(cli->host, name, cfg) < 0)
 		return NULL;
-	pgsizes = cli_format_pgsizes(cfg.pgsize_bitmap);
-	return g_strdup_printf("ias=%u oas=%u pgsizes=%s", cfg.ias, cfg.oas,
+	pgsizes = cli_format_pgsizes(cfg->pgsize_bitmap);
+	return g_strdup_printf("ias=%u oas=%u pgsizes=%s", cfg->ias, cfg->oas,
 			       pgsizes);
+}
+
+static void format_defaults_json(struct cli_json *j, const char *defaults,
+				 const struct iopgt_cfg *cfg)
+{
+	cli_json_string(j, "defaults", defaults);
+	if (!defaults) {
+		cli_json_string(j, "ias", NULL);
+		cli_json_string(j, "oas", NULL);
+		cli_json_string(j, "pgsize_bitmap", NULL);
+		return;
+	}
+	cli_json_u64(j, "ias", cfg->ias);
+	cli_json_u64(j, "oas", cfg->oas);
+	cli_json_u64(j, "pgsize_bitmap", cfg->pgsize_bitmap);
 }
 
 static int cmd_formats(struct cli *cli)
@@ -465,7 +482,8 @@ static int cmd_formats(struct cli *cli)
 			"Plugin", "Defaults");
 	for (guint i = 0; i < rows->len; i++) {
 		struct format_row *r = g_ptr_array_index(rows, i);
-		g_autofree char *defaults = format_defaults(cli, r->name);
+		struct iopgt_cfg cfg = { 0 };
+		g_autofree char *defaults = format_defaults(cli, r->name, &cfg);
 		g_autofree char *aliases = NULL;
 
 		g_ptr_array_add(r->aliases, NULL);
@@ -477,7 +495,7 @@ static int cmd_formats(struct cli *cli)
 			cli_json_strv(j, "aliases", (char **)r->aliases->pdata);
 			cli_json_string(j, "plugin",
 					iopgt_plugin_get_name(r->plugin));
-			cli_json_string(j, "defaults", defaults);
+			format_defaults_json(j, defaults, &cfg);
 			cli_json_end_object(j);
 		} else {
 			g_autofree char *line = g_strdup_printf(

@@ -285,8 +285,11 @@ struct iopgt_plugin *iopgt_plugin_ref(struct iopgt_plugin *plugin);
 struct iopgt_plugin *iopgt_plugin_unref(struct iopgt_plugin *plugin);
 
 /*
- * Fill ias, oas and pgsize_bitmap of cfg from the format's declared
- * defaults where cfg has 0.  Returns: 0 or -ENOENT (format not loaded).
+ * Fill ias, oas and pgsize_bitmap of cfg where cfg has 0, from the
+ * registered format (name or alias), or else from the providing plugin's
+ * file metadata (IOPGT_FORMAT_DEFINE_DEFAULTS), without loading it.
+ * Returns: 0 or -ENOENT (no registered format and no file metadata gives
+ * its defaults).
  */
 int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
 				   struct iopgt_cfg *cfg);

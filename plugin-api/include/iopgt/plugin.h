@@ -114,7 +114,9 @@ struct iopgt_plugin_desc {
  * the names the plugin then registers.  Name and alias must be string
  * literals; the other members follow as designated initialisers.
  * IOPGT_FORMAT_DEFINE_NO_ALIAS(var, "name", ...) is the same without one.
- * Register &var from register_fn as before.
+ * Register &var from register_fn as before.  Prefer
+ * IOPGT_FORMAT_DEFINE_DEFAULTS (below), which also makes the defaults
+ * readable from the file.
  */
 #define IOPGT_FORMAT_DEFINE(var_, name_, alias_, ...)                         \
 	IOPGT_PLUGIN_PROVIDES(name_);                                        \
@@ -130,6 +132,85 @@ struct iopgt_plugin_desc {
 		.name = name_,                                               \
 		__VA_ARGS__                                                  \
 	}
+
+/*
+ * A format's defaults as file metadata: one fixed-size record per format
+ * in the ELF section IOPGT_FORMAT_INFO_SECTION, so that a host can show
+ * them (and fill a cfg from them) without mapping the plugin.  Plain data
+ * with no pointers: it needs no relocation and the host reads it with
+ * pread.  Written by IOPGT_FORMAT_DEFINE_DEFAULTS, never by hand.
+ */
+#define IOPGT_FORMAT_INFO_SECTION	".iopgt_fmt"
+#define IOPGT_FORMAT_INFO_MAGIC		0x69666d74u	/* "ifmt" */
+
+struct iopgt_format_info {
+	uint32_t magic;			/* IOPGT_FORMAT_INFO_MAGIC */
+	uint32_t struct_size;		/* sizeof(struct iopgt_format_info) */
+	uint32_t default_ias;
+	uint32_t default_oas;
+	uint64_t default_pgsize_bitmap;
+	char name[IOPGT_NAME_MAX + 1];	/* NUL-terminated */
+	char alias[IOPGT_NAME_MAX + 1];	/* "" when there is none */
+	uint8_t reserved[6];		/* zero; pads to a multiple of 8 */
+};
+/* the same layout (and stride in the section) on every ABI */
+#ifdef __cplusplus
+static_assert(sizeof(struct iopgt_format_info) == 160,
+	      "struct iopgt_format_info layout");
+#else
+_Static_assert(sizeof(struct iopgt_format_info) == 160,
+	       "struct iopgt_format_info layout");
+#endif
+
+#if defined(IOPGT_BUILTIN)
+#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_) \
+	_Static_assert(sizeof(name_) <= IOPGT_NAME_MAX + 1 &&                \
+		       sizeof(alias_) <= IOPGT_NAME_MAX + 1, "format name")
+#else
+#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_)               \
+	_Static_assert(sizeof(name_) <= IOPGT_NAME_MAX + 1 &&                \
+		       sizeof(alias_) <= IOPGT_NAME_MAX + 1, "format name"); \
+	static const struct iopgt_format_info                                \
+	IOPGT_PLUGIN_CAT(iopgt_format_info_, __COUNTER__)                    \
+	__attribute__((section(IOPGT_FORMAT_INFO_SECTION), used,            \
+		       aligned(8))) = {                                      \
+		.magic = IOPGT_FORMAT_INFO_MAGIC,                            \
+		.struct_size = sizeof(struct iopgt_format_info),             \
+		.default_ias = (ias_),                                       \
+		.default_oas = (oas_),                                       \
+		.default_pgsize_bitmap = (pgsizes_),                         \
+		.name = name_,                                               \
+		.alias = alias_,                                             \
+	}
+#endif
+
+/*
+ * IOPGT_FORMAT_DEFINE_DEFAULTS(var, "name", "ALIAS", ias, oas, pgsizes,
+ *                              .description = ..., .alloc = ..., ...)
+ * is IOPGT_FORMAT_DEFINE with the three defaults (default_ias,
+ * default_oas, default_pgsize_bitmap) as parameters: they go into the
+ * struct and into an IOPGT_FORMAT_INFO_SECTION record, written once.  They
+ * must be integer constant expressions; do not repeat them among the
+ * designated initialisers (-Woverride-init says so).
+ * IOPGT_FORMAT_DEFINE_DEFAULTS_NO_ALIAS(var, "name", ias, oas, pgsizes,
+ * ...) is the same without an alias.
+ */
+#define IOPGT_FORMAT_DEFINE_DEFAULTS(var_, name_, alias_, ias_, oas_,       \
+				     pgsizes_, ...)                          \
+	IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_);              \
+	IOPGT_FORMAT_DEFINE(var_, name_, alias_,                             \
+			    .default_ias = (ias_),                           \
+			    .default_oas = (oas_),                           \
+			    .default_pgsize_bitmap = (pgsizes_),             \
+			    __VA_ARGS__)
+#define IOPGT_FORMAT_DEFINE_DEFAULTS_NO_ALIAS(var_, name_, ias_, oas_,      \
+					      pgsizes_, ...)                 \
+	IOPGT_FORMAT_INFO(name_, "", ias_, oas_, pgsizes_);                  \
+	IOPGT_FORMAT_DEFINE_NO_ALIAS(var_, name_,                            \
+				     .default_ias = (ias_),                  \
+				     .default_oas = (oas_),                  \
+				     .default_pgsize_bitmap = (pgsizes_),    \
+				     __VA_ARGS__)
 
 /*
  * IOPGT_PLUGIN_DEFINE(name, version, description, license, register_fn,
