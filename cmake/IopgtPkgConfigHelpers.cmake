@@ -7,7 +7,8 @@
 # ${prefix}.  DESTDIR is honoured and never written into the file.
 #
 # Templates use @IOPGT_PC_PREFIX@, @IOPGT_PC_LIBDIR@, @IOPGT_PC_INCLUDEDIR@,
-# @IOPGT_PC_PLUGINDIR@ (pkg-config expressions over ${prefix}), and any
+# @IOPGT_PC_PLUGINDIR@, @IOPGT_PC_DATADIR@ (share/iopgt) (pkg-config
+# expressions over ${prefix}), and any
 # configure-time variable (@PROJECT_VERSION@, @IOPGT_ABI_MAJOR@, ...).
 
 # A path under the prefix as a pkg-config expression; absolute stays.
@@ -25,6 +26,7 @@ function(iopgt_install_pkgconfig template)
   _iopgt_pc_path(IOPGT_PC_LIBDIR CMAKE_INSTALL_LIBDIR "\${exec_prefix}")
   _iopgt_pc_path(IOPGT_PC_INCLUDEDIR CMAKE_INSTALL_INCLUDEDIR "\${prefix}")
   _iopgt_pc_path(IOPGT_PC_PLUGINDIR IOPGT_PLUGIN_SUBDIR "\${prefix}")
+  _iopgt_pc_path(IOPGT_PC_DATADIR IOPGT_DATA_SUBDIR "\${prefix}")
   # Stage 1, now: everything but the prefix, which stays a placeholder.
   set(IOPGT_PC_PREFIX "@IOPGT_PC_PREFIX@")
   set(staged ${CMAKE_BINARY_DIR}/pkgconfig/${name}.in)

@@ -148,18 +148,6 @@ static struct iopgt_plugin_info *info_from_section(const char *data,
 
 /* ---- format defaults (IOPGT_FORMAT_INFO_SECTION) --------------------------- */
 
-/* The format-name rule of pgtable.h: 1 to IOPGT_NAME_MAX of [A-Za-z0-9_-]
- * (the registry refuses any other name at registration). */
-static bool format_name_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!g_ascii_isalnum(*s) && *s != '-' && *s != '_')
-			return false;
-	return true;
-}
-
 /* Why record r cannot be believed, or NULL. */
 static char *format_record_problem(const struct iopgt_format_info *r)
 {
@@ -172,9 +160,9 @@ static char *format_record_problem(const struct iopgt_format_info *r)
 	if (!memchr(r->name, '\0', sizeof(r->name)) ||
 	    !memchr(r->alias, '\0', sizeof(r->alias)))
 		return g_strdup("name or alias not NUL-terminated");
-	if (!format_name_ok(r->name))
+	if (!iopgt_format_name_is_valid(r->name))
 		return g_strdup("name is not a format name");
-	if (*r->alias && !format_name_ok(r->alias))
+	if (*r->alias && !iopgt_format_name_is_valid(r->alias))
 		return g_strdup("alias is not a format name");
 	/* a cfg takes these as bit counts of an address */
 	if (r->default_ias > 64 || r->default_oas > 64)

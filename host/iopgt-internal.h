@@ -63,6 +63,9 @@ void iopgt_svc_log(void *log_ctx, int prio, const char *file, int line,
  * at most IOPGT_NAME_MAX bytes.  Never a path.
  */
 bool iopgt_name_is_valid(const char *name);
+/* A format name or alias (pgtable.h's rule): 1 to IOPGT_NAME_MAX of
+ * [A-Za-z0-9_-].  The registry and the file metadata reader both apply it. */
+bool iopgt_format_name_is_valid(const char *name);
 /* The comparable form: '_' folded to '-' (kmod's underscores()). */
 char *iopgt_name_canonical(const char *name);
 

@@ -22,6 +22,18 @@ bool iopgt_name_is_valid(const char *name)
 	return true;
 }
 
+bool iopgt_format_name_is_valid(const char *name)
+{
+	size_t len = name ? strnlen(name, IOPGT_NAME_MAX + 1) : 0;
+
+	if (!len || len > IOPGT_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
 char *iopgt_name_canonical(const char *name)
 {
 	char *c = g_strdup(name);

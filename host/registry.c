@@ -23,16 +23,6 @@ struct iopgt_format_entry *iopgt_registry_lookup(struct iopgt_host *host,
 	return g_hash_table_lookup(host->formats, format);
 }
 
-static bool format_name_is_valid(const char *name)
-{
-	if (iopgt_text_problem(name, IOPGT_NAME_MAX))
-		return false;
-	for (const char *c = name; *c; c++)
-		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
-			return false;
-	return true;
-}
-
 static void registry_insert(struct iopgt_host *host, const char *key,
 			    const struct iopgt_format *fmt,
 			    struct iopgt_plugin *plugin)
@@ -101,8 +91,9 @@ static int activation_refuse(struct activation *act, char *why, int err)
 
 static bool format_is_wellformed(const struct iopgt_format *fmt)
 {
-	return fmt && format_name_is_valid(fmt->name) && fmt->alloc &&
-	       fmt->free && (!fmt->alias || format_name_is_valid(fmt->alias));
+	return fmt && iopgt_format_name_is_valid(fmt->name) && fmt->alloc &&
+	       fmt->free &&
+	       (!fmt->alias || iopgt_format_name_is_valid(fmt->alias));
 }
 
 static int registrar_register_format(struct iopgt_registrar *reg,

@@ -133,6 +133,12 @@ check_pkgconfig() {
 	v=$(pkg-config --variable=plugindir iopgt-plugin) || return 1
 	[ "$v" = "$prefix/$IOPGT_PLUGIN_SUBDIR" ] ||
 		{ echo "plugindir: '$v'"; return 1; }
+	v=$(pkg-config --variable=plugindir iopgt-host) || return 1
+	[ "$v" = "$prefix/$IOPGT_PLUGIN_SUBDIR" ] ||
+		{ echo "iopgt-host plugindir: '$v'"; return 1; }
+	v=$(pkg-config --variable=manifest iopgt-host) || return 1
+	[ "$v" = "$prefix/$IOPGT_DATA_SUBDIR/iopgt.conf" ] && [ -f "$v" ] ||
+		{ echo "manifest: '$v'"; return 1; }
 	v=$(pkg-config --cflags iopgt-plugin) || return 1
 	v=${v%% }
 	[ "$v" = "-I$prefix/$IOPGT_INCLUDEDIR" ] || { echo "cflags: '$v'"; return 1; }
@@ -142,7 +148,7 @@ check_pkgconfig() {
 	*) echo "libs: '$v'"; return 1 ;;
 	esac
 }
-ok "pkg-config: plugindir, cflags of iopgt-plugin, libs of iopgt-host" \
+ok "pkg-config: plugindir, manifest, cflags of iopgt-plugin, libs of iopgt-host" \
 	check_pkgconfig
 
 # ---- build 1: CMake, find_package(iopgt) ---------------------------------------
