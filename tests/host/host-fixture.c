@@ -104,6 +104,19 @@ void fixture_copy_to(const char *sub, const char *name, const char *dir)
 	g_assert_cmpint(chmod(dst, 0755), ==, 0);
 }
 
+void fixture_install_new(struct host_fixture *f, const char *sub,
+			 const char *name, const char *dir)
+{
+	g_autofree char *stage = g_build_filename(f->tmpdir, "stage", NULL);
+	g_autofree char *file = g_strconcat(name, ".so", NULL);
+	g_autofree char *from = g_build_filename(stage, file, NULL);
+	g_autofree char *to = g_build_filename(dir, file, NULL);
+
+	fixture_copy_to(sub, name, stage);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_cmpint(rename(from, to), ==, 0);
+}
+
 char *host_fixture_write(struct host_fixture *f, const char *name,
 			 const char *text)
 {

@@ -37,6 +37,11 @@ void host_fixture_teardown(struct host_fixture *f, gconstpointer data);
 char *fixture_dir(const char *sub);
 char *fixture_so(const char *sub, const char *name);
 
+/* Install fixture SUB/NAME.so as DIR/NAME.so through a rename, so it is a
+ * new file (a new inode: what a reload needs). */
+void fixture_install_new(struct host_fixture *f, const char *sub,
+			 const char *name, const char *dir);
+
 /* Copy fixture SUB/NAME.so into DIR (created if needed). */
 void fixture_copy_to(const char *sub, const char *name, const char *dir);
 

@@ -434,13 +434,8 @@ static void test_unload_wait(struct host_fixture *f, gconstpointer data)
 static void install_version(struct host_fixture *f, const char *dir, int v)
 {
 	g_autofree char *sub = g_strdup_printf("reload/v%d", v);
-	g_autofree char *stage = g_build_filename(f->tmpdir, "stage", NULL);
-	g_autofree char *from = g_build_filename(stage, "reloadable.so", NULL);
-	g_autofree char *to = g_build_filename(dir, "reloadable.so", NULL);
 
-	fixture_copy_to(sub, "reloadable", stage);
-	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-	g_assert_cmpint(rename(from, to), ==, 0);
+	fixture_install_new(f, sub, "reloadable", dir);
 }
 
 static struct iopgt_pgtable *mapped_table(struct host_fixture *f,

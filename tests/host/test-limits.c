@@ -405,12 +405,8 @@ static void test_fd_hard_limit_named(struct host_fixture *f,
 static void install_flip(struct host_fixture *f, const char *dir, int v)
 {
 	g_autofree char *sub = g_strdup_printf("flip/v%d", v);
-	g_autofree char *stage = g_build_filename(f->tmpdir, "stage", NULL);
-	g_autofree char *from = g_build_filename(stage, "flip.so", NULL);
-	g_autofree char *to = g_build_filename(dir, "flip.so", NULL);
 
-	fixture_copy_to(sub, "flip", stage);
-	g_assert_cmpint(rename(from, to), ==, 0);
+	fixture_install_new(f, sub, "flip", dir);
 }
 
 static char *flip_dir(struct host_fixture *f)

@@ -62,6 +62,10 @@ char *cli_format_size(uint64_t size);
 unsigned int cli_edit_distance(const char *a, const char *b);
 /* The most edits a suggestion for word may be away. */
 unsigned int cli_close_enough(const char *word);
+/* Of the n names name_at(table, i), the one closest to word and close
+ * enough to suggest, or NULL. */
+const char *cli_closest(const char *word, const void *table, size_t n,
+			const char *(*name_at)(const void *table, size_t i));
 
 /* report.c: everything that reaches the user's terminal */
 /* The host's log function: "iopgt-host: [warning: ]LINE", escaped. */

@@ -666,20 +666,14 @@ static const struct command_help *find_command(const char *name)
 	return NULL;
 }
 
+static const char *command_name(const void *table, size_t i)
+{
+	return ((const struct command_help *)table)[i].name;
+}
+
 static const char *closest_command(const char *name)
 {
-	const char *best = NULL;
-	unsigned int best_d = cli_close_enough(name) + 1;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-		unsigned int d = cli_edit_distance(name, commands[i].name);
-
-		if (d < best_d) {
-			best_d = d;
-			best = commands[i].name;
-		}
-	}
-	return best;
+	return cli_closest(name, commands, G_N_ELEMENTS(commands), command_name);
 }
 
 static int cmd_help(const char *what)

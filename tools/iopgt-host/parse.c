@@ -221,3 +221,21 @@ unsigned int cli_close_enough(const char *word)
 {
 	return strlen(word) <= 4 ? 1 : 2;
 }
+
+const char *cli_closest(const char *word, const void *table, size_t n,
+			const char *(*name_at)(const void *table, size_t i))
+{
+	unsigned int best_d = cli_close_enough(word) + 1;
+	const char *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = name_at(table, i);
+		unsigned int d = cli_edit_distance(word, name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = name;
+		}
+	}
+	return best;
+}

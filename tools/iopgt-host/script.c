@@ -844,20 +844,14 @@ const char cli_script_summary[] =
 /* ---- the runner ------------------------------------------------------------------ */
 
 /* "; did you mean 'map'?" for a word close to a command */
+static const char *command_name(const void *table, size_t i)
+{
+	return ((const struct command *)table)[i].name;
+}
+
 static const char *closest_command(const char *word)
 {
-	const char *best = NULL;
-	unsigned int best_d = cli_close_enough(word) + 1;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-		unsigned int d = cli_edit_distance(word, commands[i].name);
-
-		if (d < best_d) {
-			best_d = d;
-			best = commands[i].name;
-		}
-	}
-	return best;
+	return cli_closest(word, commands, G_N_ELEMENTS(commands), command_name);
 }
 
 static gboolean unknown_command(const char *word, GError **error)
