@@ -120,6 +120,24 @@ END {
 			bad++
 		}
 	}
+	# Issue 16: the public API within 5 % of calling the plugin ops
+	# directly.  bench_loop_X runs the op through host.h on a table whose
+	# ops do nothing, bench_loop_X_direct calls the ops; one instruction
+	# of slack for the rounding of a 9-instruction loop.
+	for (k = 1; k <= n; k++) {
+		f = order[k]
+		if (f !~ /^bench_loop_.*_direct$/)
+			continue
+		api = f; sub(/_direct$/, "", api)
+		if (!(f in cost) || !(api in cost))
+			continue
+		d = cost[f] / units[f]; a = cost[api] / units[api]
+		ok = a <= d * 1.05 + 1
+		printf "%-34s %s %.1f vs direct %.1f: %s\n", api, "dispatch",
+		       a, d, ok ? "met" : "MISSED"
+		if (!ok)
+			bad++
+	}
 	if (bad)
 		printf "%d budget(s) not met (bench/budgets.txt)\n", bad
 	exit bad ? 1 : 0
