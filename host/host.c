@@ -256,39 +256,50 @@ void iopgt_host_get_probe_stats(struct iopgt_host *host,
 
 /* ---- the manifest ------------------------------------------------------------ */
 
-int iopgt_host_add_manifest(struct iopgt_host *host, const char *path)
+/*
+ * Read the file without the host lock (a slow disk holds up nobody), then
+ * parse it into the host's manifest under the lock.  Returns as
+ * iopgt_manifest_add_file().
+ */
+static int add_manifest(struct iopgt_host *host, const char *path,
+			GError **error)
 {
 	g_autoptr(GPtrArray) diags = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	int ret;
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	int ret = 0;
 
-	g_return_val_if_fail(host && path, -EINVAL);
-	/* the manifest opens without blocking and reads a bounded size */
+	data = iopgt_manifest_read_file(path, &len, &ret, error);
+	if (!data) {
+		ERR(host, "%s", (*error)->message);
+		return ret;
+	}
 	iopgt_host_lock(host);
-	ret = iopgt_manifest_add_file(host->manifest, path, diags, &error);
+	if (!iopgt_manifest_parse_data(host->manifest, path, data, len, diags,
+				       error))
+		ret = -EBADMSG;
 	iopgt_host_unlock(host);
 	for (guint i = 0; i < diags->len; i++)
 		ERR(host, "%s", (char *)g_ptr_array_index(diags, i));
-	if (error && error->code == IOPGT_MANIFEST_ERROR_IO)
-		ERR(host, "%s", error->message);
 	return ret;
+}
+
+int iopgt_host_add_manifest(struct iopgt_host *host, const char *path)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_return_val_if_fail(host && path, -EINVAL);
+	return add_manifest(host, path, &error);
 }
 
 gboolean iopgt_host_load_manifest(struct iopgt_host *host, const char *path,
 				  GError **error)
 {
-	g_autoptr(GPtrArray) diags = g_ptr_array_new_with_free_func(g_free);
 	GError *local = NULL;
 	int ret;
 
 	g_return_val_if_fail(host && path, FALSE);
-	iopgt_host_lock(host);
-	ret = iopgt_manifest_add_file(host->manifest, path, diags, &local);
-	iopgt_host_unlock(host);
-	for (guint i = 0; i < diags->len; i++)
-		ERR(host, "%s", (char *)g_ptr_array_index(diags, i));
-	if (local && local->code == IOPGT_MANIFEST_ERROR_IO)
-		ERR(host, "%s", local->message);
+	ret = add_manifest(host, path, &local);
 	if (local)
 		g_propagate_error(error, local);
 	return ret == 0;

@@ -706,31 +706,41 @@ out_errno:
 	return NULL;
 }
 
+char *iopgt_manifest_read_file(const char *path, gsize *len, int *err,
+			       GError **error)
+{
+	g_autofree char *e = NULL;
+	const char *why = NULL;
+	char *data;
+
+	*err = 0;
+	data = read_bounded(path, len, err, &why);
+	if (data)
+		return data;
+	e = g_strescape(path, NULL);
+	if (*err == -EFBIG)
+		g_set_error(error, IOPGT_MANIFEST_ERROR, IOPGT_MANIFEST_ERROR_IO,
+			    "%s: larger than %u bytes (the manifest limit)", e,
+			    IOPGT_MANIFEST_MAX_BYTES);
+	else
+		g_set_error(error, IOPGT_MANIFEST_ERROR, IOPGT_MANIFEST_ERROR_IO,
+			    "%s: %s", e, why);
+	return NULL;
+}
+
 int iopgt_manifest_add_file(struct iopgt_manifest *m, const char *path,
 			    GPtrArray *diagnostics, GError **error)
 {
 	g_autofree char *data = NULL;
-	g_autofree char *e = NULL;
-	const char *why = NULL;
 	gsize len = 0;
 	int err = 0;
 
 	g_return_val_if_fail(m, -EINVAL);
 	g_return_val_if_fail(path, -EINVAL);
 
-	data = read_bounded(path, &len, &err, &why);
-	if (!data) {
-		e = g_strescape(path, NULL);
-		if (err == -EFBIG)
-			g_set_error(error, IOPGT_MANIFEST_ERROR,
-				    IOPGT_MANIFEST_ERROR_IO,
-				    "%s: larger than %u bytes (the manifest limit)",
-				    e, IOPGT_MANIFEST_MAX_BYTES);
-		else
-			g_set_error(error, IOPGT_MANIFEST_ERROR,
-				    IOPGT_MANIFEST_ERROR_IO, "%s: %s", e, why);
+	data = iopgt_manifest_read_file(path, &len, &err, error);
+	if (!data)
 		return err;
-	}
 	if (!iopgt_manifest_parse_data(m, path, data, len, diagnostics, error))
 		return -EBADMSG;
 	return 0;

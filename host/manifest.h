@@ -56,6 +56,10 @@ gboolean iopgt_manifest_parse_data(struct iopgt_manifest *m,
  */
 int iopgt_manifest_add_file(struct iopgt_manifest *m, const char *path,
 			    GPtrArray *diagnostics, GError **error);
+/* add_file()'s reading half, on no manifest (no lock needed): the data
+ * (g_free it) or NULL with *err and *error set as add_file() sets them. */
+char *iopgt_manifest_read_file(const char *path, gsize *len, int *err,
+			       GError **error);
 /* The same, as a gboolean: TRUE if add_file() returned 0. */
 gboolean iopgt_manifest_parse_file(struct iopgt_manifest *m, const char *path,
 				   GPtrArray *diagnostics, GError **error);

@@ -227,7 +227,9 @@ run_info() {
 
 	"$host" --plugin-dir "$dir" --no-manifest info simple-2l >"$out" ||
 		return 1
-	sed "s|$dir|@PLUGINDIR@|" "$out" |
+	# the ABI minor moves with the SDK; other tests pin its value
+	sed -e "s|$dir|@PLUGINDIR@|" \
+	    -e "s|^file abi:    [0-9]*\.[0-9]*\$|file abi:    @ABI@|" "$out" |
 		diff -u "$expected/simple-2l-info.out" -
 }
 
