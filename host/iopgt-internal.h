@@ -73,11 +73,52 @@ char *iopgt_name_canonical(const char *name);
 #include "manifest.h"
 #include "cache.h"
 
+/* ---- memory providers (provider.c) ----------------------------------------- */
+
+/*
+ * Memory other than the host's simulated memory (host.h's "memory"
+ * section).  A region is a physmem over the caller's memory; a custom
+ * provider calls the caller's ops.  mem.c reaches either through the two
+ * function pointers (provider.c sits below host.c, whose stats read
+ * mem.c).  Each outstanding block holds a reference, and a table keeps
+ * its root block from alloc to free, so a table's blocks keep its
+ * provider.  The regions of a host are on host->regions (under
+ * host->lock) so that a new one can be checked for overlap.
+ */
+struct iopgt_mem_provider {
+	_Atomic int refcount;
+	struct iopgt_host *host;	/* a reference */
+	/* a zeroed block with a reference on the provider for it, or NULL
+	 * (then logged when the address limit was the reason) */
+	void *(*alloc)(struct iopgt_mem_provider *p, size_t size,
+		       unsigned int flags);
+	/* give a block back and drop its reference */
+	void (*release)(struct iopgt_mem_provider *p, void *va, size_t size);
+	struct iopgt_physmem *pm;	/* region; NULL: custom */
+	const struct iopgt_mem_provider_ops *ops;
+	void *data;
+	uint64_t pa_to_va;		/* va = pa + pa_to_va */
+	uint64_t pa, size;		/* a region's range */
+	struct iopgt_mem_provider *next_region;
+	_Atomic int64_t bytes;
+	_Atomic int64_t blocks;
+	_Atomic int64_t refused;
+};
+
+/* A reference on p unless it is already going.  Lock held (the host's
+ * lock keeps a going provider valid until it is off the host). */
+bool iopgt_provider_tryref(struct iopgt_mem_provider *p);
+
 /* ---- per-table memory accounts and the services table (mem.c) ------------ */
 
 struct iopgt_mem {
 	struct iopgt_host *host;
+	/* where the blocks come from: prov if set, else the simulated pm */
 	struct iopgt_physmem *pm;
+	struct iopgt_mem_provider *prov;
+	uint64_t pa_to_va;
+	iopgt_dma_sync_fn sync_fn;	/* the host's hook when made */
+	void *sync_data;
 	/* atomics: several threads may map into one table */
 	_Atomic int64_t table_bytes;
 	_Atomic int64_t table_allocs;
@@ -88,10 +129,15 @@ struct iopgt_mem {
 
 extern const struct iopgt_host_services iopgt_host_services;
 
+/* A table's account, drawing from prov or else from the simulated pm,
+ * with the host's DMA-sync hook of the moment.  Lock held. */
 void iopgt_mem_init(struct iopgt_mem *mem, struct iopgt_host *host,
-		    struct iopgt_physmem *pm);
+		    struct iopgt_physmem *pm, struct iopgt_mem_provider *prov);
 void iopgt_mem_get_stats(const struct iopgt_mem *mem,
 			 struct iopgt_mem_stats *stats);
+/* Warn that a request with an address limit found no memory below it. */
+void iopgt_mem_warn_limit(struct iopgt_host *host, unsigned int flags,
+			  size_t size);
 
 /* ---- descriptors (fdlimit.c) ---------------------------------------------- */
 
@@ -174,6 +220,13 @@ struct iopgt_host {
 	struct iopgt_physmem *pm;
 	uint64_t mem_size;
 	uint64_t mem_limit;
+	/* provider.c, under lock: the default provider (borrowed: it holds
+	 * the host and clears this when it goes), the region list, the
+	 * DMA-sync hook tables copy when made */
+	struct iopgt_mem_provider *mem_provider;
+	struct iopgt_mem_provider *regions;
+	iopgt_dma_sync_fn dma_sync_fn;
+	void *dma_sync_data;
 	_Atomic int tables;
 	_Atomic uint64_t table_serial;
 	/* counters of tables already freed, for host-wide stats */

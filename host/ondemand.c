@@ -35,24 +35,36 @@ static char *serial_label(uint64_t serial)
 	return g_strdup(p);
 }
 
-/* Lock held: e's plugin is LOADED; t takes a use of it. */
+/*
+ * Lock held: e's plugin is LOADED; t takes a use of it.  Its memory comes
+ * from t->mem.prov if the caller named a provider (with a reference for
+ * the table's alloc), else from the host's default provider (a reference
+ * taken here, unless it is going), else from the simulated memory.
+ */
 static int attach(struct iopgt_host *host, struct iopgt_format_entry *e,
 		  struct iopgt_table_priv *t)
 {
-	struct iopgt_physmem *pm;
-	int ret = iopgt_host_get_physmem(host, &pm);
+	struct iopgt_mem_provider *prov = t->mem.prov;
+	struct iopgt_physmem *pm = NULL;
+	int ret;
 
-	if (ret < 0)
-		return ret;
+	if (!prov && host->mem_provider &&
+	    iopgt_provider_tryref(host->mem_provider))
+		prov = host->mem_provider;
+	if (!prov) {
+		ret = iopgt_host_get_physmem(host, &pm);
+		if (ret < 0)
+			return ret;
+	}
 	t->head.host = host;
 	t->plugin = e->plugin;
 	t->fmt = e->fmt;
-	iopgt_mem_init(&t->mem, host, pm);
+	iopgt_mem_init(&t->mem, host, pm, prov);
 	t->env = (struct iopgt_env){
 		.svc = &iopgt_host_services,
 		.mem = &t->mem,
 		.log_ctx = host,
-		.pa_to_va = iopgt_physmem_pa_to_va_offset(pm),
+		.pa_to_va = t->mem.pa_to_va,
 	};
 	t->serial = atomic_fetch_add(&host->table_serial, 1) + 1;
 	t->label = serial_label(t->serial);

@@ -73,18 +73,33 @@ int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
 		      struct iopgt_cfg *cfg, void *cookie,
 		      struct iopgt_pgtable **out)
 {
+	return iopgt_pgtable_new_in(host, NULL, format, cfg, cookie, out);
+}
+
+/*
+ * The table's provider reference (attach's, or p's) lasts while the
+ * format allocates; after that the blocks it holds keep the provider.
+ */
+int iopgt_pgtable_new_in(struct iopgt_host *host, struct iopgt_mem_provider *p,
+			 const char *format, struct iopgt_cfg *cfg,
+			 void *cookie, struct iopgt_pgtable **out)
+{
 	struct iopgt_table_priv *t;
 	struct iopgt_pgtable *pgt = NULL;
 	int ret;
 
 	g_return_val_if_fail(host && format && cfg && out, -EINVAL);
+	g_return_val_if_fail(!p || p->host == host, -EINVAL);
 	/* not g_new0: glibc's calloc skips the thread cache */
 	t = g_new(struct iopgt_table_priv, 1);
 	*t = (struct iopgt_table_priv){ 0 };
+	/* the provider asked for, which attach() keeps */
+	t->mem.prov = p ? iopgt_mem_provider_ref(p) : NULL;
 	/* finds the format, loading its plugin on demand, and takes a use
 	 * of the plugin before any of its code runs */
 	ret = iopgt_ondemand_attach(host, format, t);
 	if (ret < 0) {
+		iopgt_mem_provider_unref(t->mem.prov);
 		table_priv_free(t);
 		return ret;
 	}
@@ -95,6 +110,8 @@ int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
 	ret = t->fmt->alloc(cfg, cookie, &t->env, &pgt);
 	if (ret == 0 && !pgt)
 		ret = -EPROTO;
+	/* from here the table's blocks hold its provider */
+	iopgt_mem_provider_unref(t->mem.prov);
 	if (ret < 0) {
 		DBG(host, "format '%s': alloc failed: %s", t->fmt->name,
 		    g_strerror(-ret));

@@ -23,6 +23,17 @@
  * Fresh memory is not zeroed twice: the kernel hands out anonymous pages
  * zeroed, so only pages that were handed out before are cleared (a
  * watermark per 1 GiB chunk, see claim_range()).
+ *
+ * The same allocator runs over a caller's region (iopgt_physmem_new_region,
+ * for memory providers): there the PA base is the caller's, nothing is
+ * known to be zero, and the free-list links live in the caller's free
+ * pages.  Page frame numbers count from the PA rounded down to the largest
+ * block, so blocks are naturally aligned in PA wherever the region starts.
+ *
+ * A request may carry an address limit (IOPGT_MEM_MAX_BITS): a zone wholly
+ * below it is used as it is; one straddling it is searched for a free
+ * block that ends below it (zone_find()), and its page cache is
+ * skipped.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -85,10 +96,12 @@ struct pcp {
  */
 struct iopgt_physmem {
 	struct pcp pcp[PCP_SLOTS];
-	uint8_t *base;			/* VA of PA IOPGT_PHYS_BASE */
-	void *map;			/* what mmap returned */
+	uint8_t *base;			/* VA of pfn 0 (PA pa_base) */
+	uint64_t pa_base;		/* PA of pfn 0, aligned to MAX_BLOCK */
+	void *map;			/* what mmap returned; NULL: a region */
 	size_t map_len;
 	uint64_t size;
+	uint64_t first_pa;		/* PA of the first usable page */
 	/* read without the lock.  While it is set the caches are off, so
 	 * that no request near the limit fails for pages parked in them */
 	_Atomic uint64_t limit;
@@ -102,14 +115,21 @@ struct iopgt_physmem {
 	struct zone zones[NR_ZONES];
 };
 
+/* Integer arithmetic: in a region, base may lie before the caller's
+ * memory (pfn 0 is the PA rounded down), and is never dereferenced. */
 static inline void *pfn_to_va(struct iopgt_physmem *pm, uint64_t pfn)
 {
-	return pm->base + (pfn << PAGE_SHIFT);
+	return (void *)((uintptr_t)pm->base + (uintptr_t)(pfn << PAGE_SHIFT));
 }
 
 static inline uint64_t va_to_pfn(struct iopgt_physmem *pm, const void *va)
 {
-	return (uint64_t)((const uint8_t *)va - pm->base) >> PAGE_SHIFT;
+	return (uint64_t)((uintptr_t)va - (uintptr_t)pm->base) >> PAGE_SHIFT;
+}
+
+static inline uint64_t pfn_to_pa(const struct iopgt_physmem *pm, uint64_t pfn)
+{
+	return pm->pa_base + (pfn << PAGE_SHIFT);
 }
 
 static void list_push(struct iopgt_physmem *pm, struct zone *z,
@@ -184,10 +204,52 @@ static void physmem_destroy(struct iopgt_physmem *pm)
 	g_aligned_free(pm);
 }
 
+static struct iopgt_physmem *physmem_alloc_struct(void)
+{
+	/* aligned members: not g_new0 */
+	struct iopgt_physmem *pm = g_aligned_alloc0(1, sizeof(*pm), CACHE_LINE);
+
+	pthread_mutex_init(&pm->lock, NULL);
+	return pm;
+}
+
+/*
+ * Metadata and zones for size bytes at PA pa (page aligned) whose VA is
+ * va.  dirty: the memory may hold old data, so every block is zeroed when
+ * handed out.  Returns: 0 or -ENOMEM.
+ */
+static int physmem_setup(struct iopgt_physmem *pm, uint8_t *va, uint64_t pa,
+			 uint64_t size, bool dirty)
+{
+	uint64_t first, pages, dma32;
+	size_t chunks;
+
+	pm->pa_base = pa & ~(MAX_BLOCK - 1);
+	first = (pa - pm->pa_base) >> PAGE_SHIFT;
+	pm->base = (uint8_t *)((uintptr_t)va - (uintptr_t)(first << PAGE_SHIFT));
+	pm->first_pa = pa;
+	pm->size = size;
+	pages = first + (size >> PAGE_SHIFT);
+	chunks = (pages >> MAX_ORDER) + 1;
+	/* a size the caller chose: refusing it is an error, not an abort */
+	pm->meta = g_try_malloc0(pages);
+	pm->clean_from = g_try_new0(uint32_t, chunks);
+	if (!pm->meta || !pm->clean_from)
+		return -ENOMEM;
+	/* a watermark past every chunk: all of it counts as handed out */
+	for (size_t i = 0; dirty && i < chunks; i++)
+		pm->clean_from[i] = 1U << MAX_ORDER;
+	dma32 = pm->pa_base >= DMA32_END ? 0 :
+		(DMA32_END - pm->pa_base) >> PAGE_SHIFT;
+	dma32 = CLAMP(dma32, first, pages);
+	zone_init(pm, &pm->zones[ZONE_DMA32], first, dma32);
+	zone_init(pm, &pm->zones[ZONE_NORMAL], dma32, pages);
+	return 0;
+}
+
 int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 {
 	struct iopgt_physmem *pm;
-	uint64_t pages, dma32_pages;
 	uintptr_t aligned;
 
 	if (size < 16 * IOPGT_PHYS_PAGE)
@@ -197,9 +259,7 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 		return -ENOMEM;
 	size &= ~(IOPGT_PHYS_PAGE - 1);
 
-	/* aligned members: not g_new0 */
-	pm = g_aligned_alloc0(1, sizeof(*pm), CACHE_LINE);
-	pthread_mutex_init(&pm->lock, NULL);
+	pm = physmem_alloc_struct();
 	/* Over-reserve so the base is aligned like the largest block: then
 	 * a block aligned in PA is aligned in VA too. */
 	pm->map_len = size + MAX_BLOCK;
@@ -208,26 +268,31 @@ int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out)
 	if (pm->map == MAP_FAILED)
 		goto fail;
 	aligned = ((uintptr_t)pm->map + MAX_BLOCK - 1) & ~(uintptr_t)(MAX_BLOCK - 1);
-	pm->base = (uint8_t *)aligned;
-	pm->size = size;
-
-	pages = size >> PAGE_SHIFT;
-	/* a size the caller chose: refusing it is an error, not an abort */
-	pm->meta = g_try_malloc0(pages);
-	pm->clean_from = g_try_new0(uint32_t, (pages >> MAX_ORDER) + 1);
-	if (!pm->meta || !pm->clean_from)
+	if (physmem_setup(pm, (uint8_t *)aligned, IOPGT_PHYS_BASE, size, false))
 		goto fail;
-	dma32_pages = (DMA32_END - IOPGT_PHYS_BASE) >> PAGE_SHIFT;
-	if (dma32_pages > pages)
-		dma32_pages = pages;
-	zone_init(pm, &pm->zones[ZONE_DMA32], 0, dma32_pages);
-	zone_init(pm, &pm->zones[ZONE_NORMAL], dma32_pages, pages);
 	*out = pm;
 	return 0;
 
 fail:
 	physmem_destroy(pm);
 	return -ENOMEM;
+}
+
+int iopgt_physmem_new_region(void *va, uint64_t pa, uint64_t size,
+			     struct iopgt_physmem **out)
+{
+	struct iopgt_physmem *pm;
+
+	if (size < IOPGT_REGION_MIN || (pa | size) & (IOPGT_PHYS_PAGE - 1) ||
+	    (uintptr_t)va & (IOPGT_PHYS_PAGE - 1) || pa + size < pa)
+		return -EINVAL;
+	pm = physmem_alloc_struct();
+	if (physmem_setup(pm, va, pa, size, true)) {
+		physmem_destroy(pm);
+		return -ENOMEM;
+	}
+	*out = pm;
+	return 0;
 }
 
 void iopgt_physmem_free(struct iopgt_physmem *pm)
@@ -287,19 +352,60 @@ static uint64_t claim_range(struct iopgt_physmem *pm, uint64_t pfn,
 	return dirty;
 }
 
-/* Take a block of exactly this order from the zone, splitting larger ones. */
+/*
+ * The first free block of order >= order whose first 1 << order pages end
+ * at or below max_pa (the low half is what a split keeps), with *o its
+ * order; NULL if none.
+ */
+static struct free_block *zone_find(struct iopgt_physmem *pm, struct zone *z,
+				    unsigned int order, uint64_t max_pa,
+				    unsigned int *o)
+{
+	uint64_t bytes = IOPGT_PHYS_PAGE << order;
+
+	for (*o = order; *o <= MAX_ORDER; (*o)++) {
+		for (struct free_block *b = z->free[*o]; b; b = b->next) {
+			uint64_t pa = pfn_to_pa(pm, va_to_pfn(pm, b));
+
+			if (pa + bytes - 1 <= max_pa)
+				return b;
+		}
+	}
+	return NULL;
+}
+
+/* PA of a zone's last byte; 0 for an empty zone. */
+static uint64_t zone_last_pa(struct iopgt_physmem *pm, const struct zone *z)
+{
+	return z->end > z->start ? pfn_to_pa(pm, z->end) - 1 : 0;
+}
+
+/*
+ * Take a block of exactly this order from the zone, ending at or below
+ * max_pa, splitting larger ones.
+ */
 static void *zone_alloc(struct iopgt_physmem *pm, struct zone *z,
-			unsigned int order)
+			unsigned int order, uint64_t max_pa)
 {
 	unsigned int o = order;
 	struct free_block *b;
 	uint64_t pfn;
 
-	while (o <= MAX_ORDER && !z->free[o])
-		o++;
-	if (o > MAX_ORDER)
+	if (z->end == z->start ||
+	    pfn_to_pa(pm, z->start) + (IOPGT_PHYS_PAGE << order) - 1 > max_pa)
 		return NULL;
-	b = z->free[o];
+	if (zone_last_pa(pm, z) > max_pa) {
+		/* straddles the limit: look for a block below it */
+		b = zone_find(pm, z, order, max_pa, &o);
+		if (!b)
+			return NULL;
+	} else {
+		while (o <= MAX_ORDER && !z->free[o])
+			o++;
+		if (o > MAX_ORDER)
+			return NULL;
+		b = z->free[o];
+	}
 	list_del(pm, z, b, o);
 	pfn = va_to_pfn(pm, b);
 	/* keep the low half, give back the upper halves */
@@ -470,7 +576,7 @@ static uint64_t total_in_use(struct iopgt_physmem *pm)
 
 /* From the buddy system.  *dirty: bytes at the start that need zeroing. */
 static void *buddy_alloc(struct iopgt_physmem *pm, unsigned int order,
-			 unsigned int flags, uint64_t *dirty)
+			 unsigned int flags, uint64_t max_pa, uint64_t *dirty)
 {
 	uint64_t bytes = IOPGT_PHYS_PAGE << order;
 	uint64_t limit;
@@ -481,9 +587,9 @@ static void *buddy_alloc(struct iopgt_physmem *pm, unsigned int order,
 	if (limit && total_in_use(pm) + bytes > limit)
 		goto out_unlock;
 	if (!(flags & IOPGT_MEM_DMA32))
-		va = zone_alloc(pm, &pm->zones[ZONE_NORMAL], order);
+		va = zone_alloc(pm, &pm->zones[ZONE_NORMAL], order, max_pa);
 	if (!va)
-		va = zone_alloc(pm, &pm->zones[ZONE_DMA32], order);
+		va = zone_alloc(pm, &pm->zones[ZONE_DMA32], order, max_pa);
 	if (va) {
 		pm->in_use += bytes;
 		*dirty = claim_range(pm, va_to_pfn(pm, va), order) <<
@@ -494,11 +600,21 @@ out_unlock:
 	return va;
 }
 
+uint64_t iopgt_mem_flags_max_pa(unsigned int flags)
+{
+	unsigned int bits = IOPGT_MEM_FLAGS_MAX_BITS(flags);
+
+	if (flags & IOPGT_MEM_DMA32 && (!bits || bits > 32))
+		bits = 32;
+	return bits && bits < 64 ? (1ULL << bits) - 1 : UINT64_MAX;
+}
+
 void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 			  unsigned int flags, uint64_t *pa)
 {
 	unsigned int order = size_to_order(size ? size : 1);
-	int zone = flags & IOPGT_MEM_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
+	uint64_t max_pa = iopgt_mem_flags_max_pa(flags);
+	int zone = max_pa < DMA32_END ? ZONE_DMA32 : ZONE_NORMAL;
 	struct pcp *pcp = pcp_of_thread(pm);
 	uint64_t dirty = 0;
 	void *va = NULL;
@@ -506,7 +622,12 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 
 	if (order > MAX_ORDER)
 		return NULL;
-	if (order == 0 && cached)
+	/* a DMA32-sized limit is the DMA32 zone, as IOPGT_MEM_DMA32 */
+	if (zone == ZONE_DMA32)
+		flags |= IOPGT_MEM_DMA32;
+	/* the cache holds pages from anywhere in the zone */
+	if (order == 0 && cached &&
+	    zone_last_pa(pm, &pm->zones[zone]) <= max_pa)
 		va = pcp_alloc(pcp, zone);
 	if (!va) {
 		/* larger blocks see the buddy system as if this thread's
@@ -515,17 +636,17 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 			pcp_drain(pm, pcp);
 			pcp_unlock(pcp);
 		}
-		va = buddy_alloc(pm, order, flags, &dirty);
+		va = buddy_alloc(pm, order, flags, max_pa, &dirty);
 		if (!va && cached) {
 			pcp_drain_all(pm);
-			va = buddy_alloc(pm, order, flags, &dirty);
+			va = buddy_alloc(pm, order, flags, max_pa, &dirty);
 		}
 		if (!va)
 			return NULL;
 		zero_block(va, dirty);
 	}
 	if (pa)
-		*pa = IOPGT_PHYS_BASE + ((uint64_t)((uint8_t *)va - pm->base));
+		*pa = pm->pa_base + ((uintptr_t)va - (uintptr_t)pm->base);
 	return va;
 }
 
@@ -545,7 +666,12 @@ void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 
 uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm)
 {
-	return (uint64_t)(uintptr_t)pm->base - IOPGT_PHYS_BASE;
+	return (uint64_t)(uintptr_t)pm->base - pm->pa_base;
+}
+
+uint64_t iopgt_physmem_last_pa(const struct iopgt_physmem *pm)
+{
+	return pm->first_pa + pm->size - 1;
 }
 
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes)

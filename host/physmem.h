@@ -18,13 +18,24 @@
  */
 #define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
 #define IOPGT_PHYS_PAGE		4096ULL
+/* The smallest caller region a provider takes (host.h) */
+#define IOPGT_REGION_MIN	(4 * IOPGT_PHYS_PAGE)
 
 struct iopgt_physmem;
 
 int iopgt_physmem_new(uint64_t size, struct iopgt_physmem **out);
+/*
+ * The same allocator over a caller's memory: size bytes at va whose PA is
+ * pa (va, pa and size page aligned, size at least IOPGT_REGION_MIN).  The memory
+ * is not assumed zero; free pages hold the free-list links.
+ * Returns: 0, -EINVAL or -ENOMEM.
+ */
+int iopgt_physmem_new_region(void *va, uint64_t pa, uint64_t size,
+			     struct iopgt_physmem **out);
 void iopgt_physmem_free(struct iopgt_physmem *pm);
 /* Zeroed block of (pages rounded up to a power of two) * 4 KiB, aligned to
- * its size; NULL when no block fits or the limit is reached. */
+ * its size in PA, wholly below the flags' address limit; NULL when no
+ * block fits or the limit is reached. */
 void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 			  unsigned int flags, uint64_t *pa);
 void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size);
@@ -32,6 +43,11 @@ uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm);
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes);
 uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm);
 uint64_t iopgt_physmem_size(const struct iopgt_physmem *pm);
+/* PA of the last byte of the memory. */
+uint64_t iopgt_physmem_last_pa(const struct iopgt_physmem *pm);
+/* The highest PA a block allocated with these alloc_pages flags may
+ * cover (UINT64_MAX: no limit). */
+uint64_t iopgt_mem_flags_max_pa(unsigned int flags);
 /* Rounded size actually taken for a request of size bytes. */
 size_t iopgt_physmem_block_size(size_t size);
 

@@ -273,19 +273,27 @@ static void lpae_tlb_flush_walk(const struct lpae_pgtable *d,
  * A zeroed, naturally aligned table.  For a non-coherent walker the zeroes
  * are synced too (Linux's dma_map_single at allocation), so the table is
  * clean before anything points at it.
+ *
+ * Every table, the pgd too, lies below 2^oas: the walker takes the TTBR
+ * (VTTBR, TRANSTAB) and each next-level pointer as an output address, and
+ * one beyond the output size (TCR.IPS, VTCR.PS) is an Address Size fault.
+ * The host refuses with a warning when its memory has nothing below it.
  */
 static lpae_pte_t *lpae_alloc_table(struct lpae_pgtable *d, size_t size)
 {
-	void *va = d->env.svc->alloc_pages(d->env.mem, size, 0);
+	void *va = d->env.svc->alloc_pages(d->env.mem, size,
+					   IOPGT_MEM_MAX_BITS(d->oas));
 	uint64_t pa;
 
 	if (!va)
 		return NULL;
 	pa = iopgt_virt_to_phys(&d->env, va);
-	/* pte_to_table() relies on both; a host breaking them is a bug */
-	if (unlikely(pa >> 48 || (pa & (size - 1)))) {
-		iopgt_env_err(&d->env, "table at PA 0x%llx unusable (size %zu)",
-			      (unsigned long long)pa, size);
+	/* pte_to_table() relies on all three; a host breaking them (one
+	 * older than ABI 1.2 ignores the limit) is refused */
+	if (unlikely(pa >> 48 || (pa & (size - 1)) ||
+		     (pa + size - 1) >> d->oas)) {
+		iopgt_env_err(&d->env, "table at PA 0x%llx unusable (size %zu, oas %u)",
+			      (unsigned long long)pa, size, d->oas);
 		d->env.svc->free_pages(d->env.mem, va, size);
 		return NULL;
 	}
@@ -699,9 +707,14 @@ lpae_set_leaves(struct lpae_pgtable *d, lpae_pte_t *ptep, size_t n,
 	size_t i;
 
 	if (likely(!oa_hi)) {
-		/* PA[47:12] sit in place: step the descriptor by the size */
+		/*
+		 * PA[47:12] sit in place: step the descriptor by the size,
+		 * four entries a round (the loop's count and test then cost
+		 * a quarter each; one page, a constant n, has no loop).
+		 */
 		lpae_pte_t pte = attr | paddr;
 
+#pragma GCC unroll 4
 		for (i = 0; i < n; i++, pte += pgsize)
 			ptep[i] = pte;
 	} else {
@@ -729,6 +742,7 @@ lpae_map_at(struct lpae_pgtable *d, lpae_pte_t *ptep, int lvl,
 	int ret;
 
 	if (!fresh) {
+#pragma GCC unroll 4
 		for (i = 0; i < n; i++)
 			any |= ptep[i];
 		if (any) {
@@ -877,6 +891,7 @@ __lpae_map_batch(struct lpae_pgtable *d, unsigned long iova, uint64_t paddr,
 				     &ptep)))
 		goto install;
 	ptep += (iova >> lg) & d->lvl_mask[target];
+#pragma GCC unroll 4
 	for (i = 0; i < n; i++)
 		any |= ptep[i];
 	if (unlikely(any))
@@ -1023,10 +1038,80 @@ lpae_unmap_finish(struct lpae_pgtable *d, unsigned long iova, size_t size,
 }
 
 /*
+ * Are the four entries from ptep all leaves of type leaf?  Each of leaf's
+ * type bits must be set in all four and no other type bit in any, which
+ * for a page (both bits) is one AND across them.
+ */
+static __always_inline bool lpae_four_leaves(const lpae_pte_t *ptep,
+					     lpae_pte_t leaf)
+{
+	lpae_pte_t all = ptep[0] & ptep[1] & ptep[2] & ptep[3];
+	lpae_pte_t any = ptep[0] | ptep[1] | ptep[2] | ptep[3];
+
+	return !(((~all & leaf) | (any & ~leaf)) & LPAE_PTE_TYPE_MASK);
+}
+
+/*
+ * Clear the leaves (type leaf) from ptep, at most n, up to the first entry
+ * that is not one: the one place unmap clears leaves.  Four at a time
+ * while whole rounds remain, then one at a time (the rest, or from the
+ * round that stopped).  Returns the entries cleared.
+ */
+static __always_inline size_t lpae_clear_leaves(lpae_pte_t *ptep, size_t n,
+						lpae_pte_t leaf)
+{
+	lpae_pte_t *p = ptep;
+	size_t i;
+
+	for (size_t rounds = n / 4; rounds && lpae_four_leaves(p, leaf);
+	     rounds--, p += 4) {
+		p[0] = 0;
+		p[1] = 0;
+		p[2] = 0;
+		p[3] = 0;
+	}
+	for (i = p - ptep; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
+		ptep[i] = 0;
+	return i;
+}
+
+/*
+ * Unmap n entries from ptep (level with leaf type leaf): clear the leaves
+ * in one pass and leave anything else (a hole, a table to free, a sync, a
+ * gather) to lpae_unmap_finish(), which carries on where the clearing
+ * stopped.  Returns the bytes unmapped.
+ */
+static __always_inline size_t
+lpae_unmap_leaves(struct lpae_pgtable *d, lpae_pte_t *ptep, unsigned long iova,
+		  size_t pgsize, size_t n, lpae_pte_t leaf,
+		  struct iopgt_iotlb_gather *gather)
+{
+	size_t i = lpae_clear_leaves(ptep, n, leaf);
+
+	if (unlikely(i < n || !d->coherent || gather))
+		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
+	return n * pgsize;
+}
+
+/*
+ * A batch of more than one entry, pages with their type a constant (the
+ * rounds' check is then one AND).  Not inlined, and reached by a tail
+ * call: the registers a round takes would cost a single-page unmap.
+ */
+static __noinline size_t
+lpae_unmap_batch(struct lpae_pgtable *d, lpae_pte_t *ptep, unsigned long iova,
+		 size_t pgsize, size_t n, lpae_pte_t leaf,
+		 struct iopgt_iotlb_gather *gather)
+{
+	if (leaf == LPAE_PTE_TYPE_PAGE)
+		return lpae_unmap_leaves(d, ptep, iova, pgsize, n,
+					 LPAE_PTE_TYPE_PAGE, gather);
+	return lpae_unmap_leaves(d, ptep, iova, pgsize, n, leaf, gather);
+}
+
+/*
  * Unmap the batch whose first entry is *ptep (level target, tables above
- * it present): clear the leaves in one pass and leave anything else (a
- * hole, a table to free, a sync, a gather) to lpae_unmap_finish(), which
- * carries on where this loop stopped.  Returns the bytes unmapped.
+ * it present).  Returns the bytes unmapped.
  */
 static __always_inline size_t
 lpae_unmap_at(struct lpae_pgtable *d, lpae_pte_t *ptep, unsigned long iova,
@@ -1035,13 +1120,10 @@ lpae_unmap_at(struct lpae_pgtable *d, lpae_pte_t *ptep, unsigned long iova,
 {
 	size_t n = lpae_batch(d, iova, lg, target, pgcount);
 	lpae_pte_t leaf = d->leaf_type[target];
-	size_t i;
 
-	for (i = 0; i < n && (ptep[i] & LPAE_PTE_TYPE_MASK) == leaf; i++)
-		ptep[i] = 0;
-	if (unlikely(i < n || !d->coherent || gather))
-		return lpae_unmap_finish(d, iova, pgsize, n, i, gather);
-	return n * pgsize;
+	if (n > 1)
+		return lpae_unmap_batch(d, ptep, iova, pgsize, n, leaf, gather);
+	return lpae_unmap_leaves(d, ptep, iova, pgsize, n, leaf, gather);
 }
 
 /*

@@ -178,11 +178,12 @@ struct v7s_pgtable {
 	bool mtk;			/* ARM_MTK_EXT: PA bits 32-34 */
 	bool mtk_tables;		/* ARM_MTK_TTBR_EXT: tables > 4G */
 	/*
-	 * A single 4K page may take the short paths of map and unmap: the
-	 * walker is coherent (no syncs), no MediaTek encoding, 4K is a page
-	 * size and oas >= 12 (an aligned PA below 2^oas then ends below it).
+	 * The sizes of which one page may take the short paths (a 4K page
+	 * map and unmap, a 1M section map): the walker is coherent (no
+	 * syncs), no MediaTek encoding, the size is in the bitmap and at
+	 * most 2^oas (an aligned PA below 2^oas then ends below it).
 	 */
-	bool small_fast;
+	unsigned long fast_pgsizes;
 	void *cookie;
 	void (*tlb_flush_walk)(unsigned long iova, size_t size,
 			       size_t granule, void *cookie);
@@ -516,12 +517,15 @@ static void v7s_remove_l2(struct v7s_pgtable *data, v7s_pte_t *l1p,
 
 /* ---- map ----------------------------------------------------------------- */
 
-/* A small page's descriptor, for the short path of map. */
-static inline v7s_pte_t v7s_small_pte(const struct v7s_pgtable *data,
-				      uint64_t paddr, int prot)
+/* A small page's (lvl 2) or section's (lvl 1) descriptor, for the short
+ * paths of map. */
+static inline v7s_pte_t v7s_short_pte(const struct v7s_pgtable *data,
+				      uint64_t paddr, int prot, const int lvl)
 {
-	return data->leaf_attrs[V7S_SMALL][prot & V7S_PROT_MASK] |
-	       paddr_to_iopte(data, paddr, 2);
+	int size = lvl == 1 ? V7S_SECTION : V7S_SMALL;
+
+	return data->leaf_attrs[size][prot & V7S_PROT_MASK] |
+	       paddr_to_iopte(data, paddr, lvl);
 }
 
 static int __cold v7s_eexist(const struct v7s_pgtable *data, unsigned long iova)
@@ -577,10 +581,14 @@ static __always_inline int v7s_map_l2(struct v7s_pgtable *data,
 	return 0;
 }
 
-/* pgcount sections (n = 1) or supersections (n = 16). */
-static int v7s_map_l1(struct v7s_pgtable *data, unsigned long iova,
-		      uint64_t paddr, size_t pgcount, v7s_pte_t attrs,
-		      size_t *mapped, const unsigned int n)
+/*
+ * pgcount sections (n = 1) or supersections (n = 16).  Always inlined, as
+ * v7s_map_l2(), so that each size gets its own loops with n known.
+ */
+static __always_inline int v7s_map_l1(struct v7s_pgtable *data,
+				      unsigned long iova, uint64_t paddr,
+				      size_t pgcount, v7s_pte_t attrs,
+				      size_t *mapped, const unsigned int n)
 {
 	const size_t pgsize = n * V7S_BLOCK_SIZE(1);
 
@@ -710,6 +718,34 @@ static __noinline int v7s_map_checked(struct v7s_pgtable *data,
 			       mapped);
 }
 
+/*
+ * The other everyday case, one section into an empty level-1 slot, is
+ * done here without a loop when the table allows it (fast_pgsizes) and
+ * every check passes at a glance; all else goes through v7s_map_checked().
+ * Apart from v7s_map_pages(), whose small-page path it would lengthen.
+ */
+static __noinline int v7s_map_section(struct v7s_pgtable *data,
+				      unsigned long iova, uint64_t paddr,
+				      size_t pgsize, size_t pgcount, int prot,
+				      size_t *mapped)
+{
+	if (pgsize == SZ_1M && pgcount == 1 && (data->fast_pgsizes & SZ_1M) &&
+	    iova < data->iova_limit && paddr < data->pa_limit &&
+	    (prot & (IOMMU_READ | IOMMU_WRITE)) &&
+	    !((iova | paddr) & (SZ_1M - 1))) {
+		v7s_pte_t *l1p = &data->pgd[v7s_l1_idx(data, iova)];
+
+		/* empty: no level-2 table to remove, no leaf to refuse */
+		if (likely(!v7s_read_l1(l1p))) {
+			v7s_write(l1p, v7s_short_pte(data, paddr, prot, 1));
+			*mapped += SZ_1M;
+			return 0;
+		}
+	}
+	return v7s_map_checked(data, iova, paddr, pgsize, pgcount, prot,
+			       mapped);
+}
+
 static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
 			 uint64_t paddr, size_t pgsize, size_t pgcount,
 			 int prot, size_t *mapped)
@@ -719,10 +755,11 @@ static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
 	/*
 	 * The DMA API's everyday case, one small page into an existing
 	 * level-2 table, is done here without a call when the table allows
-	 * it (data->small_fast) and every check passes at a glance; all
-	 * else, failures included, goes through v7s_map_checked().
+	 * it (fast_pgsizes) and every check passes at a glance; all
+	 * else, failures included, goes through v7s_map_checked() (sections
+	 * through v7s_map_section() first).
 	 */
-	if (pgsize == SZ_4K && pgcount == 1 && data->small_fast &&
+	if (pgsize == SZ_4K && pgcount == 1 && (data->fast_pgsizes & SZ_4K) &&
 	    iova < data->iova_limit && paddr < data->pa_limit &&
 	    (prot & (IOMMU_READ | IOMMU_WRITE)) &&
 	    !((iova | paddr) & (SZ_4K - 1))) {
@@ -732,14 +769,14 @@ static int v7s_map_pages(struct iopgt_ops *ops, unsigned long iova,
 		if (likely(v7s_pte_is_table(l1, 1))) {
 			ptep = v7s_table_va(data, l1) + V7S_L2_IDX(iova);
 			if (likely(!v7s_read(ptep))) {
-				v7s_write(ptep, v7s_small_pte(data, paddr,
-							      prot));
+				v7s_write(ptep, v7s_short_pte(data, paddr,
+							      prot, 2));
 				*mapped += SZ_4K;
 				return 0;
 			}
 		}
 	}
-	return v7s_map_checked(data, iova, paddr, pgsize, pgcount, prot,
+	return v7s_map_section(data, iova, paddr, pgsize, pgcount, prot,
 			       mapped);
 }
 
@@ -925,7 +962,7 @@ static size_t v7s_unmap_pages(struct iopgt_ops *ops, unsigned long iova,
 	struct v7s_pgtable *data = ops_to_data(ops);
 
 	/* As for map: one small page, without a call but the TLB's. */
-	if (pgsize == SZ_4K && pgcount == 1 && data->small_fast &&
+	if (pgsize == SZ_4K && pgcount == 1 && (data->fast_pgsizes & SZ_4K) &&
 	    iova < data->iova_limit && !(iova & (SZ_4K - 1))) {
 		v7s_pte_t l1 = v7s_read_l1(&data->pgd[v7s_l1_idx(data, iova)]);
 		v7s_pte_t *ptep;
@@ -1384,10 +1421,11 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 
 	/*
 	 * Table pointers are 32 bits, so tables live in DMA32 memory unless
-	 * MediaTek's extension lets them go up to oas.
+	 * MediaTek's extension lets them go up to oas: its TTBR and its L1
+	 * table descriptors carry PA bits 32..34 (v7s_mtk_pa_to_pte).
 	 */
 	if (data->mtk_tables) {
-		flags = 0;
+		flags = IOPGT_MEM_MAX_BITS(cfg->oas);
 		data->table_pa_limit = data->pa_limit;
 	} else {
 		flags = IOPGT_MEM_DMA32;
@@ -1405,8 +1443,10 @@ static int v7s_alloc(struct iopgt_cfg *cfg, void *cookie,
 	/* Supersections only if the caller asked for 16M. */
 	cfg->pgsize_bitmap &= V7S_PGSIZES;
 	data->pgsize_bitmap = cfg->pgsize_bitmap;
-	data->small_fast = data->coherent && !data->mtk &&
-			   (data->pgsize_bitmap & SZ_4K) && cfg->oas >= 12;
+	/* 2 * pa_limit - 1: every size up to 2^oas */
+	if (data->coherent && !data->mtk)
+		data->fast_pgsizes = data->pgsize_bitmap & (SZ_4K | SZ_1M) &
+				     (2 * data->pa_limit - 1);
 
 	/* TCR: T0SZ = 0, EAE = 0. */
 	cfg->arm_v7s_cfg.tcr = 0;

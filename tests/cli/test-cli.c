@@ -57,7 +57,9 @@ static void run_cli_full(struct run *r, const char *input,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocessLauncher) l = NULL;
 	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GBytes) in = NULL, out = NULL, err = NULL;
+	g_autoptr(GBytes) out = NULL, err = NULL;
+	g_autofree char *in_path = NULL;
+	int in_fd;
 
 	g_ptr_array_add(argv, (gpointer)g_getenv("IOPGT_TEST_CLI"));
 	if (!with_defaults) {
@@ -68,17 +70,24 @@ static void run_cli_full(struct run *r, const char *input,
 		g_ptr_array_add(argv, (gpointer)*a);
 	g_ptr_array_add(argv, NULL);
 
-	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-				      G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+	/* stdin from a file, not a pipe: a CLI that exits before reading it
+	 * (a usage error) must not race the writer into EPIPE */
+	in_fd = g_file_open_tmp("iopgt-cli-in-XXXXXX", &in_path, &error);
+	g_assert_no_error(error);
+	close(in_fd);
+	g_assert_true(g_file_set_contents(in_path, input ? input : "", -1,
+					  NULL));
+	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 				      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_subprocess_launcher_set_stdin_file_path(l, in_path);
 	g_subprocess_launcher_set_cwd(l, source_root());
 	g_subprocess_launcher_unsetenv(l, "IOPGT_LOG");
 	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata,
 					 &error);
 	g_assert_no_error(error);
-	in = g_bytes_new(input ? input : "", input ? strlen(input) : 0);
-	g_subprocess_communicate(p, in, NULL, &out, &err, &error);
+	g_subprocess_communicate(p, NULL, NULL, &out, &err, &error);
 	g_assert_no_error(error);
+	g_unlink(in_path);
 	r->status = g_subprocess_get_if_exited(p) ?
 		    g_subprocess_get_exit_status(p) : 128;
 	r->out = bytes_to_str(out);
@@ -2012,6 +2021,79 @@ static void test_tty_maps_the_same(void)
 	g_rmdir(dir);
 }
 
+/*
+ * save ID FILE (issue 14 item 5): a new file only.  The v7s table with one
+ * page is an L1 (16K) and an L2 (1K) adjacent in PA: headers and note,
+ * then the run at file offset 0x1000 (congruent to its PA): 0x5400 bytes.
+ */
+static void test_save_new_file_only(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-save-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(tmp, "t.core", NULL);
+	g_autofree char *link = g_build_filename(tmp, "link.core", NULL);
+	g_autofree char *target = g_build_filename(tmp, "target", NULL);
+	g_autofree char *script = g_strdup_printf(
+		"alloc t arm-v7s\nmap t 0x1000 0x80001000 4K\nsave t %s\n",
+		path);
+	g_autofree char *again = g_strdup_printf(
+		"alloc t arm-v7s\nsave t %s\n", path);
+	g_autofree char *via_link = g_strdup_printf(
+		"alloc t arm-v7s\nsave t %s\n", link);
+	g_autofree char *want = NULL, *before = NULL, *after = NULL;
+	g_autofree char *man = read_source("docs/iopgt-host.1");
+	g_autofree char *doc = read_source("docs/cli.md");
+	gsize len_before = 0, len_after = 0;
+	struct stat st;
+	mode_t mask;
+	struct run r;
+
+	g_test_summary("Issue 14 item 5: 'save ID FILE' writes a new file and "
+		       "says its size and table count; a file that exists (or "
+		       "a symlink, even dangling) is refused and left as it "
+		       "was; help, man page and cli.md list it");
+	run_cli_input(&r, script, (const char *const[]){ "--no-manifest", "run",
+		      "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	want = g_strdup_printf("saved t to %s (21504 bytes, 2 tables)\n", path);
+	g_assert_nonnull(g_strrstr(r.out, want));
+	run_clear(&r);
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpuint(st.st_size, ==, 21504);
+	mask = umask(0);
+	umask(mask);
+	g_assert_cmpuint(st.st_mode & 0777, ==, 0644 & ~mask);
+	g_assert_true(g_file_get_contents(path, &before, &len_before, NULL));
+
+	run_cli_input(&r, again, (const char *const[]){ "--no-manifest", "run",
+		      "-", NULL });
+	g_assert_cmpint(r.status, ==, 1);
+	g_free(want);
+	want = g_strdup_printf("<stdin>:2: error: save t %s: not replacing a "
+			       "file that exists [File exists]\n", path);
+	g_assert_cmpstr(r.err, ==, want);
+	run_clear(&r);
+	g_assert_true(g_file_get_contents(path, &after, &len_after, NULL));
+	g_assert_cmpmem(after, len_after, before, len_before);
+
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	run_cli_input(&r, via_link, (const char *const[]){ "--no-manifest",
+		      "run", "-", NULL });
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.err, "not replacing a file that exists"));
+	run_clear(&r);
+	g_assert_false(g_file_test(target, G_FILE_TEST_EXISTS));
+
+	run_cli(&r, "help", "run");
+	g_assert_nonnull(strstr(r.out, "  save ID FILE "));
+	run_clear(&r);
+	g_assert_nonnull(strstr(man, ".BI save \" ID FILE\""));
+	g_assert_nonnull(strstr(doc, "save ID FILE"));
+	g_unlink(link);
+	g_unlink(path);
+	g_rmdir(tmp);
+}
+
 int main(int argc, char **argv)
 {
 	/* a CLI that exits before reading its stdin (a usage error) must
@@ -2098,5 +2180,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/run/failed-pgsize-map-rolls-back",
 			test_failed_pgsize_map_rolls_back);
 	g_test_add_func("/cli/run/tty-maps-the-same", test_tty_maps_the_same);
+	g_test_add_func("/cli/run/save-writes-a-new-file-only",
+			test_save_new_file_only);
 	return g_test_run();
 }

@@ -247,6 +247,25 @@ ok "installed iopgt-conformance passes every check on simple-2l" \
 	"$prefix/$IOPGT_BINDIR/iopgt-conformance" --plugin-dir \
 	"$tmp/plugins-cmake" simple-2l
 
+# The embedding example (docs/embedding.md): built with its Makefile
+# against the installed SDK, run on the installed plugins: an LPAE table in
+# a memfd at "guest physical" 0x80000000, its leaf read back through the
+# program's own mapping.
+embed_example() {
+	local out=$tmp/embed.out
+
+	make -s -C "$tmp" -f "$prefix/$IOPGT_DOCDIR/examples/embedding/Makefile" \
+		CC="$CC" CFLAGS="-O2 -g -Wall -Wextra -Werror ${san_flags[*]}" \
+		LDFLAGS="${san_flags[*]} -Wl,-rpath,$prefix/$IOPGT_LIBDIR" \
+		embed || return 1
+	"$tmp/embed" "$prefix/$IOPGT_PLUGIN_SUBDIR" >"$out" || return 1
+	grep -qx "root 0x80000000" "$out" &&
+	grep -q "^leaf for iova 0x40201000 at PA 0x800" "$out" &&
+	grep -qx "output address 0x12345000" "$out" || { cat "$out"; return 1; }
+}
+ok "the embedding example builds from the SDK and puts a table in its memfd" \
+	embed_example
+
 # The bundled plugins still load from the installed default dir.
 check_default_dir() {
 	"$host" list | grep -q '^io-pgtable-arm  *loaded .*arm-64-lpae-s1'

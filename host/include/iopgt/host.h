@@ -75,6 +75,97 @@ struct iopgt_mem_stats {
 void iopgt_host_get_mem_stats(struct iopgt_host *host,
 			      struct iopgt_mem_stats *stats);
 
+/* ---- memory: tables in the caller's memory (docs/embedding.md) ------------ */
+
+/*
+ * A source of page-table memory other than the simulated one: a region of
+ * the caller's memory (an mmap of a memfd shared with an emulator, a DMA
+ * buffer) or the caller's own allocator.  Every table's memory comes from
+ * one provider, so va = pa + (one offset) holds for all of it and formats
+ * translate with one add, as in the simulated memory.
+ *
+ * Reference counted: the initial refcount is 1; ref returns its argument,
+ * unref returns NULL once freed.  Every block a table holds keeps its
+ * provider, so unref'ing a provider that tables use only drops the
+ * caller's reference.  A provider holds a reference on its host.
+ */
+struct iopgt_mem_provider;
+
+struct iopgt_mem_provider *
+iopgt_mem_provider_ref(struct iopgt_mem_provider *p);
+struct iopgt_mem_provider *
+iopgt_mem_provider_unref(struct iopgt_mem_provider *p);
+int iopgt_mem_provider_get_refcount(const struct iopgt_mem_provider *p);
+
+/*
+ * Tables in [va, va + size) of the caller's memory, whose physical (device
+ * visible) address is pa.  The host manages 4 KiB-page blocks in it with
+ * the same buddy allocator as the simulated memory: blocks are aligned to
+ * their size in PA, honour the formats' address limits, and are zeroed
+ * when handed out (the memory is not assumed zero).  Free blocks hold the
+ * allocator's links, so the whole region is the host's until the provider
+ * goes; the caller unmaps it after that.
+ * Returns: 0 on success or a negative errno: -EINVAL (size below 16 KiB,
+ * va or pa not 4 KiB aligned, pa + size wraps, or [pa, pa + size)
+ * overlaps another region of this host: the log says which), -ENOMEM.
+ */
+int iopgt_mem_provider_new_region(struct iopgt_host *host, void *va,
+				  uint64_t pa, uint64_t size,
+				  struct iopgt_mem_provider **out);
+
+/*
+ * The caller's allocator, as Linux's cfg->alloc/free with
+ * IO_PGTABLE_CAP_CUSTOM_ALLOCATOR.  alloc returns size bytes (a power of
+ * two number of 4 KiB pages) whose PA, in *pa, is aligned to align and
+ * with pa + size - 1 <= max_pa (UINT64_MAX: no limit), or NULL.  The
+ * caller promises va == pa + pa_to_va for every block (checked: a block
+ * that breaks a promise is given back and refused).  The host zeroes each
+ * block.  free gets back what alloc gave.  release, if set, is called once
+ * when the provider goes, after the last free.
+ */
+struct iopgt_mem_provider_ops {
+	void *(*alloc)(void *data, size_t size, size_t align, uint64_t max_pa,
+		       uint64_t *pa);
+	void (*free)(void *data, void *va, uint64_t pa, size_t size);
+	void (*release)(void *data);
+};
+/* Returns: 0 on success or a negative errno (-EINVAL: no alloc or free). */
+int iopgt_mem_provider_new_custom(struct iopgt_host *host,
+				  const struct iopgt_mem_provider_ops *ops,
+				  void *data, int64_t pa_to_va,
+				  struct iopgt_mem_provider **out);
+
+struct iopgt_mem_provider_stats {
+	uint64_t bytes;			/* table memory outstanding */
+	uint64_t blocks;		/* blocks outstanding */
+	uint64_t refused;		/* requests it could not satisfy */
+};
+void iopgt_mem_provider_get_stats(const struct iopgt_mem_provider *p,
+				  struct iopgt_mem_provider_stats *stats);
+
+/*
+ * Where tables made from now on take their memory: p, or NULL for the
+ * simulated memory (the default, with the addresses it always had).  The
+ * host takes no reference (p holds the host): when p goes, new tables use
+ * the simulated memory again.  Tables made before keep theirs.
+ * Returns: 0 on success or -EINVAL (p is another host's).
+ */
+int iopgt_host_set_mem_provider(struct iopgt_host *host,
+				struct iopgt_mem_provider *p);
+
+/*
+ * For non-coherent tables (cfg.coherent_walk false) the formats sync every
+ * table write before the walker can reach it; fn is called for each sync,
+ * in order, with the range's va, its pa and its size (the caller's
+ * dma_sync_single_for_device, cache clean or shared-memory barrier).  Set
+ * it before making the tables: a table uses the hook set when it was made.
+ * NULL: syncs are only counted (iopgt_mem_stats.syncs).
+ */
+typedef void (*iopgt_dma_sync_fn)(void *data, const void *va, uint64_t pa,
+				  size_t size);
+void iopgt_host_set_dma_sync_fn(struct iopgt_host *host, iopgt_dma_sync_fn fn,
+				void *data);
+
 /* ---- discovery, manifest, loading ---------------------------------------- */
 
 /*
@@ -443,6 +534,15 @@ int iopgt_pgtable_new(struct iopgt_host *host, const char *format,
 		      struct iopgt_cfg *cfg, void *cookie,
 		      struct iopgt_pgtable **out);
 /*
+ * iopgt_pgtable_new() with the table's memory from p (NULL: the host's
+ * choice, iopgt_host_set_mem_provider()).  All of the table's memory comes
+ * from p; a format whose address limit p cannot meet fails with -ENOMEM.
+ * Returns: as iopgt_pgtable_new(), -EINVAL if p is another host's.
+ */
+int iopgt_pgtable_new_in(struct iopgt_host *host, struct iopgt_mem_provider *p,
+			 const char *format, struct iopgt_cfg *cfg,
+			 void *cookie, struct iopgt_pgtable **out);
+/*
  * free_io_pgtable_ops: tlb_flush_all once, the format's free, then the
  * plugin reference is dropped (after the plugin code has returned).
  */
@@ -571,6 +671,26 @@ struct iopgt_plugin *iopgt_pgtable_get_plugin(struct iopgt_host *host,
 
 /* Number of live tables in the host. */
 int iopgt_host_get_table_count(struct iopgt_host *host);
+
+/* ---- images (docs/images.md) ---------------------------------------------- */
+
+/*
+ * Write an image of the table to fd: an ELF64 core file (ET_CORE,
+ * EM_NONE) with one PT_LOAD per run of table memory adjacent in PA
+ * (p_paddr = p_vaddr = the PA; only the bytes the walk reports as tables)
+ * and an "IOPGT" note of type 0x494f5031 ("IOP1") whose text is key=value
+ * lines: format, the cfg, root and every register describe_regs emits,
+ * numbers in hex.
+ * Written front to back (fd may be a pipe), retrying short writes and
+ * EINTR.  Serialise it with map and unmap of the same table, as a walk.
+ * Returns: 0 on success or a negative errno: -EINVAL (not host's table),
+ * -EBADF (fd not open), -EOPNOTSUPP (the format cannot walk), -EPROTO
+ * (the walk reported overlapping tables, or a register name that cannot
+ * be a key: the log says which), or write()'s errno (-EIO if it wrote
+ * nothing); the file is then incomplete.
+ */
+int iopgt_pgtable_save(struct iopgt_host *host, struct iopgt_pgtable *pgt,
+		       int fd);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the host gives a format instead of kernel APIs: page-table memory
- * from a simulated physical memory, phys<->virt translation, the DMA-sync
+ * (the host's simulated physical memory or an embedder's, with an address
+ * limit per request), phys<->virt translation, the DMA-sync
  * hook for non-coherent walkers, small-object memory and logging.
  *
  * A plugin links against nothing from the host: it reaches all of this
@@ -27,8 +28,19 @@ struct iopgt_mem;
 #define IOPGT_LOG_INFO		6
 #define IOPGT_LOG_DEBUG		7
 
-/* alloc_pages flags */
+/*
+ * alloc_pages flags.  The address limit (ABI 1.2) is what a walker can
+ * reach: a format whose table pointers or base register hold n bits asks
+ * for IOPGT_MEM_MAX_BITS(n), and the whole block then lies below 2^n PA,
+ * whichever memory backs the table (the host's simulated memory, a
+ * caller's region or a caller's allocator).  0 in bits 8..15: no limit.
+ * IOPGT_MEM_DMA32 (ABI 1.0) means the same as IOPGT_MEM_MAX_BITS(32); a
+ * 1.0 or 1.1 host ignores bits 8..15, so a format that needs the limit
+ * checks the PA it got, as the bundled ones do.
+ */
 #define IOPGT_MEM_DMA32		(1U << 0)	/* whole block below 4 GiB PA */
+#define IOPGT_MEM_MAX_BITS(n)	((unsigned int)(n) << 8)
+#define IOPGT_MEM_FLAGS_MAX_BITS(flags)	(((flags) >> 8) & 0xffU)
 
 struct iopgt_host_services {
 	uint32_t struct_size;	/* sizeof(struct iopgt_host_services) */
@@ -36,9 +48,12 @@ struct iopgt_host_services {
 
 	/*
 	 * Zeroed page-table memory.  size is rounded up to a power-of-two
-	 * number of 4 KiB pages and the block is aligned to that rounded
-	 * size, physically and virtually.  Returns NULL when the simulated
-	 * memory (or its limit) refuses: the format returns -ENOMEM.
+	 * number of 4 KiB pages.  Alignment guarantee: the block's PA is
+	 * aligned to that rounded size, and its VA to 4 KiB (to the rounded
+	 * size too in the simulated memory; a caller's region keeps its own
+	 * va - pa offset).  With an address limit in flags the whole block
+	 * lies below it.  Returns NULL when the memory (or its limit)
+	 * refuses: the format returns -ENOMEM.
 	 */
 	void *(*alloc_pages)(struct iopgt_mem *mem, size_t size,
 			     unsigned int flags);
@@ -53,7 +68,8 @@ struct iopgt_host_services {
 	 * Make [va, va + size) of table memory visible to a non-coherent
 	 * walker (dma_sync_single_for_device).  Formats call it after every
 	 * table write when cfg.coherent_walk is false, before the entry can
-	 * be reached by the walker.
+	 * be reached by the walker; the host passes each call, in order, to
+	 * the embedder's hook (iopgt_host_set_dma_sync_fn).
 	 */
 	void (*dma_sync)(struct iopgt_mem *mem, const void *va, size_t size);
 
@@ -68,7 +84,9 @@ struct iopgt_host_services {
 /*
  * The environment of one table, owned by the host, valid from alloc until
  * free returns.  Table memory is mapped linearly: va = pa + pa_to_va, so
- * formats translate with the inline helpers below on their hot paths.
+ * formats translate with the inline helpers below on their hot paths.  A
+ * table's memory all comes from one provider, which keeps that offset
+ * constant for the table's life.
  */
 struct iopgt_env {
 	const struct iopgt_host_services *svc;

@@ -26,8 +26,9 @@ extern "C" {
 #endif
 
 #define IOPGT_ABI_MAJOR		1
-/* 1.1: iopgt_walk_entry.prot (pgtable.h) */
-#define IOPGT_ABI_MINOR		1
+/* 1.1: iopgt_walk_entry.prot (pgtable.h)
+ * 1.2: alloc_pages' address limit IOPGT_MEM_MAX_BITS (host-services.h) */
+#define IOPGT_ABI_MINOR		2
 #define IOPGT_PLUGIN_MAGIC	0x696f7067u	/* "iopg" */
 #define IOPGT_PLUGIN_SYMBOL	"iopgt_plugin_desc"
 #define IOPGT_NAME_MAX		64		/* plugin and format names */
@@ -162,6 +163,20 @@ _Static_assert(sizeof(struct iopgt_format_info) == 160,
 	       "struct iopgt_format_info layout");
 #endif
 
+/*
+ * A sanitizer that pads each global with a redzone would space the records
+ * out; the reader wants them back to back.  (GCC does not instrument
+ * globals placed in a named section; clang does unless told.)
+ */
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IOPGT_FORMAT_INFO_NO_REDZONE	__attribute__((no_sanitize("address")))
+#endif
+#endif
+#ifndef IOPGT_FORMAT_INFO_NO_REDZONE
+#define IOPGT_FORMAT_INFO_NO_REDZONE
+#endif
+
 #if defined(IOPGT_BUILTIN)
 #define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_) \
 	_Static_assert(sizeof(name_) <= IOPGT_NAME_MAX + 1 &&                \
@@ -172,6 +187,7 @@ _Static_assert(sizeof(struct iopgt_format_info) == 160,
 		       sizeof(alias_) <= IOPGT_NAME_MAX + 1, "format name"); \
 	static const struct iopgt_format_info                                \
 	IOPGT_PLUGIN_CAT(iopgt_format_info_, __COUNTER__)                    \
+	IOPGT_FORMAT_INFO_NO_REDZONE                                         \
 	__attribute__((section(IOPGT_FORMAT_INFO_SECTION), used,            \
 		       aligned(8))) = {                                      \
 		.magic = IOPGT_FORMAT_INFO_MAGIC,                            \
