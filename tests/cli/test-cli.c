@@ -7,8 +7,10 @@
  * The binary runs from the source root with relative paths, so outputs
  * carry no machine-specific directories.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <glib/gstdio.h>
@@ -2094,6 +2096,381 @@ static void test_save_new_file_only(void)
 	g_rmdir(tmp);
 }
 
+/* ---- --mem-file: the tables in a shared file (issue 14 item 4) ---------------- */
+
+#define MF_BASE		0x80000000ULL
+#define MF_SIZE		(64ULL << 20)
+
+static char *memfile_peek(const char *file, uint64_t base, uint64_t pa)
+{
+	g_autofree char *peek = g_test_build_filename(G_TEST_BUILT,
+						      "memfile-peek", NULL);
+	g_autofree char *b = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", base);
+	g_autofree char *p = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", pa);
+	const char *argv[] = { peek, file, b, p, NULL };
+	g_autoptr(GError) error = NULL;
+	char *out = NULL;
+	int status = -1;
+
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+		     &out, NULL, &status, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	return out;
+}
+
+/* The PA of level `level`'s table (the first one, in walk order). */
+static uint64_t json_table_pa(JsonObject *root, int level)
+{
+	JsonArray *tables = json_object_get_array_member(root, "tables");
+
+	for (guint i = 0; i < json_array_get_length(tables); i++) {
+		JsonObject *t = json_array_get_object_element(tables, i);
+
+		if (json_object_get_int_member(t, "level") == level)
+			return (uint64_t)json_object_get_int_member(t, "pa");
+	}
+	g_assert_not_reached();
+	return 0;
+}
+
+static void test_mem_file_second_process(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-mf-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(tmp, "tables.mem", NULL);
+	g_autofree char *script = g_build_filename(tmp, "s.iopgt", NULL);
+	g_autofree char *errf = g_build_filename(tmp, "err", NULL);
+	g_autofree char *json_text = NULL, *seen = NULL, *want = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(GSubprocessLauncher) l = NULL;
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GDataInputStream) in = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) text = g_string_new(
+		"alloc t arm-64-lpae-s1\nmap t 0x1000 0x1000 4K\ndump t json\n");
+	GString *json = g_string_new(NULL);
+	JsonObject *root;
+	uint64_t leaf_pa, leaf;
+	struct stat st;
+	char *line;
+
+	g_test_summary("Issue 14 item 4: with --mem-file the run's tables live "
+		       "in the file at their PA: a second process maps it "
+		       "while the run is alive and reads the leaf the dump "
+		       "shows; the file is created 0600 and SIZE long");
+	/*
+	 * The run is held alive by its own output: after the first dump
+	 * come ten more (~34 KiB each), so while this test does not read,
+	 * the CLI blocks writing one of them (a pipe holds 64 KiB), before
+	 * the script ends and its tables are freed.
+	 */
+	for (int i = 0; i < 10; i++)
+		g_string_append(text, "dump t json\n");
+	g_assert_true(g_file_set_contents(script, text->str, -1, NULL));
+	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_subprocess_launcher_set_stderr_file_path(l, errf);
+	g_subprocess_launcher_set_cwd(l, source_root());
+	g_subprocess_launcher_unsetenv(l, "IOPGT_LOG");
+	p = g_subprocess_launcher_spawn(l, &error, g_getenv("IOPGT_TEST_CLI"),
+					"--plugin-dir", test_plugin_dir(),
+					"--no-manifest", "--mem-file", file,
+					"run", script, NULL);
+	g_assert_no_error(error);
+	in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+	/* the alloc line, then the first dump: "{" ... "}" */
+	line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(line, ==, "t: arm-64-lpae-s1 ias=48 oas=48 "
+			"pgsizes=4K|2M|1G root=0x80000000");
+	g_free(line);
+	while ((line = g_data_input_stream_read_line(in, NULL, NULL, &error))) {
+		bool end = !strcmp(line, "}");
+
+		g_string_append_printf(json, "%s\n", line);
+		g_free(line);
+		if (end)
+			break;
+	}
+	g_assert_no_error(error);
+	json_text = g_string_free(json, FALSE);
+	json_parser_load_from_data(parser, json_text, -1, &error);
+	g_assert_no_error(error);
+	root = json_node_get_object(json_parser_get_root(parser));
+	leaf_pa = json_table_pa(root, 3) + 1 * sizeof(uint64_t);
+	leaf = json_entry(root, 3, 1, 8);
+	g_assert_cmphex(leaf, ==, 0x0000000000001e43);
+
+	/* the second process, while the run is blocked in its output */
+	seen = memfile_peek(file, MF_BASE, leaf_pa);
+	want = g_strdup_printf("0x%016" G_GINT64_MODIFIER "x\n", leaf);
+	g_assert_cmpstr(seen, ==, want);
+	g_assert_cmphex(leaf_pa, ==, MF_BASE + 0x3008);
+
+	/* let it finish */
+	while ((line = g_data_input_stream_read_line(in, NULL, NULL, &error)))
+		g_free(line);
+	g_assert_no_error(error);
+	g_subprocess_wait(p, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(errf, &err, NULL, NULL));
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+	g_assert_cmpint(g_stat(file, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+	g_assert_cmpuint(st.st_size, ==, MF_SIZE);
+	g_unlink(file);
+	g_unlink(script);
+	g_unlink(errf);
+	g_rmdir(tmp);
+}
+
+static void check_tables_inside(const char *alloc, const char *spec,
+				uint64_t base, uint64_t size)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-mf-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(tmp, "tables.mem", NULL);
+	g_autofree char *arg = g_strconcat(file, spec, NULL);
+	g_autofree char *script = g_strdup_printf(
+		"%s\nmap t 0x1000 0x1000 4K\nmap t 0x40000000 0x2000 4K\n"
+		"dump t json\n", alloc);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *root;
+	JsonArray *tables;
+	const char *brace;
+	uint64_t root_pa;
+	struct run r;
+
+	g_test_message("%s --mem-file FILE%s", alloc, spec);
+	run_cli_input(&r, script, (const char *const[]){ "--no-manifest",
+		      "--mem-file", arg, "run", "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	brace = strchr(r.out, '{');
+	g_assert_nonnull(brace);
+	json_parser_load_from_data(parser, brace, -1, &error);
+	g_assert_no_error(error);
+	root = json_node_get_object(json_parser_get_root(parser));
+	root_pa = (uint64_t)json_object_get_int_member(root, "root_pa");
+	g_assert_cmphex(root_pa, >=, base);
+	g_assert_cmphex(root_pa, <, base + size);
+	tables = json_object_get_array_member(root, "tables");
+	g_assert_cmpuint(json_array_get_length(tables), >=, 2);
+	for (guint i = 0; i < json_array_get_length(tables); i++) {
+		JsonObject *t = json_array_get_object_element(tables, i);
+		uint64_t pa = (uint64_t)json_object_get_int_member(t, "pa");
+		uint64_t len = (uint64_t)json_object_get_int_member(t, "size");
+
+		g_assert_cmphex(pa, >=, base);
+		g_assert_cmphex(pa + len, <=, base + size);
+	}
+	run_clear(&r);
+	g_unlink(file);
+	g_rmdir(tmp);
+}
+
+static void test_mem_file_tables_inside(void)
+{
+	g_test_summary("Issue 14 item 4: every table of a --mem-file run, the "
+		       "root first, is inside [PA, PA + SIZE), for the default "
+		       "and for a given SIZE and PA, LPAE and v7s");
+	check_tables_inside("alloc t arm-64-lpae-s1", "", MF_BASE, MF_SIZE);
+	check_tables_inside("alloc t arm-64-lpae-s1", ":1M@0x800000000",
+			    0x800000000ULL, 1ULL << 20);
+	check_tables_inside("alloc t arm-v7s", ":256K@0x10000000",
+			    0x10000000ULL, 256ULL << 10);
+	check_tables_inside("alloc t arm-32-lpae-s1 ias=32 oas=32",
+			    ":64K@0x1000", 0x1000, 64ULL << 10);
+}
+
+/*
+ * --mem-file FILE+spec refused: exit 1, one line naming FILE and the
+ * reason, nothing run.
+ */
+static void check_mem_file_refused(const char *file, const char *spec,
+				   const char *reason)
+{
+	g_autofree char *arg = g_strconcat(file, spec, NULL);
+	g_autofree char *want = g_strdup_printf("iopgt-host: --mem-file %s: "
+						"%s\n", file, reason);
+
+	g_test_message("--mem-file %s", arg);
+	check_cli((const char *const[]){ "--no-manifest", "--mem-file", arg,
+					 "run", "-", NULL }, false, 1, "",
+		  want);
+}
+
+/* path's bytes, mode and size, to show a refusal changed nothing */
+static char *file_state(const char *path)
+{
+	g_autofree char *data = NULL, *sum = NULL;
+	gsize len = 0;
+	struct stat st;
+
+	g_assert_cmpint(lstat(path, &st), ==, 0);
+	if (S_ISREG(st.st_mode)) {
+		g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+		sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+						  (guchar *)data, len);
+	}
+	return g_strdup_printf("mode %o size %" G_GINT64_FORMAT " sum %s",
+			       (unsigned int)st.st_mode, (gint64)st.st_size,
+			       sum ? sum : "-");
+}
+
+static void test_mem_file_refusals(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-mf-XXXXXX", NULL);
+	g_autofree char *target = g_build_filename(tmp, "target", NULL);
+	g_autofree char *link = g_build_filename(tmp, "link", NULL);
+	g_autofree char *open_file = g_build_filename(tmp, "open", NULL);
+	g_autofree char *small = g_build_filename(tmp, "small", NULL);
+	g_autofree char *dir = g_build_filename(tmp, "dir", NULL);
+	const char *files[] = { target, link, open_file, small, dir };
+	char *before[G_N_ELEMENTS(files)];
+	char big[64 << 10];
+
+	g_test_summary("Issue 14 item 4: --mem-file refuses a symlink, a file "
+		       "writable by others, a file smaller than SIZE and a "
+		       "directory, each with one line naming it and the "
+		       "reason (exit 1), and leaves it as it was");
+	memset(big, 0x5a, sizeof(big));
+	g_assert_true(g_file_set_contents(target, big, sizeof(big), NULL));
+	g_assert_cmpint(chmod(target, 0600), ==, 0);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	g_assert_true(g_file_set_contents(open_file, big, sizeof(big), NULL));
+	g_assert_cmpint(chmod(open_file, 0666), ==, 0);
+	g_assert_true(g_file_set_contents(small, big, 4096, NULL));
+	g_assert_cmpint(chmod(small, 0600), ==, 0);
+	g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++)
+		before[i] = file_state(files[i]);
+
+	check_mem_file_refused(link, "", "refused: a symbolic link");
+	check_mem_file_refused(open_file, "", "refused: writable by group or "
+			       "others (mode 0666)");
+	check_mem_file_refused(small, "", "refused: 4096 bytes, smaller than "
+			       "SIZE 64M");
+	check_mem_file_refused(target, ":128K", "refused: 65536 bytes, smaller than "
+			       "SIZE 128K");
+	check_mem_file_refused(dir, "", "refused: not a regular file (a "
+			       "directory)");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *after = file_state(files[i]);
+
+		g_assert_cmpstr(after, ==, before[i]);
+		g_free(before[i]);
+		g_unlink(files[i]);
+	}
+	g_rmdir(dir);
+	g_rmdir(tmp);
+}
+
+static void test_mem_file_in_use(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-mf-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(tmp, "tables.mem", NULL);
+	int fd;
+
+	g_test_summary("A --mem-file another run holds (locked) is refused: "
+		       "two allocators in one file would corrupt both");
+	fd = g_open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, 64 << 10), ==, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	check_mem_file_refused(file, ":64K", "refused: in use by another iopgt-host "
+			       "run");
+	close(fd);
+	g_unlink(file);
+	g_rmdir(tmp);
+}
+
+static void test_mem_file_not_created_if_unused(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-mf-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(tmp, "tables.mem", NULL);
+
+	g_test_summary("A --mem-file run that cannot start (a missing "
+		       "--plugin-dir) fails before the file is created");
+	check_cli((const char *const[]){ "--plugin-dir", "/nonexistent/dir",
+					 "--no-manifest", "--mem-file", file,
+					 "run", "-", NULL }, true, 1, "",
+		  "iopgt-host: --plugin-dir /nonexistent/dir: no such "
+		  "directory\n");
+	g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+	g_rmdir(tmp);
+}
+
+static void test_mem_file_usage(void)
+{
+	static const struct {
+		const char *args[5];
+		const char *err;
+	} cases[] = {
+		{ { "--mem-file", "m:1K", "run" },
+		  "--mem-file m:1K: SIZE must be a multiple of 4K, at least "
+		  "64K" },
+		{ { "--mem-file", "m:65537", "run" },
+		  "--mem-file m:65537: SIZE must be a multiple of 4K, at least "
+		  "64K" },
+		{ { "--mem-file", "m:1X", "run" },
+		  "--mem-file m:1X: '1X' is not a number (bad suffix 'X')" },
+		{ { "--mem-file", "m@0x1001", "run" },
+		  "--mem-file m@0x1001: PA must be 4K aligned, and PA + SIZE "
+		  "within 64 bits" },
+		{ { "--mem-file", "m@0xfffffffffffff000", "run" },
+		  "--mem-file m@0xfffffffffffff000: PA must be 4K aligned, and "
+		  "PA + SIZE within 64 bits" },
+		{ { "--mem-file", ":64M@0x1000", "run" },
+		  "--mem-file :64M@0x1000: missing file name" },
+		{ { "--mem-file", "m", "--mem-file", "n", "run" },
+		  "--mem-file: given twice" },
+		{ { "--mem-file", "m", "list" },
+		  "--mem-file applies to run only" },
+		{ { "--mem-file", "m", "--mem", "1G", "run" },
+		  "--mem and --mem-file exclude each other" },
+	};
+
+	g_test_summary("A malformed --mem-file value, or --mem-file where it "
+		       "does not apply, is a usage error (exit 2) and creates "
+		       "no file");
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *want = g_strdup_printf("iopgt-host: %s\n"
+							USAGE_TAIL,
+							cases[i].err);
+		const char *args[7] = { "--no-manifest" };
+
+		memcpy(args + 1, cases[i].args, sizeof(cases[i].args));
+		g_test_message("%s", cases[i].err);
+		check_cli(args, false, 2, "", want);
+	}
+	/* the run's cwd is the source root: nothing was created there */
+	{
+		g_autofree char *m = g_build_filename(source_root(), "m", NULL);
+
+		g_assert_false(g_file_test(m, G_FILE_TEST_EXISTS));
+	}
+}
+
+static void test_mem_file_documented(void)
+{
+	g_autofree char *man = read_source("docs/iopgt-host.1");
+	g_autofree char *doc = read_source("docs/cli.md");
+	g_autofree char *comp = read_source("contrib/bash-completion/iopgt-host");
+	struct run r;
+
+	g_test_summary("--mem-file is in --help, the man page, cli.md and the "
+		       "completion, with its argument");
+	run_cli(&r, "--help");
+	g_assert_nonnull(strstr(r.out, "--mem-file=FILE[:SIZE][@PA]"));
+	run_clear(&r);
+	g_assert_nonnull(strstr(man, ".BI \\-\\-mem\\-file= FILE"));
+	g_assert_nonnull(strstr(doc, "`--mem-file FILE[:SIZE][@PA]`"));
+	g_assert_nonnull(strstr(comp, "--mem-file"));
+}
+
 int main(int argc, char **argv)
 {
 	/* a CLI that exits before reading its stdin (a usage error) must
@@ -2182,5 +2559,18 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/run/tty-maps-the-same", test_tty_maps_the_same);
 	g_test_add_func("/cli/run/save-writes-a-new-file-only",
 			test_save_new_file_only);
+	g_test_add_func("/cli/mem-file/second-process-reads-the-leaf",
+			test_mem_file_second_process);
+	g_test_add_func("/cli/mem-file/tables-inside-the-region",
+			test_mem_file_tables_inside);
+	g_test_add_func("/cli/mem-file/refusals-leave-the-file",
+			test_mem_file_refusals);
+	g_test_add_func("/cli/mem-file/in-use-is-refused",
+			test_mem_file_in_use);
+	g_test_add_func("/cli/mem-file/not-created-if-the-run-cannot-start",
+			test_mem_file_not_created_if_unused);
+	g_test_add_func("/cli/mem-file/bad-values-are-usage-errors",
+			test_mem_file_usage);
+	g_test_add_func("/cli/mem-file/documented", test_mem_file_documented);
 	return g_test_run();
 }

@@ -7,7 +7,8 @@
  *
  * Files, bottom to top (none calls one above it): parse.c (words),
  * report.c (what reaches the user: log lines, errno words, escaping, JSON,
- * the list table), dump.c, script.c (`run`), main.c (options, commands).
+ * the list table), dump.c, script.c (`run`), memfile.c (--mem-file),
+ * main.c (options, commands).
  */
 #ifndef IOPGT_CLI_H
 #define IOPGT_CLI_H
@@ -111,6 +112,34 @@ char *cli_display_path(const char *path);
 enum dump_style { DUMP_TREE, DUMP_JSON, DUMP_DOT };
 gboolean cli_dump(struct cli *cli, struct iopgt_pgtable *pgt, const char *id,
 		  enum dump_style style, GError **error);
+
+/*
+ * memfile.c: --mem-file FILE[:SIZE][@PA], the run's tables in a file
+ * mapped MAP_SHARED (docs/cli.md).  fd is -1 while nothing is open.
+ */
+#define CLI_MEM_FILE_DEFAULT_SIZE	(64ULL << 20)
+#define CLI_MEM_FILE_DEFAULT_PA		0x80000000ULL
+
+struct cli_mem_file {
+	char *path;
+	uint64_t size;
+	uint64_t pa;
+	void *va;
+	int fd;
+	bool created;			/* by this run: removed if unusable */
+	struct iopgt_mem_provider *region;
+};
+
+/* The option's words; a bad one is a usage error. */
+gboolean cli_mem_file_parse(const char *arg, struct cli_mem_file *mf,
+			    GError **error);
+/* Open, check, lock and map the file; make it the host's table memory.
+ * false after one line on stderr naming the file and the reason. */
+bool cli_mem_file_open(struct cli *cli, struct cli_mem_file *mf);
+/* Drop the region (before the host goes)... */
+void cli_mem_file_release(struct cli_mem_file *mf);
+/* ...and unmap the file once the host is gone. */
+void cli_mem_file_close(struct cli_mem_file *mf);
 
 /* script.c: FILE, or "-" for stdin */
 int cli_run_script(struct cli *cli, const char *file);

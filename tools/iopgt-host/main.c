@@ -39,6 +39,7 @@ static char *opt_cache;
 static gboolean opt_no_cache;
 static gboolean opt_no_load;
 static gboolean opt_no_autoload;
+static struct cli_mem_file opt_mem_file = { .fd = -1 };
 
 static gboolean count_verbose(const char *name, const char *value,
 			      gpointer data, GError **error)
@@ -97,6 +98,25 @@ static gboolean parse_mem(const char *name, const char *value, gpointer data,
 	return TRUE;
 }
 
+static gboolean parse_mem_file(const char *name, const char *value,
+			       gpointer data, GError **error)
+{
+	g_autoptr(GError) e = NULL;
+
+	(void)data;
+	if (opt_mem_file.path) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: given twice", name);
+		return FALSE;
+	}
+	if (!cli_mem_file_parse(value, &opt_mem_file, &e)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s %s: %s", name, value, e->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /*
  * The one list of options: --help prints it, and the man page and the
  * bash completion are tested against it (tests/cli/test-cli.c,
@@ -118,6 +138,9 @@ static const GOptionEntry options[] = {
 	  "JSON output for list, info, plan and formats", NULL },
 	{ "mem", 0, 0, G_OPTION_ARG_CALLBACK, parse_mem,
 	  "Simulated physical memory size (default 16G)", "SIZE" },
+	{ "mem-file", 0, 0, G_OPTION_ARG_CALLBACK, parse_mem_file,
+	  "run: tables in FILE mapped shared, SIZE bytes (default 64M) at "
+	  "physical address PA (default 0x80000000)", "FILE[:SIZE][@PA]" },
 	{ "trusted-plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY,
 	  &opt_trusted_dirs,
 	  "Load plugins from DIR without probing them first (repeatable)",
@@ -709,6 +732,7 @@ static void free_options(void)
 	g_clear_pointer(&opt_manifests, g_strfreev);
 	g_clear_pointer(&opt_trusted_dirs, g_strfreev);
 	g_clear_pointer(&opt_cache, g_free);
+	g_clear_pointer(&opt_mem_file.path, g_free);
 }
 
 static int usage_error(GOptionContext *ctx, const char *msg)
@@ -760,6 +784,10 @@ static const char *check_option_values(const char *cmd)
 		       "JSON)";
 	if (opt_no_load && strcmp(cmd, "info") && strcmp(cmd, "list"))
 		return "--no-load applies to info and list only";
+	if (opt_mem_file.path && strcmp(cmd, "run"))
+		return "--mem-file applies to run only";
+	if (opt_mem_file.path && opt_mem)
+		return "--mem and --mem-file exclude each other";
 	return NULL;
 }
 
@@ -854,7 +882,10 @@ static bool setup_host(struct cli *cli, bool *manifest_ok)
 	}
 	if (!add_dirs(cli, "--add-plugin-dir", opt_add_dirs, 0))
 		return false;
-	return setup_manifests(cli, manifest_ok);
+	if (!setup_manifests(cli, manifest_ok))
+		return false;
+	/* last: a run that cannot start creates no file */
+	return !opt_mem_file.path || cli_mem_file_open(cli, &opt_mem_file);
 }
 
 static GOptionContext *option_context(void)
@@ -973,7 +1004,10 @@ int main(int argc, char **argv)
 	else
 		status = run_command(&cli, argc, argv, manifest_ok);
 
+	/* the file stays mapped until the host, and every table, is gone */
+	cli_mem_file_release(&opt_mem_file);
 	iopgt_host_unref(cli.host);
+	cli_mem_file_close(&opt_mem_file);
 	free_options();
 	return status;
 }
