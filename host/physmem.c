@@ -650,6 +650,77 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 	return va;
 }
 
+/*
+ * The free block of order >= order that contains pfn, its order in *o;
+ * NULL if a page of [pfn, pfn + 1 << order) is in use.  pm->lock held.
+ */
+static struct free_block *free_block_holding(struct iopgt_physmem *pm,
+					     struct zone *z, uint64_t pfn,
+					     unsigned int order,
+					     unsigned int *o)
+{
+	for (*o = order; *o <= MAX_ORDER; (*o)++) {
+		uint64_t head = pfn & ~((1ULL << *o) - 1);
+
+		if (head < z->start || head + (1ULL << *o) > z->end)
+			return NULL;
+		if (pm->meta[head] == (META_FREE | *o))
+			return pfn_to_va(pm, head);
+	}
+	return NULL;
+}
+
+void *iopgt_physmem_claim(struct iopgt_physmem *pm, uint64_t pa, size_t size,
+			  int *err)
+{
+	unsigned int order = size_to_order(size ? size : 1), o;
+	uint64_t bytes = IOPGT_PHYS_PAGE << order;
+	uint64_t pfn, limit;
+	struct free_block *b;
+	struct zone *z;
+	void *va = NULL;
+
+	*err = -EINVAL;
+	if (order > MAX_ORDER || pa & (bytes - 1) || pa < pm->first_pa ||
+	    pa + bytes - 1 > iopgt_physmem_last_pa(pm))
+		return NULL;
+	/* cached free pages look in use to the buddy system */
+	pcp_drain_all(pm);
+	pfn = (pa - pm->pa_base) >> PAGE_SHIFT;
+	pthread_mutex_lock(&pm->lock);
+	*err = -EBUSY;
+	z = pfn_zone(pm, pfn);
+	b = free_block_holding(pm, z, pfn, order, &o);
+	limit = atomic_load_explicit(&pm->limit, memory_order_relaxed);
+	if (b && limit && total_in_use(pm) + bytes > limit) {
+		*err = -ENOMEM;
+		b = NULL;
+	}
+	if (b) {
+		uint64_t head = va_to_pfn(pm, b);
+
+		list_del(pm, z, b, o);
+		/* split down to pfn's block, giving back the other halves */
+		while (o > order) {
+			o--;
+			if (pfn & (1ULL << o)) {
+				list_push(pm, z, head, o);
+				head += 1ULL << o;
+			} else {
+				list_push(pm, z, head + (1ULL << o), o);
+			}
+		}
+		pm->in_use += bytes;
+		claim_range(pm, pfn, order);
+		va = pfn_to_va(pm, pfn);
+		*err = 0;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	if (va)
+		zero_block(va, bytes);
+	return va;
+}
+
 void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 {
 	unsigned int order = size_to_order(size ? size : 1);

@@ -38,6 +38,15 @@ void iopgt_physmem_free(struct iopgt_physmem *pm);
  * block fits or the limit is reached. */
 void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 			  unsigned int flags, uint64_t *pa);
+/*
+ * Take the block of size bytes (rounded as alloc rounds) at exactly pa,
+ * zeroed, as if alloc had returned it: for a table image put back at its
+ * saved PAs.  Returns: its va, or NULL with *err -EINVAL (pa not aligned
+ * to the block or outside the memory), -EBUSY (some of it in use) or
+ * -ENOMEM (the limit).
+ */
+void *iopgt_physmem_claim(struct iopgt_physmem *pm, uint64_t pa, size_t size,
+			  int *err);
 void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size);
 uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm);
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes);

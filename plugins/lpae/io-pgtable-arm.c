@@ -2206,6 +2206,163 @@ static void lpae_free(struct iopgt_pgtable *iop)
 	d->env.svc->free(d->env.mem, d);
 }
 
+/* ---- adopting a saved table (iopgt_pgtable_adopt) ------------------------ */
+
+/* A table entry's target: a granule-aligned table wholly below 2^oas. */
+static int lpae_adopt_check_next(struct lpae_pgtable *d, uint64_t pa,
+				 size_t i, int lvl, uint64_t next)
+{
+	if ((next + LPAE_GRANULE(d) - 1) >> d->oas) {
+		iopgt_env_warn(&d->env, "adopt: entry %zu of the level-%d table at 0x%llx: table at 0x%llx: entry beyond oas %u",
+			       i, lvl, (unsigned long long)pa,
+			       (unsigned long long)next, d->oas);
+		return -EINVAL;
+	}
+	if (next & (LPAE_GRANULE(d) - 1)) {
+		iopgt_env_warn(&d->env, "adopt: entry %zu of the level-%d table at 0x%llx: table at 0x%llx not aligned to the granule",
+			       i, lvl, (unsigned long long)pa,
+			       (unsigned long long)next);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The reclaim count in a table descriptor is its table's valid entries
+ * (save is serialised with map and unmap: nobody was inside); without
+ * the quirk those ignored bits are zero.
+ */
+static int lpae_adopt_check_rc(struct lpae_pgtable *d, lpae_pte_t pte,
+			       uint64_t next, unsigned int valid)
+{
+	unsigned int want = d->quirks & IOPGT_QUIRK_RECLAIM_TABLES ? valid : 0;
+
+	if (lpae_rc_count(pte) == want)
+		return 0;
+	iopgt_env_warn(&d->env, "adopt: table at 0x%llx: reclaim count %u in its descriptor, %u expected",
+		       (unsigned long long)next, lpae_rc_count(pte), want);
+	return -EINVAL;
+}
+
+/* Take the tables below table (at level lvl) and check every entry. */
+static int lpae_adopt_table(struct lpae_pgtable *d,
+			    const struct iopgt_image_src *src,
+			    lpae_pte_t *table, int lvl, unsigned int *valid)
+{
+	size_t n = lpae_table_entries(d, lvl);
+	uint64_t pa = iopgt_virt_to_phys(&d->env, table);
+	int ret;
+
+	*valid = 0;
+	for (size_t i = 0; i < n; i++) {
+		lpae_pte_t pte = table[i];
+		uint64_t next = pte & d->addr_mask;
+		unsigned int below;
+		lpae_pte_t *child;
+
+		if (pte_is_leaf(d, pte, lvl)) {
+			uint64_t last = pte_to_paddr(d, pte) +
+					LPAE_BLOCK_SIZE(d, lvl) - 1;
+
+			if (last >> d->oas) {
+				iopgt_env_warn(&d->env, "adopt: entry %zu of the level-%d table at 0x%llx: output 0x%llx: entry beyond oas %u",
+					       i, lvl, (unsigned long long)pa,
+					       (unsigned long long)pte_to_paddr(d, pte),
+					       d->oas);
+				return -EINVAL;
+			}
+			++*valid;
+			continue;
+		}
+		if (!pte_is_table(pte, lvl))
+			continue;
+		ret = lpae_adopt_check_next(d, pa, i, lvl, next);
+		if (ret)
+			return ret;
+		child = src->claim(src, next, LPAE_GRANULE(d), LPAE_GRANULE(d),
+				   pa, &ret);
+		if (!child)
+			return ret;
+		d->nr_tables++;
+		ret = lpae_adopt_table(d, src, child, lvl + 1, &below);
+		if (!ret)
+			ret = lpae_adopt_check_rc(d, pte, next, below);
+		if (ret)
+			return ret;
+		++*valid;
+	}
+	return 0;
+}
+
+/* The base register of a table whose pgd is at pa (as lpae_alloc). */
+static void lpae_adopt_set_base(struct lpae_pgtable *d, struct iopgt_cfg *cfg,
+				uint64_t pa)
+{
+	switch (d->stage) {
+	case LPAE_STAGE1:
+		cfg->arm_lpae_s1_cfg.ttbr = pa;
+		break;
+	case LPAE_STAGE2:
+		cfg->arm_lpae_s2_cfg.vttbr = pa;
+		break;
+	case LPAE_MALI:
+		cfg->arm_mali_lpae_cfg.transtab =
+			(cfg->arm_mali_lpae_cfg.transtab & ~LPAE_PTE_ADDR_MASK) |
+			pa;
+		break;
+	}
+	d->iop.cfg = *cfg;
+	d->iop.root_pa = pa;
+}
+
+/*
+ * Everything but the tables is what alloc derives from the cfg, so alloc
+ * runs first and its fresh pgd goes back at once: the saved one, at the
+ * saved PA, takes its place.
+ */
+static int lpae_adopt(enum lpae_fmt_id id, struct iopgt_cfg *cfg,
+		      void *cookie, const struct iopgt_env *env,
+		      const struct iopgt_image_src *src,
+		      struct iopgt_pgtable **out)
+{
+	size_t block = 4096;
+	struct iopgt_pgtable *iop;
+	struct lpae_pgtable *d;
+	unsigned int valid;
+	int ret;
+
+	ret = lpae_alloc(id, cfg, cookie, env, &iop);
+	if (ret)
+		return ret;
+	d = container_of(iop, struct lpae_pgtable, iop);
+	lpae_free_table(d, d->pgd, d->pgd_alloc);
+	while (block < d->pgd_alloc)
+		block <<= 1;
+	if ((src->root_pa + d->pgd_alloc - 1) >> d->oas ||
+	    src->root_pa & (block - 1)) {
+		iopgt_env_warn(env, "adopt: root 0x%llx not aligned to %zu or beyond oas %u",
+			       (unsigned long long)src->root_pa, block, d->oas);
+		ret = -EINVAL;
+		goto out_free_data;
+	}
+	d->pgd = src->claim(src, src->root_pa, d->pgd_size, d->pgd_alloc,
+			    IOPGT_IMAGE_NO_PARENT, &ret);
+	if (!d->pgd)
+		goto out_free_data;
+	d->nr_tables = 1;
+	ret = lpae_adopt_table(d, src, d->pgd, d->start_level, &valid);
+	if (ret)
+		goto out_free_data;
+	lpae_adopt_set_base(d, cfg, src->root_pa);
+	*out = &d->iop;
+	return 0;
+
+out_free_data:
+	/* the tables claimed are the host's to take back */
+	env->svc->free(env->mem, d);
+	return ret;
+}
+
 /* ---- registration -------------------------------------------------------- */
 
 #define LPAE_ALLOC_FN(fn, id)                                                 \
@@ -2221,6 +2378,21 @@ LPAE_ALLOC_FN(lpae_alloc_32_s1, LPAE_FMT_32_S1)
 LPAE_ALLOC_FN(lpae_alloc_32_s2, LPAE_FMT_32_S2)
 LPAE_ALLOC_FN(lpae_alloc_mali, LPAE_FMT_MALI)
 
+#define LPAE_ADOPT_FN(fn, id)                                                 \
+	static int fn(struct iopgt_cfg *cfg, void *cookie,                    \
+		      const struct iopgt_env *env,                            \
+		      const struct iopgt_image_src *src,                      \
+		      struct iopgt_pgtable **out)                             \
+	{                                                                     \
+		return lpae_adopt(id, cfg, cookie, env, src, out);            \
+	}
+
+LPAE_ADOPT_FN(lpae_adopt_64_s1, LPAE_FMT_64_S1)
+LPAE_ADOPT_FN(lpae_adopt_64_s2, LPAE_FMT_64_S2)
+LPAE_ADOPT_FN(lpae_adopt_32_s1, LPAE_FMT_32_S1)
+LPAE_ADOPT_FN(lpae_adopt_32_s2, LPAE_FMT_32_S2)
+LPAE_ADOPT_FN(lpae_adopt_mali, LPAE_FMT_MALI)
+
 /*
  * Each name, alias and default (ias, oas, page sizes) once:
  * IOPGT_FORMAT_DEFINE_DEFAULTS also emits them as file metadata.
@@ -2230,30 +2402,35 @@ IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_64_s1, "arm-64-lpae-s1",
 	.description = "ARM LPAE stage 1 (AArch64 TTBR, HD dirty tracking)",
 	.caps = IOPGT_FMT_CAP_DIRTY,
 	.alloc = lpae_alloc_64_s1,
+	.adopt = lpae_adopt_64_s1,
 	.free = lpae_free);
 
 IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_64_s2, "arm-64-lpae-s2",
 	"ARM_64_LPAE_S2", 48, 48, SZ_4K | SZ_2M | SZ_1G,
 	.description = "ARM LPAE stage 2 (AArch64 VTTBR)",
 	.alloc = lpae_alloc_64_s2,
+	.adopt = lpae_adopt_64_s2,
 	.free = lpae_free);
 
 IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_32_s1, "arm-32-lpae-s1",
 	"ARM_32_LPAE_S1", 32, 40, SZ_4K | SZ_2M | SZ_1G,
 	.description = "ARM LPAE stage 1 (AArch32: ias <= 32, oas <= 40)",
 	.alloc = lpae_alloc_32_s1,
+	.adopt = lpae_adopt_32_s1,
 	.free = lpae_free);
 
 IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_32_s2, "arm-32-lpae-s2",
 	"ARM_32_LPAE_S2", 40, 40, SZ_4K | SZ_2M | SZ_1G,
 	.description = "ARM LPAE stage 2 (AArch32: ias, oas <= 40)",
 	.alloc = lpae_alloc_32_s2,
+	.adopt = lpae_adopt_32_s2,
 	.free = lpae_free);
 
 IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_mali, "arm-mali-lpae",
 	"ARM_MALI_LPAE", 48, 40, SZ_4K | SZ_2M | SZ_1G,
 	.description = "Arm Mali GPU LPAE (4 levels, ias <= 48, oas <= 40)",
 	.alloc = lpae_alloc_mali,
+	.adopt = lpae_adopt_mali,
 	.free = lpae_free);
 
 static const struct iopgt_format *const lpae_formats[] = {

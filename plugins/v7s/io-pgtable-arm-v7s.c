@@ -1518,6 +1518,125 @@ static void v7s_free(struct iopgt_pgtable *iop)
 	svc->free(mem, data);
 }
 
+/* ---- adopting a saved table (iopgt_pgtable_adopt) ------------------------ */
+
+/* A leaf's output, all of it below 2^oas. */
+static int v7s_adopt_check_leaf(struct v7s_pgtable *data, v7s_pte_t pte,
+				int lvl, unsigned long iova)
+{
+	uint64_t oa = iopte_to_paddr(data, pte, v7s_leaf_mask(pte, lvl));
+	uint64_t size = V7S_BLOCK_SIZE(lvl);
+
+	if (v7s_pte_is_cont(pte, lvl))
+		size *= V7S_CONT_PAGES;
+	if (oa + size <= data->pa_limit)
+		return 0;
+	iopgt_env_warn(&data->env, "adopt: level-%d entry for iova 0x%lx: output 0x%llx: entry beyond oas %u",
+		       lvl, iova, (unsigned long long)oa, data->iop.cfg.oas);
+	return -EINVAL;
+}
+
+/* The level-2 table of level-1 slot i: taken, checked, counted. */
+static int v7s_adopt_l2(struct v7s_pgtable *data,
+			const struct iopgt_image_src *src, unsigned long i,
+			v7s_pte_t l1)
+{
+	uint64_t pa = iopte_to_paddr(data, l1, V7S_PTE_TABLE_ADDR);
+	unsigned long iova = i << V7S_LVL_SHIFT(1);
+	unsigned int valid = 0;
+	v7s_pte_t *table;
+	int ret;
+
+	if (pa + V7S_L2_TABLE_SIZE > data->table_pa_limit) {
+		iopgt_env_warn(&data->env, "adopt: level-1 entry %lu: table at 0x%llx: entry beyond the table limit 0x%llx",
+			       i, (unsigned long long)pa,
+			       (unsigned long long)data->table_pa_limit);
+		return -EINVAL;
+	}
+	table = src->claim(src, pa, V7S_L2_TABLE_SIZE, V7S_L2_PAGE_SIZE,
+			   data->pgd_pa, &ret);
+	if (!table)
+		return ret;
+	ret = v7s_l2_cache_adopt(&data->l2, table);
+	for (unsigned int j = 0; !ret && j < V7S_L2_ENTRIES; j++) {
+		if (!v7s_pte_is_valid(table[j]))
+			continue;
+		ret = v7s_adopt_check_leaf(data, table[j], 2,
+					   iova + j * V7S_BLOCK_SIZE(2));
+		valid++;
+	}
+	if (!ret && data->l2_refs)
+		data->l2_refs[i] = (uint16_t)valid;
+	return ret;
+}
+
+static int v7s_adopt_tables(struct v7s_pgtable *data,
+			    const struct iopgt_image_src *src)
+{
+	uint64_t align = data->pgd_size < SZ_4K ? SZ_4K : data->pgd_size;
+	int ret = 0;
+
+	if (src->root_pa & (align - 1) ||
+	    src->root_pa + data->pgd_size > data->table_pa_limit) {
+		iopgt_env_warn(&data->env, "adopt: root 0x%llx not aligned to %llu or beyond the table limit 0x%llx",
+			       (unsigned long long)src->root_pa,
+			       (unsigned long long)align,
+			       (unsigned long long)data->table_pa_limit);
+		return -EINVAL;
+	}
+	data->pgd = src->claim(src, src->root_pa, data->pgd_size,
+			       data->pgd_size, IOPGT_IMAGE_NO_PARENT, &ret);
+	if (!data->pgd)
+		return ret;
+	data->pgd_pa = src->root_pa;
+	for (unsigned long i = 0; !ret && i <= data->l1_mask; i++) {
+		v7s_pte_t pte = data->pgd[i];
+
+		if (v7s_pte_is_table(pte, 1))
+			ret = v7s_adopt_l2(data, src, i, pte);
+		else if (v7s_pte_is_valid(pte))
+			ret = v7s_adopt_check_leaf(data, pte, 1,
+						   i << V7S_LVL_SHIFT(1));
+	}
+	return ret;
+}
+
+/*
+ * Everything but the tables is what alloc derives from the cfg, so alloc
+ * runs first and its fresh level-1 table goes back at once: the saved one,
+ * at the saved PA, takes its place.
+ */
+static int v7s_adopt(struct iopgt_cfg *cfg, void *cookie,
+		     const struct iopgt_env *env,
+		     const struct iopgt_image_src *src,
+		     struct iopgt_pgtable **out)
+{
+	struct iopgt_pgtable *iop;
+	struct v7s_pgtable *data;
+	int ret;
+
+	ret = v7s_alloc(cfg, cookie, env, &iop);
+	if (ret)
+		return ret;
+	data = container_of(iop, struct v7s_pgtable, iop);
+	env->svc->free_pages(env->mem, data->pgd, data->pgd_size);
+	data->pgd = NULL;
+	ret = v7s_adopt_tables(data, src);
+	if (ret) {
+		/* the tables claimed are the host's to take back */
+		v7s_l2_cache_forget(&data->l2);
+		data->pgd = NULL;
+		v7s_free(&data->iop);
+		return ret;
+	}
+	cfg->arm_v7s_cfg.ttbr = v7s_ttbr(data, data->pgd_pa);
+	data->ttbr = cfg->arm_v7s_cfg.ttbr;
+	data->iop.cfg = *cfg;
+	data->iop.root_pa = data->pgd_pa;
+	*out = &data->iop;
+	return 0;
+}
+
 /* ---- plugin -------------------------------------------------------------- */
 
 /* Name, alias and defaults (ias, oas, page sizes) once:
@@ -1526,6 +1645,7 @@ IOPGT_FORMAT_DEFINE_DEFAULTS(v7s_format, "arm-v7s", "ARM_V7S",
 	V7S_ADDR_BITS, V7S_ADDR_BITS, V7S_PGSIZES,
 	.description = "ARM v7 short-descriptor: 4K/64K pages, 1M/16M sections",
 	.alloc = v7s_alloc,
+	.adopt = v7s_adopt,
 	.free = v7s_free);
 
 static int v7s_register(struct iopgt_registrar *reg)

@@ -176,3 +176,55 @@ void v7s_l2_cache_free(struct v7s_l2_cache *cache, void *table)
 out_unlock:
 	pthread_mutex_unlock(&cache->lock);
 }
+
+int v7s_l2_cache_adopt(struct v7s_l2_cache *cache, void *table)
+{
+	uintptr_t offset = (uintptr_t)table % V7S_L2_PAGE_SIZE;
+	unsigned int bit = 1u << (offset / V7S_L2_TABLE_SIZE);
+	void *page_va = (char *)table - offset;
+	struct v7s_l2_page *page, **bucket;
+	int ret = 0;
+
+	pthread_mutex_lock(&cache->lock);
+	bucket = bucket_of(cache, page_va);
+	for (page = *bucket; page; page = page->hash_next)
+		if (page->va == page_va)
+			break;
+	if (!page) {
+		page = cache->env->svc->zalloc(cache->env->mem, sizeof(*page));
+		if (!page) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		page->va = page_va;
+		page->hash_next = *bucket;
+		*bucket = page;
+		partial_add(cache, page);
+	}
+	if (page->used & bit) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	page->used |= bit;
+	if (page->used == SLOTS_ALL)
+		partial_del(page);
+out_unlock:
+	pthread_mutex_unlock(&cache->lock);
+	return ret;
+}
+
+void v7s_l2_cache_forget(struct v7s_l2_cache *cache)
+{
+	const struct iopgt_env *env = cache->env;
+
+	for (unsigned int b = 0; b < V7S_L2_CACHE_BUCKETS; b++) {
+		struct v7s_l2_page *page = cache->buckets[b], *next;
+
+		for (; page; page = next) {
+			next = page->hash_next;
+			env->svc->free(env->mem, page);
+		}
+		cache->buckets[b] = NULL;
+	}
+	cache->partial = NULL;
+}

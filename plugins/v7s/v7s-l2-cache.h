@@ -47,5 +47,13 @@ void v7s_l2_cache_destroy(struct v7s_l2_cache *cache);
  */
 void *v7s_l2_cache_alloc(struct v7s_l2_cache *cache);
 void v7s_l2_cache_free(struct v7s_l2_cache *cache, void *table);
+/*
+ * Adopting a saved table: table, in a page the host put back at its saved
+ * PA (v7s_adopt), is in use.  Returns: 0, -ENOMEM or -EEXIST (taken).
+ */
+int v7s_l2_cache_adopt(struct v7s_l2_cache *cache, void *table);
+/* Drop every page's record but not the page: a refused adopt, whose pages
+ * are the host's to take back.  The cache stays usable. */
+void v7s_l2_cache_forget(struct v7s_l2_cache *cache);
 
 #endif /* V7S_L2_CACHE_H */

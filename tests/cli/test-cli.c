@@ -2028,6 +2028,56 @@ static void test_tty_maps_the_same(void)
  * page is an L1 (16K) and an L2 (1K) adjacent in PA: headers and note,
  * then the run at file offset 0x1000 (congruent to its PA): 0x5400 bytes.
  */
+/*
+ * Issue 14 item 5: save -> adopt in one run and in a second run: the
+ * adopted table answers lookups, dumps and later maps as the original did;
+ * a second adopt of the same image while the first lives is refused.
+ */
+static void test_save_adopt_round_trip(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-adopt-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(tmp, "t.core", NULL);
+	g_autofree char *first = g_strdup_printf(
+		"alloc t arm-64-lpae-s1\nmap t 0x1000 0x80001000 4K\n"
+		"map t 0x200000 0x40000000 2M\ndump t tree\nsave t %s\n",
+		path);
+	g_autofree char *second = g_strdup_printf(
+		"adopt u %s\niova u 0x1234\niova u 0x200010\niova u 0x5000\n"
+		"dump u tree\n!adopt v %s\nmap u 0x5000 0x7000 4K\n"
+		"iova u 0x5000\nfree u\n", path, path);
+	g_autofree char *tree = NULL;
+	const char *start, *end;
+	struct run r;
+
+	g_test_summary("save, then adopt in another run: lookups and the "
+		       "dump equal the original's, maps go on, a second "
+		       "adopt of the same image while it lives is refused");
+	run_cli_input(&r, first, (const char *const[]){ "--no-manifest", "run",
+		      "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	/* the dump's registers and tables (its header names the table) */
+	start = strstr(r.out, "  ttbr = ");
+	end = start ? strstr(start, "saved t to ") : NULL;
+	g_assert_nonnull(end);
+	tree = g_strndup(start, (gsize)(end - start));
+	run_clear(&r);
+
+	run_cli_input(&r, second, (const char *const[]){ "--no-manifest",
+		      "run", "-", NULL });
+	g_assert_cmpstr(r.err, ==, "");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "(adopted from "));
+	g_assert_nonnull(strstr(r.out, "0x80001234\n0x40000010\nnone\n"));
+	/* the same tree, table for table and entry for entry */
+	g_assert_nonnull(strstr(r.out, tree));
+	g_assert_nonnull(strstr(r.out, "expected failure: adopt v "));
+	g_assert_true(g_str_has_suffix(r.out, "0x7000\n"));
+	run_clear(&r);
+	g_unlink(path);
+	g_rmdir(tmp);
+}
+
 static void test_save_new_file_only(void)
 {
 	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-save-XXXXXX", NULL);
@@ -2559,6 +2609,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/run/tty-maps-the-same", test_tty_maps_the_same);
 	g_test_add_func("/cli/run/save-writes-a-new-file-only",
 			test_save_new_file_only);
+	g_test_add_func("/cli/run/save-then-adopt", test_save_adopt_round_trip);
 	g_test_add_func("/cli/mem-file/second-process-reads-the-leaf",
 			test_mem_file_second_process);
 	g_test_add_func("/cli/mem-file/tables-inside-the-region",

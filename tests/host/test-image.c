@@ -5,7 +5,9 @@
  * reader of this file's own and by readelf: the headers, one PT_LOAD per
  * run of tables adjacent in PA, every table's bytes at its PA equal to
  * the live table's, and the note's text equal to the live format, cfg,
- * root and registers.  Then the refusals.
+ * root and registers.  Then the refusals.  Then adopt: the image made a
+ * live table again in a fresh host, identical under the walk, lookups and
+ * further maps and unmaps; corrupt images refused one kind per test.
  */
 #include <elf.h>
 #include <errno.h>
@@ -503,6 +505,493 @@ static void test_refusals(struct host_fixture *f, gconstpointer data)
 	iopgt_pgtable_free(f->host, pgt);
 }
 
+/* ---- adopt: a live table from an image ---------------------------------- */
+
+/*
+ * The walk as text, table addresses left out: a table made after the
+ * adopt may sit elsewhere in the other host's memory, everything else
+ * (levels, slots, leaves with their raw descriptors) must be equal.
+ */
+static int shape_table(void *data, uint64_t pa, const void *va, size_t size,
+		       int level)
+{
+	(void)pa;
+	(void)va;
+	g_string_append_printf(data, "T%d %zu\n", level, size);
+	return 0;
+}
+
+static int shape_entry(void *data, const struct iopgt_walk_entry *e)
+{
+	if (e->kind == IOPGT_ENTRY_TABLE)
+		g_string_append_printf(data, "t%d %u %lx\n", e->level,
+				       e->index, e->iova);
+	else
+		g_string_append_printf(data, "l%d %u %lx %zx %" G_GINT64_MODIFIER
+				       "x %d\n", e->level, e->index, e->iova,
+				       e->size, e->raw, e->prot);
+	return 0;
+}
+
+static char *shape(struct iopgt_host *host, struct iopgt_pgtable *pgt)
+{
+	static const struct iopgt_walk_ops ops = { shape_table, shape_entry,
+						   NULL };
+	GString *s = g_string_new(NULL);
+
+	g_assert_cmpint(iopgt_pgtable_walk(host, pgt, &ops, s), ==, 0);
+	return g_string_free(s, FALSE);
+}
+
+static struct iopgt_host *fresh_host(void)
+{
+	struct iopgt_host *host = iopgt_host_new();
+
+	/* as the fixture's host: no fork() from this threaded process */
+	iopgt_host_set_probe(host, false);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(host, test_plugin_dir()),
+			==, 0);
+	g_assert_cmpint(iopgt_host_scan(host), >=, 2);
+	return host;
+}
+
+static int adopt_file(struct iopgt_host *host, const char *path,
+		      struct iopgt_pgtable **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	g_assert_cmpint(fd, >=, 0);
+	ret = iopgt_pgtable_adopt(host, fd, NULL, out);
+	close(fd);
+	return ret;
+}
+
+/* iova_to_phys of every leaf (first and last byte) and of random iovas. */
+static void assert_same_lookups(struct iopgt_host *ha, struct iopgt_pgtable *a,
+				struct iopgt_host *hb, struct iopgt_pgtable *b,
+				GRand *rand)
+{
+	unsigned int ibits = MIN(a->cfg.ias, 36U);
+
+	for (unsigned int i = 0; i < 64; i++) {
+		unsigned long iova = ((uint64_t)g_rand_int(rand) << 32 |
+				      g_rand_int(rand)) & ((1ULL << ibits) - 1);
+
+		g_assert_cmpuint(iopgt_pgtable_iova_to_phys(ha, a, iova), ==,
+				 iopgt_pgtable_iova_to_phys(hb, b, iova));
+	}
+	for (unsigned long iova = 0; iova < (1UL << ibits);
+	     iova += 1UL << 21) {
+		g_assert_cmpuint(iopgt_pgtable_iova_to_phys(ha, a, iova), ==,
+				 iopgt_pgtable_iova_to_phys(hb, b, iova));
+		if (iova >> 30 > 4)
+			break;
+	}
+}
+
+/* Every leaf of a, looked up in both at its first and last byte. */
+static int lookup_leaf(void *data, const struct iopgt_walk_entry *e)
+{
+	void **ctx = data;
+
+	if (e->kind != IOPGT_ENTRY_LEAF)
+		return 0;
+	g_assert_cmpuint(iopgt_pgtable_iova_to_phys(ctx[0], ctx[1], e->iova),
+			 ==, iopgt_pgtable_iova_to_phys(ctx[2], ctx[3],
+							e->iova));
+	g_assert_cmpuint(iopgt_pgtable_iova_to_phys(ctx[0], ctx[1],
+						    e->iova + e->size - 1),
+			 ==, iopgt_pgtable_iova_to_phys(ctx[2], ctx[3],
+						       e->iova + e->size - 1));
+	return 0;
+}
+
+static void assert_same(struct iopgt_host *ha, struct iopgt_pgtable *a,
+			struct iopgt_host *hb, struct iopgt_pgtable *b,
+			GRand *rand)
+{
+	static const struct iopgt_walk_ops leaves = { .entry = lookup_leaf };
+	g_autofree char *sa = shape(ha, a), *sb = shape(hb, b);
+	void *ctx[4] = { ha, a, hb, b };
+
+	g_assert_cmpstr(sa, ==, sb);
+	g_assert_cmpint(iopgt_pgtable_walk(ha, a, &leaves, ctx), ==, 0);
+	assert_same_lookups(ha, a, hb, b, rand);
+}
+
+/* One random map or unmap on both tables: the same answer from each. */
+static void same_step(struct iopgt_host *ha, struct iopgt_pgtable *a,
+		      struct iopgt_host *hb, struct iopgt_pgtable *b,
+		      GRand *rand, GArray *mapped)
+{
+	unsigned int ibits = MIN(a->cfg.ias, 36U);
+	unsigned int obits = MIN(a->cfg.oas, 36U);
+	size_t size = g_rand_int_range(rand, 0, 8) == 7 &&
+		      (a->cfg.pgsize_bitmap & SZ_2M) ? SZ_2M : SZ_4K;
+	uint64_t iova = ((uint64_t)g_rand_int(rand) << 32 | g_rand_int(rand)) &
+			((1ULL << ibits) - 1) & ~(uint64_t)(size - 1);
+	uint64_t pa = ((uint64_t)g_rand_int(rand) << 32 | g_rand_int(rand)) &
+		      ((1ULL << obits) - 1) & ~(uint64_t)(size - 1);
+
+	int ret;
+
+	if (mapped->len && g_rand_boolean(rand)) {
+		unsigned int i = g_rand_int_range(rand, 0,
+						  (gint32)mapped->len / 2);
+		uint64_t *m = &g_array_index(mapped, uint64_t, i * 2);
+
+		g_assert_cmpuint(iopgt_pgtable_unmap(ha, a, m[0], m[1], NULL),
+				 ==, iopgt_pgtable_unmap(hb, b, m[0], m[1],
+							 NULL));
+		g_array_remove_range(mapped, i * 2, 2);
+		return;
+	}
+	ret = iopgt_pgtable_map(ha, a, iova, pa, size, IOMMU_READ | IOMMU_WRITE);
+	g_assert_cmpint(ret, ==, iopgt_pgtable_map(hb, b, iova, pa, size,
+						   IOMMU_READ | IOMMU_WRITE));
+	if (!ret) {
+		uint64_t pair[2] = { iova, size };
+
+		g_array_append_vals(mapped, pair, 2);
+	}
+}
+
+static void assert_no_memory(struct iopgt_host *host)
+{
+	struct iopgt_mem_stats st;
+
+	iopgt_host_get_mem_stats(host, &st);
+	g_assert_cmpuint(st.table_bytes, ==, 0);
+	g_assert_cmpuint(st.table_allocs, ==, 0);
+	g_assert_cmpuint(st.state_bytes, ==, 0);
+}
+
+static const struct {
+	const char *format;
+	unsigned long quirks;
+} adoptable[] = {
+	{ "arm-64-lpae-s1", 0 },
+	{ "arm-64-lpae-s1", IOPGT_QUIRK_RECLAIM_TABLES },
+	{ "arm-64-lpae-s2", 0 },
+	{ "arm-32-lpae-s1", 0 },
+	{ "arm-32-lpae-s2", IOPGT_QUIRK_RECLAIM_TABLES },
+	{ "arm-mali-lpae", 0 },
+	{ "arm-v7s", 0 },
+	{ "arm-v7s", IOPGT_QUIRK_RECLAIM_TABLES },
+};
+
+static void test_adopt_round_trip(struct host_fixture *f, gconstpointer data)
+{
+	g_test_summary("Issue 14 items 5-6: save, adopt into a fresh host: the "
+		       "walk, iova_to_phys of every leaf and of holes, and 40 "
+		       "further random maps and unmaps are identical on the "
+		       "original and the adopted table; free gives back every "
+		       "byte");
+	(void)data;
+	for (size_t i = 0; i < G_N_ELEMENTS(adoptable); i++) {
+		struct iopgt_pgtable *a = new_table(f, adoptable[i].format,
+						    adoptable[i].quirks);
+		struct iopgt_host *hb = fresh_host();
+		g_autoptr(GRand) rand = g_rand_new_with_seed(900 + (guint32)i);
+		g_autoptr(GArray) mapped = g_array_new(FALSE, FALSE,
+						       sizeof(uint64_t));
+		g_autofree char *name = g_strdup_printf("adopt-%zu.core", i);
+		g_autofree char *path = NULL;
+		g_autofree char *walk_a = NULL, *walk_b = NULL;
+		struct iopgt_pgtable *b = NULL;
+
+		random_workload(f->host, a, 1400 + (guint32)i);
+		path = save_to_file(f, a, name);
+		g_assert_cmpint(adopt_file(hb, path, &b), ==, 0);
+		/* at the same PAs: the full walk, addresses and all */
+		walk_a = walk_to_text(f->host, a);
+		walk_b = walk_to_text(hb, b);
+		g_assert_cmpstr(walk_a, ==, walk_b);
+		g_assert_cmpuint(a->root_pa, ==, b->root_pa);
+		g_assert_cmpmem(&a->cfg.regs, sizeof(a->cfg.regs), &b->cfg.regs,
+				sizeof(b->cfg.regs));
+		assert_same(f->host, a, hb, b, rand);
+		for (unsigned int step = 0; step < 40; step++) {
+			same_step(f->host, a, hb, b, rand, mapped);
+			assert_same(f->host, a, hb, b, rand);
+		}
+		iopgt_pgtable_free(f->host, a);
+		iopgt_pgtable_free(hb, b);
+		assert_no_memory(hb);
+		iopgt_host_unref(hb);
+	}
+}
+
+/* ---- adopt: corrupt images ------------------------------------------------ */
+
+/* One 4K page mapped at 0x1000 in arm-64-lpae-s1, oas 40: four tables. */
+struct corrupt {
+	struct image_file img;
+	char *path;
+	uint64_t pa[4];			/* the table at each level */
+};
+
+static int level_pa(void *data, uint64_t pa, const void *va, size_t size,
+		    int level)
+{
+	(void)va;
+	(void)size;
+	((uint64_t *)data)[level] = pa;
+	return 0;
+}
+
+static void corrupt_setup(struct host_fixture *f, struct corrupt *c)
+{
+	static const struct iopgt_walk_ops levels = { .table = level_pa };
+	struct iopgt_cfg cfg = { .ias = 48, .oas = 40, .coherent_walk = true };
+	struct iopgt_pgtable *pgt = NULL;
+
+	/* new_table() adds the bundled plugins */
+	iopgt_pgtable_free(f->host, new_table(f, "arm-v7s", 0));
+	g_assert_cmpint(iopgt_pgtable_new(f->host, "arm-64-lpae-s1", &cfg,
+					  NULL, &pgt), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_map(f->host, pgt, 0x1000, 0x80001000,
+					  SZ_4K, IOMMU_READ), ==, 0);
+	g_assert_cmpint(iopgt_pgtable_walk(f->host, pgt, &levels, c->pa), ==,
+			0);
+	c->path = save_to_file(f, pgt, "good.core");
+	iopgt_pgtable_free(f->host, pgt);
+	image_file_read(&c->img, c->path);
+}
+
+static uint64_t *table_in_file(struct corrupt *c, int level)
+{
+	return (uint64_t *)image_at(&c->img, c->pa[level], SZ_4K);
+}
+
+/*
+ * Adopting the changed bytes is refused with exactly this line, and
+ * leaves nothing: the good image then adopts at the same PAs.
+ */
+static void assert_refused(struct host_fixture *f, struct corrupt *c,
+			   size_t len, const char *line)
+{
+	g_autofree char *bad = g_build_filename(f->tmpdir, "bad.core", NULL);
+	struct iopgt_pgtable *pgt = NULL;
+
+	g_assert_true(g_file_set_contents(bad, c->img.data, (gssize)len,
+					  NULL));
+	g_assert_cmpint(adopt_file(f->host, bad, &pgt), ==, -EINVAL);
+	g_assert_null(pgt);
+	assert_logged(f, line);
+	assert_no_memory(f->host);
+	g_assert_cmpint(adopt_file(f->host, c->path, &pgt), ==, 0);
+	g_assert_cmpuint(iopgt_pgtable_iova_to_phys(f->host, pgt, 0x1234), ==,
+			 0x80001234);
+	iopgt_pgtable_free(f->host, pgt);
+	assert_no_memory(f->host);
+	image_file_clear(&c->img);
+	g_free(c->path);
+}
+
+static void test_adopt_loop(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	g_autofree char *line = NULL;
+
+	g_test_summary("Issue 14 item 5: a level-1 entry pointing at its own "
+		       "table is refused as a loop");
+	(void)data;
+	corrupt_setup(f, &c);
+	table_in_file(&c, 1)[5] = c.pa[1] | 3;
+	line = g_strdup_printf("err: table image: table at PA 0x%"
+			       G_GINT64_MODIFIER "x: loop (it points back at "
+			       "itself or an ancestor)", c.pa[1]);
+	assert_refused(f, &c, c.img.len, line);
+}
+
+static void test_adopt_twice(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	g_autofree char *line = NULL;
+
+	g_test_summary("Issue 14 item 5: two level-1 entries pointing at one "
+		       "level-2 table are refused");
+	(void)data;
+	corrupt_setup(f, &c);
+	table_in_file(&c, 1)[5] = c.pa[2] | 3;
+	line = g_strdup_printf("err: table image: table at PA 0x%"
+			       G_GINT64_MODIFIER "x: table referenced twice "
+			       "(it overlaps the table at 0x%"
+			       G_GINT64_MODIFIER "x)", c.pa[2], c.pa[2]);
+	assert_refused(f, &c, c.img.len, line);
+}
+
+static void test_adopt_outside(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+
+	g_test_summary("Issue 14 item 5: a table pointer to memory the image "
+		       "does not hold is refused");
+	(void)data;
+	corrupt_setup(f, &c);
+	table_in_file(&c, 2)[9] = 0x90000000 | 3;
+	assert_refused(f, &c, c.img.len, "err: table image: table at PA "
+		       "0x90000000: pointer outside the image");
+}
+
+static void test_adopt_beyond_oas(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	g_autofree char *line = NULL;
+	uint64_t *l3;
+
+	g_test_summary("Issue 14 item 5: a leaf whose output address is "
+		       "beyond the image's oas (40) is refused");
+	(void)data;
+	corrupt_setup(f, &c);
+	l3 = table_in_file(&c, 3);
+	l3[2] = (l3[1] & ~0xfffffffff000ULL) | (1ULL << 41);
+	line = g_strdup_printf("warning: lpae: adopt: entry 2 of the level-3 "
+			       "table at 0x%" G_GINT64_MODIFIER "x: output "
+			       "0x20000000000: entry beyond oas 40", c.pa[3]);
+	assert_refused(f, &c, c.img.len, line);
+}
+
+static void test_adopt_truncated(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	g_autofree char *line = NULL;
+	const Elf64_Phdr *ph;
+
+	g_test_summary("Issue 14 item 5: a file cut one byte short is refused: "
+		       "its PT_LOAD runs past the end");
+	(void)data;
+	corrupt_setup(f, &c);
+	ph = g_array_index(c.img.loads, const Elf64_Phdr *, 0);
+	line = g_strdup_printf("err: table image: PT_LOAD 1 (%" G_GUINT64_FORMAT
+			       " bytes at offset 0x%" G_GINT64_MODIFIER "x) "
+			       "runs past the end of the file (%zu bytes)",
+			       (uint64_t)ph->p_filesz, (uint64_t)ph->p_offset,
+			       c.img.len - 1);
+	assert_refused(f, &c, c.img.len - 1, line);
+}
+
+static void test_adopt_huge_load(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	g_autofree char *line = NULL;
+	Elf64_Phdr *ph;
+
+	g_test_summary("Issue 14 item 5: a PT_LOAD claiming 2^60 bytes is "
+		       "refused before anything is read or allocated");
+	(void)data;
+	corrupt_setup(f, &c);
+	ph = (Elf64_Phdr *)g_array_index(c.img.loads, const Elf64_Phdr *, 0);
+	ph->p_filesz = ph->p_memsz = 1ULL << 60;
+	line = g_strdup_printf("err: table image: PT_LOAD 1 (1152921504606846976 "
+			       "bytes at offset 0x%" G_GINT64_MODIFIER "x) runs "
+			       "past the end of the file (%zu bytes)",
+			       (uint64_t)ph->p_offset, c.img.len);
+	assert_refused(f, &c, c.img.len, line);
+}
+
+static void test_adopt_no_note(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	Elf64_Phdr *ph;
+
+	g_test_summary("Issue 14 item 5: an image without its IOPGT note is "
+		       "refused");
+	(void)data;
+	corrupt_setup(f, &c);
+	ph = (Elf64_Phdr *)(c.img.data + c.img.eh->e_phoff);
+	g_assert_cmpuint(ph->p_type, ==, PT_NOTE);
+	ph->p_type = PT_NULL;
+	assert_refused(f, &c, c.img.len, "err: table image: no IOPGT note");
+}
+
+static void test_adopt_stray_bytes(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+
+	g_test_summary("Issue 14 item 5: a PT_LOAD holding a table nobody "
+		       "points to (the level-2 entry cleared) is refused after "
+		       "the format took the rest, which is then freed");
+	(void)data;
+	corrupt_setup(f, &c);
+	table_in_file(&c, 2)[0] = 0;
+	assert_refused(f, &c, c.img.len, "err: table image: 4096 bytes of "
+		       "the PT_LOADs belong to no table");
+}
+
+static void test_adopt_register(struct host_fixture *f, gconstpointer data)
+{
+	struct corrupt c;
+	char *reg;
+
+	g_test_summary("Issue 14 item 5: a register in the note that the "
+		       "format does not derive from the cfg (tcr.tsz) is "
+		       "refused");
+	(void)data;
+	corrupt_setup(f, &c);
+	reg = strstr((char *)c.img.note_name + 8, "tcr.tsz=0x10\n");
+	g_assert_nonnull(reg);
+	memcpy(reg, "tcr.tsz=0x11\n", 13);
+	assert_refused(f, &c, c.img.len, "err: table image: register tcr.tsz "
+		       "is 0x11 in the image, 0x10 as the format derives it");
+}
+
+static void test_adopt_busy(struct host_fixture *f, gconstpointer data)
+{
+	struct iopgt_pgtable *a = NULL, *b = NULL;
+	g_autofree char *line = NULL;
+	struct corrupt c;
+
+	g_test_summary("Issue 14 item 5: an image whose PAs the host's memory "
+		       "already uses (the same image adopted twice) gives "
+		       "-EBUSY, and the first table is untouched");
+	(void)data;
+	corrupt_setup(f, &c);
+	g_assert_cmpint(adopt_file(f->host, c.path, &a), ==, 0);
+	g_assert_cmpint(adopt_file(f->host, c.path, &b), ==, -EBUSY);
+	g_assert_null(b);
+	line = g_strdup_printf("err: table image: PA 0x%" G_GINT64_MODIFIER
+			       "x (4096 bytes) is in use in this host's memory",
+			       c.pa[0]);
+	assert_logged(f, line);
+	g_assert_cmpuint(iopgt_pgtable_iova_to_phys(f->host, a, 0x1234), ==,
+			 0x80001234);
+	iopgt_pgtable_free(f->host, a);
+	assert_no_memory(f->host);
+	image_file_clear(&c.img);
+	g_free(c.path);
+}
+
+static void test_adopt_no_op(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *so = fixture_so("good", "fixture-good-a");
+	struct iopgt_pgtable *pgt = NULL;
+	struct corrupt c;
+	char *fmt;
+
+	g_test_summary("Issue 14 item 6: a format without the adopt op (the "
+		       "fixture's fake-a) gives -EOPNOTSUPP and says so");
+	(void)data;
+	corrupt_setup(f, &c);
+	g_assert_cmpint(iopgt_host_load_plugin_file(f->host, so, NULL), ==, 0);
+	/* the same length: the rest of the line becomes a key nobody knows */
+	/* the text follows the name "IOPGT\0", padded to 8 bytes */
+	fmt = (char *)c.img.note_name + 8;
+	g_assert_cmpint(strncmp(fmt, "format=arm-64-lpae-s1\n", 22), ==, 0);
+	memcpy(fmt, "format=fake-a\nxy=0x00\n", 22);
+	g_assert_true(g_file_set_contents(c.path, c.img.data,
+					  (gssize)c.img.len, NULL));
+	g_assert_cmpint(adopt_file(f->host, c.path, &pgt), ==, -EOPNOTSUPP);
+	g_assert_null(pgt);
+	assert_logged(f, "err: table image: format 'fake-a' cannot adopt a "
+		      "table (its plugin has no adopt op)");
+	assert_no_memory(f->host);
+	image_file_clear(&c.img);
+	g_free(c.path);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -512,5 +1001,18 @@ int main(int argc, char **argv)
 		      test_runs_split_at_holes);
 	host_test_add("/host/image/pipe-gets-the-same-bytes", test_pipe);
 	host_test_add("/host/image/refusals", test_refusals);
+	host_test_add("/host/image/adopt/round-trip", test_adopt_round_trip);
+	host_test_add("/host/image/adopt/loop", test_adopt_loop);
+	host_test_add("/host/image/adopt/referenced-twice", test_adopt_twice);
+	host_test_add("/host/image/adopt/pointer-outside", test_adopt_outside);
+	host_test_add("/host/image/adopt/beyond-oas", test_adopt_beyond_oas);
+	host_test_add("/host/image/adopt/truncated", test_adopt_truncated);
+	host_test_add("/host/image/adopt/huge-load", test_adopt_huge_load);
+	host_test_add("/host/image/adopt/no-note", test_adopt_no_note);
+	host_test_add("/host/image/adopt/stray-bytes", test_adopt_stray_bytes);
+	host_test_add("/host/image/adopt/register-mismatch",
+		      test_adopt_register);
+	host_test_add("/host/image/adopt/busy", test_adopt_busy);
+	host_test_add("/host/image/adopt/no-adopt-op", test_adopt_no_op);
 	return g_test_run();
 }

@@ -7,7 +7,7 @@
  *   map ID IOVA PADDR SIZE [PROT] [pgsize=SZ]
  *   unmap ID IOVA SIZE [pgsize=SZ]
  *   iova ID IOVA           dump ID [tree|json|dot]   free ID
- *   save ID FILE
+ *   save ID FILE   adopt ID FILE
  *
  * A leading '!' asserts that the command fails.  The first unexpected
  * result stops the script with "FILE:LINE: error: message"; whatever is
@@ -860,6 +860,48 @@ static gboolean cmd_save(struct script *s, int argc, char **argv,
 	return TRUE;
 }
 
+/*
+ * adopt ID FILE: a live table again from an image save wrote, at its
+ * saved PAs (docs/images.md).  It has no TLB callbacks, so -v counts
+ * none for it.
+ */
+static gboolean cmd_adopt(struct script *s, int argc, char **argv,
+			  GError **error)
+{
+	g_autofree char *shown = NULL, *pgsizes = NULL;
+	struct script_table *t;
+	int fd, ret;
+
+	(void)argc;
+	if (!id_is_valid(argv[1]))
+		return syntax(error, "table id '%s' must be 1-32 letters, "
+			      "digits, '-' or '_'", argv[1]);
+	if (g_hash_table_contains(s->tables, argv[1]))
+		return syntax(error, "table id '%s' is already in use", argv[1]);
+	shown = cli_escape(argv[2]);
+	fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(s, error, errno, "adopt %s %s", argv[1], shown);
+	t = g_new0(struct script_table, 1);
+	t->id = g_strdup(argv[1]);
+	ret = iopgt_pgtable_adopt(s->cli->host, fd, t, &t->pgt);
+	close(fd);
+	if (ret < 0) {
+		g_free(t->id);
+		g_free(t);
+		return fail(s, error, -ret, "adopt %s %s", argv[1], shown);
+	}
+	iopgt_pgtable_set_label(s->cli->host, t->pgt, t->id);
+	g_hash_table_insert(s->tables, t->id, t);
+	g_ptr_array_add(s->order, t);
+	pgsizes = cli_format_pgsizes(t->pgt->cfg.pgsize_bitmap);
+	fprintf(s->cli->out, "%s: %s ias=%u oas=%u pgsizes=%s root=0x%"
+		G_GINT64_MODIFIER "x (adopted from %s)\n", t->id,
+		t->pgt->fmt->name, t->pgt->cfg.ias, t->pgt->cfg.oas, pgsizes,
+		t->pgt->root_pa, shown);
+	return TRUE;
+}
+
 static const struct command {
 	const char *name;
 	int min_args;		/* words after the command */
@@ -879,6 +921,7 @@ static const struct command {
 	{ "dump", 1, 2, "dump ID [tree|json|dot]", cmd_dump },
 	{ "free", 1, 1, "free ID", cmd_free },
 	{ "save", 2, 2, "save ID FILE", cmd_save },
+	{ "adopt", 2, 2, "adopt ID FILE", cmd_adopt },
 };
 
 const char cli_script_summary[] =
@@ -897,6 +940,7 @@ const char cli_script_summary[] =
 	"  free ID                      free the table\n"
 	"  save ID FILE                 write an image of the table to a new\n"
 	"                               FILE (an ELF core, docs/images.md)\n"
+	"  adopt ID FILE                a live table again from such an image\n"
 	"A line starting with '!' must fail.  Numbers: decimal or 0x hex with\n"
 	"an optional K, M, G or T suffix.  The first unexpected failure stops\n"
 	"the script: FILE:LINE: error: MESSAGE, exit status 1.\n";

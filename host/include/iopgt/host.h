@@ -692,6 +692,25 @@ int iopgt_host_get_table_count(struct iopgt_host *host);
 int iopgt_pgtable_save(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 		       int fd);
 
+/*
+ * Make a live table of an image iopgt_pgtable_save() wrote, read from fd
+ * (to its end; at most 256 MiB, 65536 program headers and a 64 KiB note).
+ * The format named in the note is loaded on demand, as by
+ * iopgt_pgtable_new(); its tables go back at their saved PAs in the
+ * host's simulated memory, which must have them free; the format's adopt
+ * op checks the structure and rebuilds its state.  The table has no TLB
+ * callbacks (cfg.tlb NULL).  A refusal logs its reason, one line, and
+ * leaves nothing allocated.
+ * Returns: 0 on success or a negative errno: -EINVAL (not a table image,
+ * or not a valid one: a loop, a table referenced twice, a pointer outside
+ * the image, an entry beyond oas, a register that does not match),
+ * -EBUSY (a saved PA is in use), -EOPNOTSUPP (the format cannot adopt, or
+ * the host's memory is a provider's), -ENOENT (no such format), -EFBIG,
+ * -EBADF, or read()'s errno.
+ */
+int iopgt_pgtable_adopt(struct iopgt_host *host, int fd, void *cookie,
+			struct iopgt_pgtable **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@ extern "C" {
 
 struct iopgt_env;
 struct iopgt_format;
+struct iopgt_image_src;
 
 /* ---- protection flags (include/linux/iommu.h values) -------------------- */
 #define IOMMU_READ		(1 << 0)
@@ -292,6 +293,33 @@ struct iopgt_pgtable {
  */
 #define IOPGT_FMT_CAP_DIRTY	(1U << 0)	/* read_and_clear_dirty */
 
+/* iopgt_image_src.claim()'s parent for the root table. */
+#define IOPGT_IMAGE_NO_PARENT	UINT64_MAX
+
+/*
+ * A table image offered to a format's adopt op (ABI 1.3): the host has
+ * read the file and checked its note; the format asks for each table it
+ * finds, from the root down, and gets it back at its saved PA.
+ */
+struct iopgt_image_src {
+	uint64_t root_pa;
+	/*
+	 * The table of size bytes at pa, with the image's bytes, inside the
+	 * block of alloc_pages(block) at pa rounded down to that block: the
+	 * format gives the block back with free_pages(va of the block,
+	 * block) as if it had allocated it.  Several tables may share a
+	 * block (v7s level-2 tables); it is taken once.  parent: the PA of
+	 * the table whose entry points at this one (IOPGT_IMAGE_NO_PARENT
+	 * for the root).  Returns: the table's va, or NULL with *err set and
+	 * the reason logged: -EINVAL for a pointer outside the image, a table
+	 * reached twice or by a loop; -EBUSY when the host's memory holds
+	 * something else there; -ENOMEM.
+	 */
+	void *(*claim)(const struct iopgt_image_src *src, uint64_t pa,
+		       size_t size, size_t block, uint64_t parent, int *err);
+	void *priv;			/* the host's */
+};
+
 /*
  * One format a plugin provides (io_pgtable_init_fns plus its name).
  * alloc receives the host environment for this table (memory, sync, log);
@@ -323,7 +351,23 @@ struct iopgt_format {
 	unsigned int default_ias;
 	unsigned int default_oas;
 	unsigned long default_pgsize_bitmap;
-	void *reserved[4];
+	/* ---- ABI 1.3: the first reserved slot ---- */
+	/*
+	 * Optional: take over a saved table (iopgt_pgtable_adopt, docs/
+	 * images.md).  cfg holds the image's ias, oas, pgsize_bitmap, quirks
+	 * and coherent_walk (and the caller's tlb), as alloc gets them; the
+	 * format derives its registers as alloc does, takes each table from
+	 * src->root_pa down with src->claim(), checks what only it can (table
+	 * pointers aligned, no entry beyond oas, its own counts) and rebuilds
+	 * its private state.  A refusal says why with iopgt_env_warn().  On
+	 * failure it frees its own state only: the host takes back every
+	 * table claimed.  Returns: 0 or a negative errno, as alloc.
+	 */
+	int (*adopt)(struct iopgt_cfg *cfg, void *cookie,
+		     const struct iopgt_env *env,
+		     const struct iopgt_image_src *src,
+		     struct iopgt_pgtable **out);
+	void *reserved[3];
 };
 
 #ifdef __cplusplus
