@@ -74,6 +74,10 @@ int bench_setup_host(struct bench *b);
 /* Another host like b->host, with its own (fresh) table memory; NULL on
  * failure (reported).  iopgt_host_unref() it. */
 struct iopgt_host *bench_host_new(const struct bench *b);
+/* PREFIX/subdir of this installation, and a program installed next to
+ * this one (bench-setup.c); g_free() them. */
+char *bench_prefix_path(const char *subdir);
+char *bench_exe_sibling(const char *name);
 
 /* Section runners (bench-formats.c, bench-host.c). */
 void bench_run_ops(struct bench *b);
