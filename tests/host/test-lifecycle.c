@@ -259,6 +259,28 @@ static void test_ondemand_failed(struct host_fixture *f, gconstpointer data)
 	g_assert_null(pgt);
 }
 
+static void test_lying_provider(struct host_fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(f->tmpdir, "plugins", NULL);
+	struct iopgt_pgtable *pgt = NULL;
+
+	(void)data;
+	g_test_summary("F9: a plugin whose metadata claims a format it does "
+		       "not register is named, and the next provider is "
+		       "loaded instead");
+	fixture_copy_to("liar", "aaa-liar", dir);
+	fixture_copy_to("good", GOOD_A, dir);
+	g_assert_cmpint(iopgt_host_add_plugin_dir(f->host, dir), ==, 0);
+	g_assert_cmpint(iopgt_host_scan(f->host), ==, 2);
+	g_assert_cmpint(fake_table_new(f->host, "fake-a", "t", &pgt), ==, 0);
+	assert_logged(f, "warning: format 'fake-a': plugin 'aaa-liar' says "
+		      "it provides it but did not register it");
+	assert_state(f, "aaa-liar", IOPGT_PLUGIN_LOADED);
+	g_assert_true(iopgt_pgtable_get_plugin(f->host, pgt) ==
+		      find(f, GOOD_A));
+	iopgt_pgtable_free(f->host, pgt);
+}
+
 static void test_untrusted_metadata(struct host_fixture *f,
 				    gconstpointer data)
 {
@@ -897,6 +919,7 @@ int main(int argc, char **argv)
 		      test_unload_deferred_times_out);
 	host_test_add("/unload/wait", test_unload_wait);
 	host_test_add("/ondemand/untrusted-metadata", test_untrusted_metadata);
+	host_test_add("/ondemand/lying-provider", test_lying_provider);
 	host_test_add("/reload/in-use", test_reload_in_use);
 	host_test_add("/reload/refusals", test_reload_refusals);
 	host_test_add("/cli/info-no-load", test_cli_info_no_load);
