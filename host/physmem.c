@@ -18,7 +18,8 @@
  * again at the next allocation was most of the cost of an empty table's
  * alloc + free.  A thread takes its slot's try-lock, never the zone lock,
  * to reuse a page, and the slots sit on their own cache lines, so two
- * threads mapping disjoint ranges share nothing here.
+ * threads reusing pages share nothing here.  Threads mapping a fresh
+ * table have empty slots and meet at the zone lock once per table.
  *
  * Fresh memory is not zeroed twice: the kernel hands out anonymous pages
  * zeroed, so only pages that were handed out before are cleared (a
@@ -208,8 +209,18 @@ static struct iopgt_physmem *physmem_alloc_struct(void)
 {
 	/* aligned members: not g_new0 */
 	struct iopgt_physmem *pm = g_aligned_alloc0(1, sizeof(*pm), CACHE_LINE);
+	pthread_mutexattr_t attr;
 
-	pthread_mutex_init(&pm->lock, NULL);
+	/*
+	 * Threads that map from empty page caches take the lock once per
+	 * table, in step with each other, and hold it for a few hundred
+	 * instructions: spinning a little first saves the futex round trip
+	 * (an adaptive mutex; a plain one sleeps at the first collision).
+	 */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&pm->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	return pm;
 }
 

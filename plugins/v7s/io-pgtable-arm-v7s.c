@@ -200,9 +200,11 @@ struct v7s_pgtable {
 	size_t pgd_size;
 	uint64_t table_pa_limit;	/* tables must lie below it */
 	uint32_t ttbr, tcr, nmrr, prrr;
-	struct v7s_l2_cache l2;
 	/* RECLAIM_TABLES: per level-1 slot, see v7s_rc_enter() */
 	uint16_t *l2_refs;
+	/* last: what threads adding level-2 tables write is in its lists'
+	 * own block, or at most once per four tables (its hash) */
+	struct v7s_l2_cache l2;
 };
 
 #define ops_to_data(ops) \

@@ -24,19 +24,37 @@
 
 /* Pages are found by PA on free; 64 chains of a few pages each at most. */
 #define V7S_L2_CACHE_BUCKETS	64
+/* Threads carve tables from their own pages: thread n uses list n % 4. */
+#define V7S_L2_CACHE_LISTS	4
 
 struct v7s_l2_page;
 
-struct v7s_l2_cache {
+/*
+ * The pages a group of threads carves tables from.  Two lines apart from
+ * the next (the block holding them is not line-aligned), so that threads
+ * mapping disjoint ranges do not write the same line when they add a
+ * table.
+ */
+struct v7s_l2_list {
 	pthread_mutex_t lock;
+	struct v7s_l2_page *partial;	/* pages with a free slot */
+	char pad[128 - sizeof(pthread_mutex_t) - sizeof(void *)];
+};
+
+struct v7s_l2_cache {
 	const struct iopgt_env *env;
 	unsigned int flags;		/* alloc_pages flags */
 	uint64_t pa_limit;		/* tables must lie below it */
-	struct v7s_l2_page *partial;	/* pages with a free slot */
+	/* V7S_L2_CACHE_LISTS of them, a block of their own made with the
+	 * first table (NULL before): in the cache they would cost every
+	 * new format table 512 bytes more to zero */
+	struct v7s_l2_list *lists;
+	/* taken inside a list's lock, never around one */
+	pthread_mutex_t hash_lock;
 	struct v7s_l2_page *buckets[V7S_L2_CACHE_BUCKETS];
 };
 
-/* Returns: 0 on success or a negative errno (pthread_mutex_init failed). */
+/* Returns: 0 (it cannot fail; an int for the callers' sake). */
 int v7s_l2_cache_init(struct v7s_l2_cache *cache, const struct iopgt_env *env,
 		      unsigned int flags, uint64_t pa_limit);
 /* Gives every page back, whether its tables were freed or not. */

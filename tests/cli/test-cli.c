@@ -129,7 +129,8 @@ static void test_usage_no_command(void)
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpstr(r.out, ==, "");
 	g_assert_cmpstr(r.err, ==, "iopgt-host: missing COMMAND (list, info, "
-			"plan, formats, run, help)\nTry 'iopgt-host --help'.\n");
+			"plan, formats, run, inspect, help)\n"
+			"Try 'iopgt-host --help'.\n");
 	run_clear(&r);
 }
 
@@ -2521,6 +2522,110 @@ static void test_mem_file_documented(void)
 	g_assert_nonnull(strstr(comp, "--mem-file"));
 }
 
+static void test_inspect_saved_image(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-inspect-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(tmp, "t.core", NULL);
+	g_autofree char *script = g_strdup_printf(
+		"alloc t arm-64-lpae-s1\nmap t 0x10000000 0x80000000 2M rc\n"
+		"map t 0x10200000 0x80400000 4K rwn\nsave t %s\n", path);
+	struct run r;
+
+	g_test_summary("Issue 15: 'inspect --image FILE' reads a saved image "
+		       "with nothing else: translate gives the PA or the fault "
+		       "(exit 1), dump the entries, check nothing; a missing "
+		       "--image is a usage error");
+	run_cli_input(&r, script, (const char *const[]){ "--no-manifest",
+		      "run", "-", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	run_clear(&r);
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "translate", "0x10123456", NULL }, false, 0,
+		  "0x10123456 -> 0x80123456: 2M at level 2, r-x cache, memattr "
+		  "0xff, sh 3, desc 0x0000000080000fc5 at PA 0x440002400\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "--access", "w", "translate", "0x10123456", NULL },
+		  false, 1, "0x10123456: permission fault at level 2, desc "
+		  "0x0000000080000fc5 at PA 0x440002400\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "--access", "x", "translate", "0x10200010", NULL },
+		  false, 1, "0x10200010: permission fault at level 3, desc "
+		  "0x0060000080400e43 at PA 0x440003000\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "translate", "0x10201000", NULL }, false, 1,
+		  "0x10201000: translation fault at level 3, desc "
+		  "0x0000000000000000 at PA 0x440003008\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "dump", NULL }, false, 0,
+		  "arm-64-lpae-s1\n"
+		  "L0[0] 0x0 512G table 0x440001000\n"
+		  "  L1[0] 0x0 1G table 0x440002000\n"
+		  "    L2[128] 0x10000000 2M -> 0x80000000 r-x cache "
+		  "(0x0000000080000fc5)\n"
+		  "    L2[129] 0x10200000 2M table 0x440003000\n"
+		  "      L3[0] 0x10200000 4K -> 0x80400000 rw- "
+		  "(0x0060000080400e43)\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  path, "check", NULL }, false, 0, "no problems\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "check",
+		  NULL }, false, 2, "", "iopgt-host: inspect: --image "
+		  "FILE[@PA] is needed\nTry 'iopgt-host help inspect'.\n");
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
+/* Two 4K tables at PA 0x10000: L1[0] -> L2, L1[1] -> L1 (a loop), and a
+ * 2M block at L2[1]. */
+static char *write_raw_tables(const char *dir)
+{
+	uint64_t t[1024] = { 0 };
+	char *path = g_build_filename(dir, "raw.bin", NULL);
+
+	t[0] = 0x11000 | 3;
+	t[1] = 0x10000 | 3;
+	t[512 + 1] = 0x80200745;	/* block, AF, unpriv, cacheable, IS */
+	g_assert_true(g_file_set_contents(path, (const char *)t, sizeof(t),
+					  NULL));
+	return path;
+}
+
+static void test_inspect_raw_file(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("iopgt-cli-inspect-XXXXXX", NULL);
+	g_autofree char *raw = write_raw_tables(tmp);
+	g_autofree char *image = g_strconcat(raw, "@0x10000", NULL);
+
+	g_test_summary("Issue 15: 'inspect --image FILE@PA --format --regs' "
+		       "reads raw memory: translate with the MAIR's attribute, "
+		       "check --json reports the loop (exit 1), a missing "
+		       "register is named");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  image, "--format", "arm-64-lpae-s1", "--regs",
+		  "ttbr=0x10000,tcr.tg=0", "--regs",
+		  "tcr.tsz=25,tcr.ips=2,mair=0xf404ff44", "translate",
+		  "0x234567", NULL }, false, 0,
+		  "0x234567 -> 0x80234567: 2M at level 2, rwx cache, memattr "
+		  "0xff, sh 3, desc 0x0000000080200745 at PA 0x11008\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "--json", "inspect",
+		  "--image", image, "--format", "arm-64-lpae-s1", "--regs",
+		  "ttbr=0x10000,tcr.tg=0,tcr.tsz=25,tcr.ips=2", "check", NULL },
+		  false, 1,
+		  "{\n  \"problems\" : [\n    {\n      \"problem\" : \"loop\",\n"
+		  "      \"level\" : 1,\n      \"table\" : 65536,\n"
+		  "      \"index\" : 1,\n      \"desc\" : 65539,\n"
+		  "      \"addr\" : 65536,\n      \"what\" : \"table points "
+		  "back to a table above it\"\n    }\n  ],\n"
+		  "  \"count\" : 1\n}\n", "");
+	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
+		  image, "--format", "arm-64-lpae-s1", "--regs",
+		  "ttbr=0x10000,tcr.tg=0,tcr.tsz=25", "check", NULL }, false, 1,
+		  "", "iopgt-host: warning: lpae: foreign: register 'tcr.ips' "
+		  "not given\niopgt-host: inspect: cannot read the tables: "
+		  "Invalid argument\n");
+	g_assert_cmpint(g_unlink(raw), ==, 0);
+	g_assert_cmpint(g_rmdir(tmp), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	/* a CLI that exits before reading its stdin (a usage error) must
@@ -2623,5 +2728,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/mem-file/bad-values-are-usage-errors",
 			test_mem_file_usage);
 	g_test_add_func("/cli/mem-file/documented", test_mem_file_documented);
+	g_test_add_func("/cli/inspect/saved-image", test_inspect_saved_image);
+	g_test_add_func("/cli/inspect/raw-file-and-registers",
+			test_inspect_raw_file);
 	return g_test_run();
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "inspect.h"
 
 static char **opt_plugin_dirs;
 static char **opt_add_dirs;
@@ -678,6 +679,13 @@ static const struct command_help {
 	  "are shown for formats already registered)." },
 	{ "run", "run [FILE|-]", "Run a script of page-table operations (see "
 	  "'iopgt-host help run')." },
+	{ "inspect", "inspect [OPTION]... COMMAND", "Tables built elsewhere, "
+	  "from ELF cores and raw memory files: 'translate IOVA', 'dump "
+	  "[tree|json]' or 'check' (docs/inspect.md).  Options, after "
+	  "'inspect': --image FILE[@PA] (repeatable: an ELF core, or a raw "
+	  "file at PA), --format FMT and --regs K=V[,K=V...] (default: the "
+	  "image note's), --access r|w|x[,priv] (translate; default r), "
+	  "--json.  Exit 1 on a fault or a problem." },
 	{ "help", "help [COMMAND]", "This text, or one command's." },
 };
 
@@ -900,6 +908,7 @@ static GOptionContext *option_context(void)
 		"  plan            the load order the manifests give (loads nothing)\n"
 		"  formats         formats, aliases and plugins (loads nothing)\n"
 		"  run [FILE|-]    run a script of page-table operations\n"
+		"  inspect ...     tables in images: 'help inspect'\n"
 		"  help [COMMAND]  a command's usage; 'help run': the script language");
 	g_option_context_set_description(ctx,
 		"--plugin-dir replaces the default plugin dir; --add-plugin-dir "
@@ -938,6 +947,27 @@ static char *check_command(int argc, char **argv)
 	return NULL;
 }
 
+/*
+ * 'inspect' has options of its own: everything after it is its argv,
+ * parsed by inspect.c, so the global parser never sees them.
+ */
+static int inspect_argc;
+static char **inspect_argv;
+
+static void split_inspect(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return;
+		if (!strcmp(argv[i], "inspect")) {
+			inspect_argc = *argc - i;
+			inspect_argv = argv + i;
+			*argc = i + 1;
+			return;
+		}
+	}
+}
+
 static int run_command(struct cli *cli, int argc, char **argv,
 		       bool manifest_ok)
 {
@@ -953,6 +983,8 @@ static int run_command(struct cli *cli, int argc, char **argv,
 		return cmd_plan(cli, manifest_ok);
 	if (!strcmp(cmd, "formats"))
 		return cmd_formats(cli);
+	if (!strcmp(cmd, "inspect"))
+		return cli_inspect(cli, inspect_argc, inspect_argv);
 	return cli_run_script(cli, argc == 3 ? argv[2] : "-");
 }
 
@@ -966,6 +998,7 @@ int main(int argc, char **argv)
 	const char *why;
 	int status;
 
+	split_inspect(&argc, argv);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error))
 		return usage_error(ctx, error->message);
 	g_option_context_free(ctx);
@@ -977,7 +1010,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return usage_error(NULL, "missing COMMAND (list, info, plan, "
-				   "formats, run, help)");
+				   "formats, run, inspect, help)");
 	bad = check_command(argc, argv);
 	if (bad)
 		return usage_error(NULL, bad);

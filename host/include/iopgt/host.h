@@ -711,6 +711,97 @@ int iopgt_pgtable_save(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 int iopgt_pgtable_adopt(struct iopgt_host *host, int fd, void *cookie,
 			struct iopgt_pgtable **out);
 
+/* ---- foreign tables (docs/inspect.md) ------------------------------------ */
+
+/*
+ * Tables built elsewhere, read where they lie: an ELF core file (a saved
+ * image, QEMU dump-guest-memory, a kdump vmcore: its PT_LOAD p_paddr
+ * runs) or raw memory files at a given PA, walked by the format's foreign
+ * op (pgtable.h, struct iopgt_foreign_ops) with the registers the caller
+ * gives or the image's note holds.  Nothing in the files is trusted: every
+ * read is a bounds-checked pread, and the format's walk is bounded.
+ * One object per set of sources; use it from one thread at a time.
+ */
+struct iopgt_inspect;
+
+/*
+ * A new, empty inspector: add sources and registers, then open.  It holds
+ * a reference on host.  Returns: 0 on success or a negative errno.
+ */
+int iopgt_inspect_new(struct iopgt_host *host, struct iopgt_inspect **out);
+/* Close the format's state, the files, and free.  NULL is a no-op. */
+void iopgt_inspect_free(struct iopgt_inspect *insp);
+
+/*
+ * Add every PT_LOAD of an ELF64 core file as memory at its p_paddr (the
+ * bytes the file holds: a PT_LOAD running past the end of a truncated
+ * file keeps the part that is there, with a warning).  When it has an
+ * IOPGT note (iopgt_pgtable_save), the note's format and keys fill what
+ * the caller has not set.  Returns: 0 on success or a negative errno:
+ * -EINVAL (not an ELF64 core in the host's byte order), -EEXIST (memory
+ * overlapping a source already added), -EBUSY (already opened), or
+ * open()'s errno.
+ */
+int iopgt_inspect_add_core(struct iopgt_inspect *insp, const char *path);
+/*
+ * Add a raw memory file: its byte 0 is at PA pa.  Returns: as
+ * iopgt_inspect_add_core() (-EINVAL: an empty file, or one that would
+ * run past 2^64).
+ */
+int iopgt_inspect_add_raw(struct iopgt_inspect *insp, const char *path,
+			  uint64_t pa);
+/*
+ * Set a register (the names describe_regs emits, e.g. "ttbr",
+ * "tcr.tsz") or cfg key ("ias", "oas", "quirks"); replaces a value from
+ * a note.  Returns: 0 on success or a negative errno (-EBUSY once open).
+ */
+int iopgt_inspect_set_reg(struct iopgt_inspect *insp, const char *name,
+			  uint64_t value);
+/* A register's value.  Returns: 0, or -ENOENT when none is set. */
+int iopgt_inspect_get_reg(const struct iopgt_inspect *insp, const char *name,
+			  uint64_t *value);
+/*
+ * Load the format (on demand, as iopgt_pgtable_new) and open its foreign
+ * walk over the sources.  format NULL: the one a core's note names.
+ * Returns: 0 on success or a negative errno: -ENOENT (no such format, or
+ * none given and no note), -EOPNOTSUPP (its plugin has no foreign op),
+ * -EINVAL (the registers describe nothing the format has: the log says
+ * why), -EBUSY (already open).
+ */
+int iopgt_inspect_open(struct iopgt_inspect *insp, const char *format);
+/* The format's name once open, else the note's, else NULL. */
+const char *iopgt_inspect_get_format(const struct iopgt_inspect *insp);
+/*
+ * Copy size bytes at pa from the sources.  Returns: 0 on success or a
+ * negative errno: -EFAULT (some byte is in no source), or pread's errno.
+ */
+int iopgt_inspect_read(struct iopgt_inspect *insp, uint64_t pa, size_t size,
+		       void *buf);
+/*
+ * Translate iova for access (IOPGT_ACCESS_*) as the hardware would:
+ * *out holds the mapping or the fault (pgtable.h, struct iopgt_xlate).
+ * Returns: 0 on success or a negative errno (-EINVAL: not open, or a bad
+ * access).
+ */
+int iopgt_inspect_translate(struct iopgt_inspect *insp, uint64_t iova,
+			    unsigned int access, struct iopgt_xlate *out);
+/*
+ * Visit every table and valid entry in memory (iopgt_walk_ops; table()'s
+ * va is a copy, valid during the call).  Returns: 0, the visitor's stop,
+ * or a negative errno (-E2BIG at the format's cap on tables).
+ */
+int iopgt_inspect_walk(struct iopgt_inspect *insp,
+		       const struct iopgt_walk_ops *visit, void *data);
+/*
+ * Report structural problems to fn (may be NULL).  Returns: the number of
+ * problems found (0: none), or a negative errno.
+ */
+int iopgt_inspect_check(struct iopgt_inspect *insp, iopgt_problem_fn fn,
+			void *data);
+/* Names for the CLI and logs: "translation", "loop"... (docs/inspect.md) */
+const char *iopgt_fault_name(enum iopgt_fault fault);
+const char *iopgt_problem_name(enum iopgt_problem problem);
+
 #ifdef __cplusplus
 }
 #endif

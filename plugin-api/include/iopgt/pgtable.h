@@ -320,6 +320,140 @@ struct iopgt_image_src {
 	void *priv;			/* the host's */
 };
 
+/* ---- foreign walks: tables built elsewhere (ABI 1.4) --------------------- */
+
+/*
+ * Where a foreign walk reads from, handed to iopgt_foreign_ops.open():
+ * memory the format never allocated (a crash dump, a guest's memory, a
+ * saved image) and the register values that make sense of it.  The format
+ * trusts none of it: every descriptor comes through read(), and a read
+ * that fails is a fault or a reported problem, never a crash.
+ */
+struct iopgt_foreign_src {
+	/* Copy size bytes at pa into buf.  Returns: 0 or a negative errno
+	 * (-EFAULT: no memory there). */
+	int (*read)(void *ctx, uint64_t pa, size_t size, void *buf);
+	/*
+	 * A register by the name describe_regs emits ("ttbr", "tcr.tsz",
+	 * "vtcr.sl", "transtab", ...) or a cfg key of an image's note
+	 * ("ias", "oas", "quirks", "pgsize_bitmap").  Returns: 0 and *value,
+	 * or -ENOENT when the caller did not give it.
+	 */
+	int (*reg)(void *ctx, const char *name, uint64_t *value);
+	void *ctx;
+};
+
+/* iopgt_foreign_ops.translate()'s access: one of R/W/X, maybe PRIV. */
+#define IOPGT_ACCESS_READ	(1U << 0)
+#define IOPGT_ACCESS_WRITE	(1U << 1)
+#define IOPGT_ACCESS_EXEC	(1U << 2)
+#define IOPGT_ACCESS_PRIV	(1U << 3)
+
+/* A fault as the hardware reports it (Arm's fault status classes). */
+enum iopgt_fault {
+	IOPGT_FAULT_NONE = 0,		/* translated */
+	IOPGT_FAULT_TRANSLATION,	/* invalid or reserved descriptor, or
+					 * an input address beyond ias */
+	IOPGT_FAULT_ADDRESS_SIZE,	/* base, table or output address
+					 * beyond the output size */
+	IOPGT_FAULT_ACCESS_FLAG,	/* leaf with AF clear */
+	IOPGT_FAULT_PERMISSION,		/* the leaf forbids this access */
+	IOPGT_FAULT_WALK_ABORT,		/* a descriptor could not be read
+					 * (external abort on a table walk) */
+};
+
+/*
+ * One translation.  Always: level (of the descriptor that decided: the
+ * leaf, or the one that faulted; the start level for a fault before any
+ * read), desc and desc_pa (0 and UINT64_MAX when nothing was read).  When
+ * fault is NONE, also the mapping: oa is the output address with iova's
+ * offset, base and size the leaf's extent in iova, prot the IOMMU_* bits
+ * the leaf grants (as iopgt_walk_entry.prot), memattr the attribute the
+ * descriptor selects (the MAIR/MEMATTR byte at its index for stage 1 and
+ * Mali, MemAttr[3:0] for stage 2), sh the descriptor's shareability field
+ * and ns its NS bit.
+ */
+struct iopgt_xlate {
+	enum iopgt_fault fault;
+	int level;
+	uint64_t desc;
+	uint64_t desc_pa;
+	uint64_t oa;
+	uint64_t base;
+	uint64_t size;
+	int prot;
+	unsigned int memattr;
+	unsigned int sh;
+	bool ns;
+};
+
+/* What check() finds; each comes with the table and entry where it is. */
+enum iopgt_problem {
+	IOPGT_PROBLEM_READ = 1,		/* a table could not be read */
+	IOPGT_PROBLEM_SHARED,		/* a table referenced twice */
+	IOPGT_PROBLEM_LOOP,		/* a table referencing an ancestor */
+	IOPGT_PROBLEM_OVERLAP,		/* tables overlapping in PA */
+	IOPGT_PROBLEM_RES0,		/* reserved-zero bits set */
+	IOPGT_PROBLEM_MISALIGNED,	/* output or table address not
+					 * aligned to its block or table */
+	IOPGT_PROBLEM_BEYOND_OAS,	/* an address beyond the output size */
+	IOPGT_PROBLEM_REPLICA,		/* an inconsistent replicated group */
+	IOPGT_PROBLEM_LIMIT,		/* the walk hit its bound and stopped */
+};
+
+struct iopgt_problem_report {
+	enum iopgt_problem kind;
+	int level;			/* of the table holding the entry */
+	uint64_t table_pa;		/* that table (or the root) */
+	unsigned int index;		/* the entry, or 0 */
+	uint64_t desc;			/* its descriptor, or 0 */
+	uint64_t addr;			/* the address in question */
+	const char *what;		/* one line, the format's words */
+};
+
+typedef void (*iopgt_problem_fn)(void *data,
+				 const struct iopgt_problem_report *report);
+
+/*
+ * Walking tables the format did not build (iopgt_format.foreign).  State
+ * comes from env->svc->zalloc; the format keeps the caps it documents on
+ * the tables and entries one call may visit, and visits each table once,
+ * so a hostile image ends in bounded time.
+ */
+struct iopgt_foreign_ops {
+	/*
+	 * Read the registers (src->reg) and check they describe a geometry
+	 * the format has; no table is read yet.  src and env must outlive
+	 * the state.  A refusal says why with iopgt_env_warn().
+	 * Returns: 0 and *state, or -EINVAL (a register missing or out of
+	 * range) or -ENOMEM.
+	 */
+	int (*open)(const struct iopgt_foreign_src *src,
+		    const struct iopgt_env *env, void **state);
+	/*
+	 * Translate iova for access (IOPGT_ACCESS_*) as the hardware would.
+	 * A fault is a result, not an error.
+	 * Returns: 0 with *out filled, or -EINVAL for a bad access.
+	 */
+	int (*translate)(void *state, uint64_t iova, unsigned int access,
+			 struct iopgt_xlate *out);
+	/*
+	 * ops.walk's visitor over the tables in memory: table() gets a copy
+	 * of the table read (va valid during the call only).  A table that
+	 * cannot be read, or was visited already, is not entered.
+	 * Returns: 0, the visitor's stop, or -E2BIG at the format's cap.
+	 */
+	int (*walk)(void *state, const struct iopgt_walk_ops *visit,
+		    void *data);
+	/*
+	 * Report every structural problem found (report may be called many
+	 * times).  Returns: the number of problems (0: none), or a negative
+	 * errno (-ENOMEM).
+	 */
+	int (*check)(void *state, iopgt_problem_fn report, void *data);
+	void (*close)(void *state);
+};
+
 /*
  * One format a plugin provides (io_pgtable_init_fns plus its name).
  * alloc receives the host environment for this table (memory, sync, log);
@@ -367,7 +501,10 @@ struct iopgt_format {
 		     const struct iopgt_env *env,
 		     const struct iopgt_image_src *src,
 		     struct iopgt_pgtable **out);
-	void *reserved[3];
+	/* ---- ABI 1.4: the second reserved slot ---- */
+	/* Optional: walk tables built elsewhere (docs/inspect.md). */
+	const struct iopgt_foreign_ops *foreign;
+	void *reserved[2];
 };
 
 #ifdef __cplusplus

@@ -28,8 +28,9 @@ extern "C" {
 #define IOPGT_ABI_MAJOR		1
 /* 1.1: iopgt_walk_entry.prot (pgtable.h)
  * 1.2: alloc_pages' address limit IOPGT_MEM_MAX_BITS (host-services.h)
- * 1.3: iopgt_format.adopt, struct iopgt_image_src (pgtable.h) */
-#define IOPGT_ABI_MINOR		3
+ * 1.3: iopgt_format.adopt, struct iopgt_image_src (pgtable.h)
+ * 1.4: iopgt_format.foreign, struct iopgt_foreign_ops (pgtable.h) */
+#define IOPGT_ABI_MINOR		4
 #define IOPGT_PLUGIN_MAGIC	0x696f7067u	/* "iopg" */
 #define IOPGT_PLUGIN_SYMBOL	"iopgt_plugin_desc"
 #define IOPGT_NAME_MAX		64		/* plugin and format names */

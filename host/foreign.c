@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Foreign tables: memory sources and the inspector (docs/inspect.md).
+ *
+ * The sources are files the caller names: ELF core files, whose PT_LOADs
+ * say where each run of bytes lies in PA, and raw memory files at a PA
+ * the caller gives.  Nothing in them is trusted.  Headers are read with
+ * pread into buffers of checked sizes (never an mmap of a size a file
+ * states), each PT_LOAD keeps only the bytes the file really has, and a
+ * read of memory no source holds is -EFAULT, which the format reports as
+ * a walk abort or a problem.  The walking itself is the format's foreign
+ * op; this file gives it read() and reg() and holds a use of its plugin.
+ */
+#include <elf.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iopgt-internal.h"
+
+#define CORE_NOTE_NAME		"IOPGT"
+#define CORE_NOTE_TYPE		0x494f5031U
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+#define CORE_DATA		ELFDATA2LSB
+#else
+#define CORE_DATA		ELFDATA2MSB
+#endif
+/* As image-read.c: a core has one header per run, a note of some lines.
+ * A vmcore's notes (one per CPU) are larger: only IOPGT's is read whole. */
+#define CORE_MAX_PHNUM		(1U << 16)
+#define CORE_MAX_NOTE		(64U << 10)
+
+/* One run of memory: size bytes at pa are file fd's from offset. */
+struct mem_src {
+	uint64_t pa;
+	uint64_t size;
+	uint64_t offset;
+	int fd;
+};
+
+struct iopgt_inspect {
+	struct iopgt_host *host;
+	GArray *srcs;			/* struct mem_src, sorted by pa */
+	GArray *fds;			/* int, closed at free */
+	GHashTable *regs;		/* name -> uint64_t * */
+	char *note_format;
+	struct iopgt_table_priv *t;	/* once open */
+	void *state;
+	struct iopgt_foreign_src fsrc;
+};
+
+const char *iopgt_fault_name(enum iopgt_fault fault)
+{
+	static const char *const names[] = {
+		[IOPGT_FAULT_NONE] = "none",
+		[IOPGT_FAULT_TRANSLATION] = "translation",
+		[IOPGT_FAULT_ADDRESS_SIZE] = "address-size",
+		[IOPGT_FAULT_ACCESS_FLAG] = "access-flag",
+		[IOPGT_FAULT_PERMISSION] = "permission",
+		[IOPGT_FAULT_WALK_ABORT] = "walk-abort",
+	};
+
+	return (unsigned int)fault < G_N_ELEMENTS(names) ? names[fault] :
+							    "unknown";
+}
+
+const char *iopgt_problem_name(enum iopgt_problem problem)
+{
+	static const char *const names[] = {
+		[IOPGT_PROBLEM_READ] = "read",
+		[IOPGT_PROBLEM_SHARED] = "shared",
+		[IOPGT_PROBLEM_LOOP] = "loop",
+		[IOPGT_PROBLEM_OVERLAP] = "overlap",
+		[IOPGT_PROBLEM_RES0] = "res0",
+		[IOPGT_PROBLEM_MISALIGNED] = "misaligned",
+		[IOPGT_PROBLEM_BEYOND_OAS] = "beyond-oas",
+		[IOPGT_PROBLEM_REPLICA] = "replica",
+		[IOPGT_PROBLEM_LIMIT] = "limit",
+	};
+
+	return (unsigned int)problem < G_N_ELEMENTS(names) &&
+	       names[problem] ? names[problem] : "unknown";
+}
+
+/* ---- sources ------------------------------------------------------------- */
+
+int iopgt_inspect_new(struct iopgt_host *host, struct iopgt_inspect **out)
+{
+	struct iopgt_inspect *insp;
+
+	g_return_val_if_fail(host && out, -EINVAL);
+	insp = g_new0(struct iopgt_inspect, 1);
+	insp->host = iopgt_host_ref(host);
+	insp->srcs = g_array_new(FALSE, FALSE, sizeof(struct mem_src));
+	insp->fds = g_array_new(FALSE, FALSE, sizeof(int));
+	insp->regs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	*out = insp;
+	return 0;
+}
+
+/* The index of the first source ending above pa (srcs->len if none). */
+static unsigned int src_find(const struct iopgt_inspect *insp, uint64_t pa)
+{
+	unsigned int lo = 0, hi = insp->srcs->len;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct mem_src *s =
+			&g_array_index(insp->srcs, struct mem_src, mid);
+
+		if (s->pa + (s->size - 1) < pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Insert in PA order; memory two sources claim is refused. */
+static int src_add(struct iopgt_inspect *insp, const char *path,
+		   const struct mem_src *s)
+{
+	unsigned int i = src_find(insp, s->pa);
+
+	if (i < insp->srcs->len) {
+		const struct mem_src *n =
+			&g_array_index(insp->srcs, struct mem_src, i);
+
+		if (n->pa <= s->pa + (s->size - 1)) {
+			ERR(insp->host, "%s: PA 0x%" G_GINT64_MODIFIER "x-0x%"
+			    G_GINT64_MODIFIER "x overlaps memory already added",
+			    path, s->pa, s->pa + (s->size - 1));
+			return -EEXIST;
+		}
+	}
+	g_array_insert_val(insp->srcs, i, *s);
+	return 0;
+}
+
+static int pread_all(int fd, void *buf, size_t size, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (size) {
+		ssize_t n = pread(fd, p, size, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EFAULT;	/* the file shrank under us */
+		p += n;
+		size -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int iopgt_inspect_read(struct iopgt_inspect *insp, uint64_t pa, size_t size,
+		       void *buf)
+{
+	uint8_t *p = buf;
+
+	g_return_val_if_fail(insp && (buf || !size), -EINVAL);
+	while (size) {
+		unsigned int i = src_find(insp, pa);
+		const struct mem_src *s;
+		uint64_t in;
+		size_t n;
+		int ret;
+
+		if (i == insp->srcs->len)
+			return -EFAULT;
+		s = &g_array_index(insp->srcs, struct mem_src, i);
+		if (s->pa > pa)
+			return -EFAULT;
+		in = pa - s->pa;
+		n = (size_t)MIN((uint64_t)size, s->size - in);
+		ret = pread_all(s->fd, p, n, s->offset + in);
+		if (ret)
+			return ret;
+		p += n;
+		size -= n;
+		pa += n;
+		if (size && !pa)
+			return -EFAULT;	/* wrapped past 2^64 */
+	}
+	return 0;
+}
+
+/* Open path read-only, kept until free.  Returns: fd or a negative errno. */
+static int src_open(struct iopgt_inspect *insp, const char *path,
+		    uint64_t *size)
+{
+	struct stat st;
+	int fd;
+
+	if (insp->t) {
+		ERR(insp->host, "%s: the inspector is already open", path);
+		return -EBUSY;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int ret = -errno;
+
+		ERR(insp->host, "%s: %s", path, g_strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ERR(insp->host, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	*size = (uint64_t)st.st_size;
+	g_array_append_val(insp->fds, fd);
+	return fd;
+}
+
+int iopgt_inspect_add_raw(struct iopgt_inspect *insp, const char *path,
+			  uint64_t pa)
+{
+	struct mem_src s = { .pa = pa };
+	int fd;
+
+	g_return_val_if_fail(insp && path, -EINVAL);
+	fd = src_open(insp, path, &s.size);
+	if (fd < 0)
+		return fd;
+	s.fd = fd;
+	if (!s.size || pa + (s.size - 1) < pa) {
+		ERR(insp->host, "%s: empty, or runs past 2^64 from PA 0x%"
+		    G_GINT64_MODIFIER "x", path, pa);
+		return -EINVAL;
+	}
+	return src_add(insp, path, &s);
+}
+
+/* ---- ELF core files ------------------------------------------------------ */
+
+struct core {
+	struct iopgt_inspect *insp;
+	const char *path;
+	int fd;
+	uint64_t size;
+	Elf64_Ehdr eh;
+	uint64_t phnum;
+};
+
+static int core_refuse(const struct core *c, const char *what)
+{
+	ERR(c->insp->host, "%s: %s", c->path, what);
+	return -EINVAL;
+}
+
+static bool core_has(const struct core *c, uint64_t off, uint64_t len)
+{
+	return off <= c->size && len <= c->size - off;
+}
+
+static int core_ehdr(struct core *c)
+{
+	const Elf64_Ehdr *eh = &c->eh;
+
+	if (!core_has(c, 0, sizeof(*eh)) ||
+	    pread_all(c->fd, &c->eh, sizeof(c->eh), 0) ||
+	    memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return core_refuse(c, "not an ELF file");
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != CORE_DATA)
+		return core_refuse(c, "not a 64-bit ELF file in the host's "
+				   "byte order");
+	if (eh->e_type != ET_CORE)
+		return core_refuse(c, "not an ELF core file (ET_CORE)");
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return core_refuse(c, "program header size is not 56");
+	c->phnum = eh->e_phnum;
+	if (eh->e_phnum == PN_XNUM) {
+		Elf64_Shdr sh;
+
+		if (!core_has(c, eh->e_shoff, sizeof(sh)) ||
+		    pread_all(c->fd, &sh, sizeof(sh), eh->e_shoff))
+			return core_refuse(c, "PN_XNUM without a section "
+					   "header");
+		c->phnum = sh.sh_info;
+	}
+	if (c->phnum > CORE_MAX_PHNUM)
+		return core_refuse(c, "more than 65536 program headers");
+	if (!core_has(c, eh->e_phoff, c->phnum * sizeof(Elf64_Phdr)))
+		return core_refuse(c, "program headers beyond the end of the "
+				   "file");
+	return 0;
+}
+
+/* The bytes of a PT_LOAD the file holds, at its p_paddr. */
+static int core_load(struct core *c, const Elf64_Phdr *ph, uint64_t i)
+{
+	struct mem_src s = { .pa = ph->p_paddr, .offset = ph->p_offset,
+			     .fd = c->fd };
+
+	if (!ph->p_filesz)
+		return 0;
+	s.size = ph->p_offset < c->size ?
+			 MIN(ph->p_filesz, c->size - ph->p_offset) : 0;
+	if (s.size < ph->p_filesz)
+		WARN(c->insp->host, "%s: PT_LOAD %" G_GUINT64_FORMAT " claims %"
+		     G_GUINT64_FORMAT " bytes at offset 0x%" G_GINT64_MODIFIER
+		     "x, the file holds %" G_GUINT64_FORMAT ": the rest reads "
+		     "as missing", c->path, i, ph->p_filesz, ph->p_offset,
+		     s.size);
+	if (!s.size)
+		return 0;
+	if (s.pa + (s.size - 1) < s.pa)
+		return core_refuse(c, "a PT_LOAD runs past PA 2^64");
+	return src_add(c->insp, c->path, &s);
+}
+
+/* One "key=value" line of the IOPGT note; bad lines are skipped. */
+static void core_note_line(struct core *c, const char *line, size_t len)
+{
+	struct iopgt_inspect *insp = c->insp;
+	const char *eq = memchr(line, '=', len);
+	g_autofree char *key = NULL, *val = NULL;
+	uint64_t v;
+
+	if (!eq || eq == line)
+		return;
+	key = g_strndup(line, (gsize)(eq - line));
+	val = g_strndup(eq + 1, (gsize)(len - (size_t)(eq + 1 - line)));
+	if (!strcmp(key, "format")) {
+		if (!insp->note_format && iopgt_format_name_is_valid(val))
+			insp->note_format = g_steal_pointer(&val);
+		return;
+	}
+	if (strncmp(val, "0x", 2) || !val[2] || strlen(val) > 18 ||
+	    strspn(val + 2, "0123456789abcdef") != strlen(val + 2))
+		return;
+	v = g_ascii_strtoull(val + 2, NULL, 16);
+	if (!g_hash_table_contains(insp->regs, key))
+		g_hash_table_insert(insp->regs, g_steal_pointer(&key),
+				    g_memdup2(&v, sizeof(v)));
+}
+
+static void core_note_text(struct core *c, const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		const char *eol = nl ? nl : end;
+
+		core_note_line(c, text, (size_t)(eol - text));
+		text = eol + 1;
+	}
+}
+
+/* Look for the IOPGT note in a PT_NOTE, header by header. */
+static int core_notes(struct core *c, const Elf64_Phdr *ph)
+{
+	uint64_t off = ph->p_offset, end;
+
+	if (!core_has(c, ph->p_offset, ph->p_filesz))
+		return core_refuse(c,
+				   "a PT_NOTE runs past the end of the file");
+	end = ph->p_offset + ph->p_filesz;
+	while (end - off >= sizeof(Elf64_Nhdr)) {
+		Elf64_Nhdr nh;
+		char name[sizeof(CORE_NOTE_NAME)];
+		uint64_t desc, next;
+		int ret = pread_all(c->fd, &nh, sizeof(nh), off);
+
+		if (ret)
+			return ret;
+		desc = off + sizeof(nh) + (((uint64_t)nh.n_namesz + 3) & ~3ULL);
+		next = desc + (((uint64_t)nh.n_descsz + 3) & ~3ULL);
+		if (next > end)
+			return core_refuse(c, "a note runs past its PT_NOTE");
+		if (nh.n_namesz == sizeof(name) &&
+		    nh.n_type == CORE_NOTE_TYPE &&
+		    nh.n_descsz <= CORE_MAX_NOTE &&
+		    !pread_all(c->fd, name, sizeof(name), off + sizeof(nh)) &&
+		    !memcmp(name, CORE_NOTE_NAME, sizeof(name))) {
+			g_autofree char *text = g_malloc(nh.n_descsz + 1);
+
+			ret = pread_all(c->fd, text, nh.n_descsz, desc);
+			if (ret)
+				return ret;
+			core_note_text(c, text, nh.n_descsz);
+		}
+		off = next;
+	}
+	return 0;
+}
+
+static int core_phdrs(struct core *c)
+{
+	g_autofree Elf64_Phdr *ph = g_new(Elf64_Phdr, MAX(c->phnum, 1));
+	int ret = pread_all(c->fd, ph, c->phnum * sizeof(*ph), c->eh.e_phoff);
+
+	for (uint64_t i = 0; !ret && i < c->phnum; i++) {
+		if (ph[i].p_type == PT_LOAD)
+			ret = core_load(c, &ph[i], i);
+		else if (ph[i].p_type == PT_NOTE)
+			ret = core_notes(c, &ph[i]);
+	}
+	return ret;
+}
+
+int iopgt_inspect_add_core(struct iopgt_inspect *insp, const char *path)
+{
+	struct core c = { .insp = insp, .path = path };
+	int ret;
+
+	g_return_val_if_fail(insp && path, -EINVAL);
+	c.fd = src_open(insp, path, &c.size);
+	if (c.fd < 0)
+		return c.fd;
+	ret = core_ehdr(&c);
+	if (!ret)
+		ret = core_phdrs(&c);
+	return ret;
+}
+
+/* ---- registers ----------------------------------------------------------- */
+
+int iopgt_inspect_set_reg(struct iopgt_inspect *insp, const char *name,
+			  uint64_t value)
+{
+	g_return_val_if_fail(insp && name, -EINVAL);
+	if (insp->t)
+		return -EBUSY;
+	g_hash_table_insert(insp->regs, g_strdup(name),
+			    g_memdup2(&value, sizeof(value)));
+	return 0;
+}
+
+int iopgt_inspect_get_reg(const struct iopgt_inspect *insp, const char *name,
+			  uint64_t *value)
+{
+	const uint64_t *v;
+
+	g_return_val_if_fail(insp && name && value, -EINVAL);
+	v = g_hash_table_lookup(insp->regs, name);
+	if (!v)
+		return -ENOENT;
+	*value = *v;
+	return 0;
+}
+
+/* ---- the format's foreign walk ------------------------------------------- */
+
+static int fsrc_read(void *ctx, uint64_t pa, size_t size, void *buf)
+{
+	return iopgt_inspect_read(ctx, pa, size, buf);
+}
+
+static int fsrc_reg(void *ctx, const char *name, uint64_t *value)
+{
+	return iopgt_inspect_get_reg(ctx, name, value);
+}
+
+/* Give back the use of the plugin, as a freed table does. */
+static void inspect_detach(struct iopgt_inspect *insp)
+{
+	struct iopgt_table_priv *t = insp->t;
+	struct iopgt_mem_stats s;
+
+	iopgt_mem_get_stats(&t->mem, &s);
+	if (s.state_bytes)
+		ERR(insp->host, "format '%s': foreign walk left %"
+		    G_GINT64_FORMAT " bytes of state allocated", t->fmt->name,
+		    (gint64)s.state_bytes);
+	iopgt_host_lock(insp->host);
+	g_hash_table_remove(t->plugin->holders, t);
+	t->plugin->users--;
+	iopgt_unload_table_gone(t->plugin);
+	iopgt_host_unlock(insp->host);
+	g_free(t->label);
+	g_free(t);
+	insp->t = NULL;
+}
+
+int iopgt_inspect_open(struct iopgt_inspect *insp, const char *format)
+{
+	struct iopgt_table_priv *t;
+	int ret;
+
+	g_return_val_if_fail(insp, -EINVAL);
+	if (insp->t)
+		return -EBUSY;
+	if (!format)
+		format = insp->note_format;
+	if (!format) {
+		ERR(insp->host, "inspect: no format given and no image note "
+		    "names one");
+		return -ENOENT;
+	}
+	t = g_new0(struct iopgt_table_priv, 1);
+	ret = iopgt_ondemand_attach(insp->host, format, t);
+	if (ret < 0) {
+		g_free(t);
+		return ret;
+	}
+	/* no table memory is taken: the provider's reference can go now */
+	iopgt_mem_provider_unref(t->mem.prov);
+	insp->t = t;
+	/* the slot was reserved (NULL) before 1.4, but say so first */
+	if (t->plugin->desc->abi_minor < 4 || !t->fmt->foreign) {
+		ERR(insp->host, "inspect: format '%s' cannot walk foreign "
+		    "tables (its plugin has no foreign op)", t->fmt->name);
+		inspect_detach(insp);
+		return -EOPNOTSUPP;
+	}
+	insp->fsrc = (struct iopgt_foreign_src){ .read = fsrc_read,
+						 .reg = fsrc_reg,
+						 .ctx = insp };
+	ret = t->fmt->foreign->open(&insp->fsrc, &t->env, &insp->state);
+	if (ret == 0 && !insp->state)
+		ret = -EPROTO;
+	if (ret < 0) {
+		inspect_detach(insp);
+		return ret;
+	}
+	return 0;
+}
+
+const char *iopgt_inspect_get_format(const struct iopgt_inspect *insp)
+{
+	g_return_val_if_fail(insp, NULL);
+	return insp->t ? insp->t->fmt->name : insp->note_format;
+}
+
+int iopgt_inspect_translate(struct iopgt_inspect *insp, uint64_t iova,
+			    unsigned int access, struct iopgt_xlate *out)
+{
+	g_return_val_if_fail(insp && out, -EINVAL);
+	if (!insp->t)
+		return -EINVAL;
+	return insp->t->fmt->foreign->translate(insp->state, iova, access,
+						out);
+}
+
+int iopgt_inspect_walk(struct iopgt_inspect *insp,
+		       const struct iopgt_walk_ops *visit, void *data)
+{
+	g_return_val_if_fail(insp && visit, -EINVAL);
+	if (!insp->t)
+		return -EINVAL;
+	return insp->t->fmt->foreign->walk(insp->state, visit, data);
+}
+
+int iopgt_inspect_check(struct iopgt_inspect *insp, iopgt_problem_fn fn,
+			void *data)
+{
+	g_return_val_if_fail(insp, -EINVAL);
+	if (!insp->t)
+		return -EINVAL;
+	return insp->t->fmt->foreign->check(insp->state, fn, data);
+}
+
+void iopgt_inspect_free(struct iopgt_inspect *insp)
+{
+	if (!insp)
+		return;
+	if (insp->t) {
+		insp->t->fmt->foreign->close(insp->state);
+		inspect_detach(insp);
+	}
+	for (unsigned int i = 0; i < insp->fds->len; i++)
+		close(g_array_index(insp->fds, int, i));
+	g_array_unref(insp->fds);
+	g_array_unref(insp->srcs);
+	g_hash_table_unref(insp->regs);
+	g_free(insp->note_format);
+	iopgt_host_unref(insp->host);
+	g_free(insp);
+}
