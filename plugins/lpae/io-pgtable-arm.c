@@ -2937,7 +2937,7 @@ static int lpae_fw_entry(struct lpae_fw *fw, int lvl, uint64_t pa, size_t i,
 		.oa = pte_to_paddr(d, pte),
 	};
 	bool down = false;
-	int ret;
+	int ret = 0;	/* a leaf, or a table not to enter: nothing failed */
 
 	if (pte_is_table(pte, lvl) &&
 	    !(d->stage == LPAE_MALI && lvl == LPAE_MAX_LEVELS - 1)) {
