@@ -24,13 +24,26 @@ struct iopgt_plugin_info {
 	char *abi;			/* "1.0" */
 	char **provides;		/* sorted, never NULL */
 	char **softdeps;		/* "pre: a post: b", sorted, never NULL */
-	/* from IOPGT_FORMAT_INFO_SECTION: "NAME IAS OAS 0xBITMAP", one for
-	 * each name and each alias, sorted; NULL or empty: none (why in
-	 * format_defaults_error when the section was refused) */
+	/* from IOPGT_FORMAT_INFO_SECTION: "NAME IAS OAS 0xBITMAP[ foreign]"
+	 * (FORMAT_FOREIGN_WORD when the record has IOPGT_FORMAT_INFO_FOREIGN),
+	 * one for each name and each alias, sorted; NULL or empty: none (why
+	 * in format_defaults_error when the section was refused) */
 	char **format_defaults;
 	char *format_defaults_error;
 };
 void iopgt_plugin_info_free(struct iopgt_plugin_info *info);
+
+/* The word a format_defaults string ends with when the record has
+ * IOPGT_FORMAT_INFO_FOREIGN (plugin.h). */
+#define FORMAT_FOREIGN_WORD	"foreign"
+
+/*
+ * Whether info's record of format (a name or alias, exact) says it walks
+ * foreign tables, read from the file without loading the plugin.
+ * Returns: 1 or 0, or -ENOENT when info has no record of it.
+ */
+int iopgt_plugin_info_has_foreign(const struct iopgt_plugin_info *info,
+				  const char *format);
 struct iopgt_plugin_info *iopgt_plugin_info_copy(
 	const struct iopgt_plugin_info *info);
 /*

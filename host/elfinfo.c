@@ -168,18 +168,27 @@ static char *format_record_problem(const struct iopgt_format_info *r)
 	if (r->default_ias > 64 || r->default_oas > 64)
 		return g_strdup_printf("ias %u or oas %u over 64",
 				       r->default_ias, r->default_oas);
+	/* a flag this host does not know: a newer plugin, refused whole
+	 * as its ABI minor would be */
+	if (r->flags & ~IOPGT_FORMAT_INFO_FOREIGN)
+		return g_strdup_printf("unknown flags 0x%02x", r->flags);
 	return NULL;
 }
 
-/* "NAME IAS OAS 0xBITMAP" for key, unless key was seen: then false. */
+/*
+ * "NAME IAS OAS 0xBITMAP", and " foreign" when the record says the format
+ * walks foreign tables, for key, unless key was seen: then false.
+ */
 static bool format_add(GPtrArray *out, GHashTable *seen, const char *key,
 		       const struct iopgt_format_info *r)
 {
 	if (!g_hash_table_add(seen, (gpointer)key))
 		return false;
-	g_ptr_array_add(out, g_strdup_printf("%s %u %u 0x%" PRIx64, key,
+	g_ptr_array_add(out, g_strdup_printf("%s %u %u 0x%" PRIx64 "%s", key,
 					     r->default_ias, r->default_oas,
-					     r->default_pgsize_bitmap));
+					     r->default_pgsize_bitmap,
+					     r->flags & IOPGT_FORMAT_INFO_FOREIGN ?
+					     " " FORMAT_FOREIGN_WORD : ""));
 	return true;
 }
 
@@ -376,14 +385,20 @@ out:
 	return ret;
 }
 
-/* The "IAS OAS 0xBITMAP" after the name in a format_defaults string
- * (which a cache file may have carried: checked again). */
-static bool parse_defaults(const char *s, struct iopgt_cfg *d)
+/*
+ * The "IAS OAS 0xBITMAP [foreign]" after the name in a format_defaults
+ * string (which a cache file may have carried: checked again); *foreign
+ * may be NULL.
+ */
+static bool parse_defaults(const char *s, struct iopgt_cfg *d, bool *foreign)
 {
 	g_auto(GStrv) f = g_strsplit(s, " ", 0);
+	guint n = g_strv_length(f);
 	guint64 ias, oas, pgsizes;
 
-	if (g_strv_length(f) != 3 || !g_str_has_prefix(f[2], "0x") ||
+	if (n == 4 && strcmp(f[3], FORMAT_FOREIGN_WORD))
+		return false;
+	if ((n != 3 && n != 4) || !g_str_has_prefix(f[2], "0x") ||
 	    !g_ascii_string_to_unsigned(f[0], 10, 0, 64, &ias, NULL) ||
 	    !g_ascii_string_to_unsigned(f[1], 10, 0, 64, &oas, NULL) ||
 	    !g_ascii_string_to_unsigned(f[2] + 2, 16, 0, G_MAXULONG,
@@ -392,29 +407,50 @@ static bool parse_defaults(const char *s, struct iopgt_cfg *d)
 	d->ias = (unsigned int)ias;
 	d->oas = (unsigned int)oas;
 	d->pgsize_bitmap = pgsizes;
+	if (foreign)
+		*foreign = n == 4;
 	return true;
+}
+
+/* format's string in info->format_defaults, past "NAME ", or NULL. */
+static const char *format_record(const struct iopgt_plugin_info *info,
+				 const char *format)
+{
+	size_t len = strlen(format);
+
+	for (char **s = info->format_defaults; s && *s; s++)
+		if (!strncmp(*s, format, len) && (*s)[len] == ' ')
+			return *s + len + 1;
+	return NULL;
 }
 
 int iopgt_plugin_info_fill_defaults(const struct iopgt_plugin_info *info,
 				    const char *format, struct iopgt_cfg *cfg)
 {
-	size_t len = strlen(format);
+	const char *rec = format_record(info, format);
 	struct iopgt_cfg d = { 0 };
 
-	for (char **s = info->format_defaults; s && *s; s++) {
-		if (strncmp(*s, format, len) || (*s)[len] != ' ')
-			continue;
-		if (!parse_defaults(*s + len + 1, &d))
-			return -ENOENT;
-		if (!cfg->ias)
-			cfg->ias = d.ias;
-		if (!cfg->oas)
-			cfg->oas = d.oas;
-		if (!cfg->pgsize_bitmap)
-			cfg->pgsize_bitmap = d.pgsize_bitmap;
-		return 0;
-	}
-	return -ENOENT;
+	if (!rec || !parse_defaults(rec, &d, NULL))
+		return -ENOENT;
+	if (!cfg->ias)
+		cfg->ias = d.ias;
+	if (!cfg->oas)
+		cfg->oas = d.oas;
+	if (!cfg->pgsize_bitmap)
+		cfg->pgsize_bitmap = d.pgsize_bitmap;
+	return 0;
+}
+
+int iopgt_plugin_info_has_foreign(const struct iopgt_plugin_info *info,
+				  const char *format)
+{
+	const char *rec = format_record(info, format);
+	struct iopgt_cfg d = { 0 };
+	bool foreign;
+
+	if (!rec || !parse_defaults(rec, &d, &foreign))
+		return -ENOENT;
+	return foreign;
 }
 
 int iopgt_plugin_info_read(const char *path, struct iopgt_plugin_info **out,

@@ -4,12 +4,15 @@
  *
  * The sources are files the caller names: ELF core files, whose PT_LOADs
  * say where each run of bytes lies in PA, and raw memory files at a PA
- * the caller gives.  Nothing in them is trusted.  Headers are read with
- * pread into buffers of checked sizes (never an mmap of a size a file
- * states), each PT_LOAD keeps only the bytes the file really has, and a
- * read of memory no source holds is -EFAULT, which the format reports as
- * a walk abort or a problem.  The walking itself is the format's foreign
- * op; this file gives it read() and reg() and holds a use of its plugin.
+ * the caller gives; or a read callback over a range of PA (the caller's
+ * memory, the host's own simulated memory, or a stage 2 translating an
+ * IPA space: foreign-nested.c).  Nothing in the files is trusted.
+ * Headers are read with pread into buffers of checked sizes (never an mmap
+ * of a size a file states), each PT_LOAD keeps only the bytes the file
+ * really has, and a read of memory no source holds is -EFAULT, which the
+ * format reports as a walk abort or a problem.  The walking itself is the
+ * format's foreign op; this file gives it read() and reg() and holds a use
+ * of its plugin.
  */
 #include <elf.h>
 #include <endian.h>
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "foreign.h"
 #include "iopgt-internal.h"
 
 #define CORE_NOTE_NAME		"IOPGT"
@@ -33,12 +37,19 @@
 #define CORE_MAX_PHNUM		(1U << 16)
 #define CORE_MAX_NOTE		(64U << 10)
 
-/* One run of memory: size bytes at pa are file fd's from offset. */
+/*
+ * One run of memory, [pa, last]: file fd's bytes from offset, or when
+ * read is set, what read(ctx, ...) gives (destroy(ctx) at free).  last,
+ * not a size, so that a source can run to 2^64.
+ */
 struct mem_src {
 	uint64_t pa;
-	uint64_t size;
+	uint64_t last;
 	uint64_t offset;
 	int fd;
+	iopgt_inspect_read_fn read;
+	void *ctx;
+	GDestroyNotify destroy;
 };
 
 struct iopgt_inspect {
@@ -112,7 +123,7 @@ static unsigned int src_find(const struct iopgt_inspect *insp, uint64_t pa)
 		const struct mem_src *s =
 			&g_array_index(insp->srcs, struct mem_src, mid);
 
-		if (s->pa + (s->size - 1) < pa)
+		if (s->last < pa)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -130,10 +141,10 @@ static int src_add(struct iopgt_inspect *insp, const char *path,
 		const struct mem_src *n =
 			&g_array_index(insp->srcs, struct mem_src, i);
 
-		if (n->pa <= s->pa + (s->size - 1)) {
+		if (n->pa <= s->last) {
 			ERR(insp->host, "%s: PA 0x%" G_GINT64_MODIFIER "x-0x%"
 			    G_GINT64_MODIFIER "x overlaps memory already added",
-			    path, s->pa, s->pa + (s->size - 1));
+			    path, s->pa, s->last);
 			return -EEXIST;
 		}
 	}
@@ -180,8 +191,13 @@ int iopgt_inspect_read(struct iopgt_inspect *insp, uint64_t pa, size_t size,
 		if (s->pa > pa)
 			return -EFAULT;
 		in = pa - s->pa;
-		n = (size_t)MIN((uint64_t)size, s->size - in);
-		ret = pread_all(s->fd, p, n, s->offset + in);
+		/* the bytes left in s, less one: 2^64 does not fit */
+		n = (uint64_t)size - 1 <= s->last - pa ?
+			    size : (size_t)(s->last - pa + 1);
+		if (s->read)
+			ret = s->read(s->ctx, pa, n, p);
+		else
+			ret = pread_all(s->fd, p, n, s->offset + in);
 		if (ret)
 			return ret;
 		p += n;
@@ -225,19 +241,87 @@ int iopgt_inspect_add_raw(struct iopgt_inspect *insp, const char *path,
 			  uint64_t pa)
 {
 	struct mem_src s = { .pa = pa };
+	uint64_t size;
 	int fd;
 
 	g_return_val_if_fail(insp && path, -EINVAL);
-	fd = src_open(insp, path, &s.size);
+	fd = src_open(insp, path, &size);
 	if (fd < 0)
 		return fd;
 	s.fd = fd;
-	if (!s.size || pa + (s.size - 1) < pa) {
+	s.last = pa + (size - 1);
+	if (!size || s.last < pa) {
 		ERR(insp->host, "%s: empty, or runs past 2^64 from PA 0x%"
 		    G_GINT64_MODIFIER "x", path, pa);
 		return -EINVAL;
 	}
 	return src_add(insp, path, &s);
+}
+
+int iopgt_inspect_add_source_full(struct iopgt_inspect *insp, const char *what,
+				  uint64_t pa, uint64_t size,
+				  iopgt_inspect_read_fn read, void *ctx,
+				  GDestroyNotify destroy)
+{
+	struct mem_src s = { .pa = pa, .last = pa + (size - 1), .fd = -1,
+			     .read = read, .ctx = ctx, .destroy = destroy };
+
+	if (insp->t) {
+		ERR(insp->host, "%s: the inspector is already open", what);
+		return -EBUSY;
+	}
+	if (!size)
+		s.last = UINT64_MAX;
+	else if (s.last < pa) {
+		ERR(insp->host, "%s: runs past 2^64 from PA 0x%"
+		    G_GINT64_MODIFIER "x", what, pa);
+		return -EINVAL;
+	}
+	return src_add(insp, what, &s);
+}
+
+int iopgt_inspect_add_source(struct iopgt_inspect *insp, uint64_t pa,
+			     uint64_t size, iopgt_inspect_read_fn read,
+			     void *ctx)
+{
+	g_return_val_if_fail(insp && read, -EINVAL);
+	return iopgt_inspect_add_source_full(insp, "caller's source", pa, size,
+					     read, ctx, NULL);
+}
+
+/* ---- the host's simulated memory ----------------------------------------- */
+
+/*
+ * The whole mapping is reserved up front and backed lazily, so any PA in
+ * [first, last] is a valid address to copy from: a page never handed out
+ * reads as zeros, a freed one as what it last held.
+ */
+static int host_mem_read(void *ctx, uint64_t pa, size_t size, void *buf)
+{
+	const struct iopgt_physmem *pm = ctx;
+
+	memcpy(buf, (const void *)(uintptr_t)
+		       (pa + iopgt_physmem_pa_to_va_offset(pm)), size);
+	return 0;
+}
+
+int iopgt_inspect_add_host_memory(struct iopgt_inspect *insp)
+{
+	struct iopgt_physmem *pm;
+	uint64_t size;
+	int ret;
+
+	g_return_val_if_fail(insp, -EINVAL);
+	iopgt_host_lock(insp->host);
+	ret = iopgt_host_get_physmem(insp->host, &pm);
+	iopgt_host_unlock(insp->host);
+	if (ret < 0)
+		return ret;
+	size = iopgt_physmem_size(pm);
+	return iopgt_inspect_add_source_full(insp, "host memory",
+					     iopgt_physmem_last_pa(pm) -
+						     (size - 1),
+					     size, host_mem_read, pm, NULL);
 }
 
 /* ---- ELF core files ------------------------------------------------------ */
@@ -301,20 +385,22 @@ static int core_load(struct core *c, const Elf64_Phdr *ph, uint64_t i)
 {
 	struct mem_src s = { .pa = ph->p_paddr, .offset = ph->p_offset,
 			     .fd = c->fd };
+	uint64_t size;
 
 	if (!ph->p_filesz)
 		return 0;
-	s.size = ph->p_offset < c->size ?
-			 MIN(ph->p_filesz, c->size - ph->p_offset) : 0;
-	if (s.size < ph->p_filesz)
+	size = ph->p_offset < c->size ?
+		       MIN(ph->p_filesz, c->size - ph->p_offset) : 0;
+	if (size < ph->p_filesz)
 		WARN(c->insp->host, "%s: PT_LOAD %" G_GUINT64_FORMAT " claims %"
 		     G_GUINT64_FORMAT " bytes at offset 0x%" G_GINT64_MODIFIER
 		     "x, the file holds %" G_GUINT64_FORMAT ": the rest reads "
 		     "as missing", c->path, i, ph->p_filesz, ph->p_offset,
-		     s.size);
-	if (!s.size)
+		     size);
+	if (!size)
 		return 0;
-	if (s.pa + (s.size - 1) < s.pa)
+	s.last = s.pa + (size - 1);
+	if (s.last < s.pa)
 		return core_refuse(c, "a PT_LOAD runs past PA 2^64");
 	return src_add(c->insp, c->path, &s);
 }
@@ -451,6 +537,29 @@ int iopgt_inspect_get_reg(const struct iopgt_inspect *insp, const char *name,
 	return 0;
 }
 
+bool iopgt_inspect_is_open(const struct iopgt_inspect *insp)
+{
+	return insp->t;
+}
+
+struct iopgt_host *iopgt_inspect_get_host(const struct iopgt_inspect *insp)
+{
+	return insp->host;
+}
+
+void *iopgt_inspect_get_source_ctx(const struct iopgt_inspect *insp,
+				   iopgt_inspect_read_fn read)
+{
+	for (unsigned int i = 0; i < insp->srcs->len; i++) {
+		const struct mem_src *s =
+			&g_array_index(insp->srcs, struct mem_src, i);
+
+		if (s->read == read)
+			return s->ctx;
+	}
+	return NULL;
+}
+
 /* ---- the format's foreign walk ------------------------------------------- */
 
 static int fsrc_read(void *ctx, uint64_t pa, size_t size, void *buf)
@@ -569,6 +678,13 @@ void iopgt_inspect_free(struct iopgt_inspect *insp)
 	if (insp->t) {
 		insp->t->fmt->foreign->close(insp->state);
 		inspect_detach(insp);
+	}
+	for (unsigned int i = 0; i < insp->srcs->len; i++) {
+		const struct mem_src *s =
+			&g_array_index(insp->srcs, struct mem_src, i);
+
+		if (s->destroy)
+			s->destroy(s->ctx);
 	}
 	for (unsigned int i = 0; i < insp->fds->len; i++)
 		close(g_array_index(insp->fds, int, i));

@@ -388,6 +388,38 @@ int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
 	return ret;
 }
 
+/* As file_format_defaults: the first provider whose file has a record. */
+static int file_format_has_foreign(struct iopgt_host *host,
+				   const char *format)
+{
+	g_autoptr(GPtrArray) providers = iopgt_registry_providers(host, format);
+
+	for (guint i = 0; i < providers->len; i++) {
+		struct iopgt_plugin *p = g_ptr_array_index(providers, i);
+		int ret = p->info ?
+			  iopgt_plugin_info_has_foreign(p->info, format) :
+			  -ENOENT;
+
+		if (ret >= 0)
+			return ret;
+	}
+	return -ENOENT;
+}
+
+int iopgt_host_format_has_foreign(struct iopgt_host *host, const char *format)
+{
+	struct iopgt_format_entry *e;
+	int ret;
+
+	g_return_val_if_fail(host && format, -EINVAL);
+	iopgt_host_lock(host);
+	e = usable_entry(host, format);
+	ret = e ? e->fmt->foreign != NULL :
+		  file_format_has_foreign(host, format);
+	iopgt_host_unlock(host);
+	return ret;
+}
+
 static gint plugin_order_cmp(gconstpointer a, gconstpointer b)
 {
 	const struct iopgt_plugin *x = *(void *const *)a;

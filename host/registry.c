@@ -11,7 +11,8 @@
  *
  * Also here: which records say (in their file metadata, or as a probe
  * saw) that they provide a format, and the words for why one that does
- * cannot give it now.
+ * cannot give it now; and whether a format registered as its file's
+ * record said (the foreign-walk flag).
  */
 #include <string.h>
 
@@ -75,6 +76,7 @@ void iopgt_registry_restore(struct iopgt_plugin *p, GPtrArray *formats)
 struct activation {
 	struct iopgt_plugin *plugin;
 	char *refused;
+	unsigned int abi_minor;		/* the descriptor's */
 };
 
 static int activation_refuse(struct activation *act, char *why, int err)
@@ -96,6 +98,35 @@ static bool format_is_wellformed(const struct iopgt_format *fmt)
 	       (!fmt->alias || iopgt_format_name_is_valid(fmt->alias));
 }
 
+/*
+ * The file's record of fmt says whether it walks foreign tables, so that
+ * a host can tell without loading the plugin (plugin.h,
+ * IOPGT_FORMAT_INFO_FOREIGN); a record that says otherwise than the
+ * registered format misleads that host, so say so.  Records before ABI
+ * 1.5 had no flag, and a plugin without records says nothing.  Lock held
+ * (p->info is set once before the record is seen).  Returns: the warning,
+ * or NULL.
+ */
+static char *foreign_mismatch(const struct activation *act,
+			      const struct iopgt_format *fmt)
+{
+	const struct iopgt_plugin *p = act->plugin;
+	int said;
+
+	if (!p->info || act->abi_minor < 5)
+		return NULL;
+	said = iopgt_plugin_info_has_foreign(p->info, fmt->name);
+	if (said < 0 || said == !!fmt->foreign)
+		return NULL;
+	return said ? g_strdup_printf("format '%s': its metadata says it walks "
+				      "foreign tables, but it has no foreign op",
+				      fmt->name) :
+		      g_strdup_printf("format '%s' has a foreign op its metadata "
+				      "does not say (define it with "
+				      "IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN)",
+				      fmt->name);
+}
+
 static int registrar_register_format(struct iopgt_registrar *reg,
 				     const struct iopgt_format *fmt)
 {
@@ -103,6 +134,7 @@ static int registrar_register_format(struct iopgt_registrar *reg,
 	struct iopgt_plugin *p = act->plugin;
 	struct iopgt_host *host = p->host;
 	struct iopgt_format_entry *e = NULL;
+	g_autofree char *mismatch = NULL;
 	const char *taken = NULL;
 
 	if (!format_is_wellformed(fmt))
@@ -118,13 +150,17 @@ static int registrar_register_format(struct iopgt_registrar *reg,
 		e = iopgt_registry_lookup(host, fmt->alias);
 		taken = e ? fmt->alias : NULL;
 	}
-	if (!e)
+	if (!e) {
 		registry_add_format(p, fmt);
+		mismatch = foreign_mismatch(act, fmt);
+	}
 	iopgt_host_unlock(host);
 	if (e)
 		return activation_refuse(act, g_strdup_printf(
 			"format '%s' is already registered by plugin '%s'",
 			taken, e->plugin->name), -EEXIST);
+	if (mismatch)
+		WARN(host, "%s: %s", iopgt_plugin_where(p), mismatch);
 	DBG(host, "%s: registered format '%s'", p->name, fmt->name);
 	return 0;
 }
@@ -133,7 +169,8 @@ int iopgt_registry_activate(struct iopgt_plugin *p,
 			    const struct iopgt_plugin_desc *desc, char **why)
 {
 	struct iopgt_host *host = p->host;
-	struct activation act = { .plugin = p };
+	struct activation act = { .plugin = p,
+				  .abi_minor = desc->abi_minor };
 	struct iopgt_registrar reg = {
 		.svc = &iopgt_host_services,
 		.log_ctx = host,

@@ -5,7 +5,7 @@
 #
 #   IOPGT_FUZZ_SECONDS   seconds per target (default 20)
 #   IOPGT_FUZZ_TARGETS   which targets (default: fuzz-manifest fuzz-script
-#                        fuzz-pgtable)
+#                        fuzz-pgtable fuzz-foreign)
 #   IOPGT_FUZZ_BUILD     build directory (default build-fuzz)
 #   IOPGT_FUZZ_ARGS      more libFuzzer flags, e.g. "-jobs=2 -workers=2"
 #
@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 iopgt_install_deps
 
 secs=${IOPGT_FUZZ_SECONDS:-20}
-targets=${IOPGT_FUZZ_TARGETS:-fuzz-manifest fuzz-script fuzz-pgtable}
+targets=${IOPGT_FUZZ_TARGETS:-fuzz-manifest fuzz-script fuzz-pgtable fuzz-foreign}
 build=${IOPGT_FUZZ_BUILD:-$root/build-fuzz}
 extra=${IOPGT_FUZZ_ARGS:-}
 artifacts=$build/fuzz-artifacts

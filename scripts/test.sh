@@ -143,6 +143,8 @@ run_stage() {
 			-DCMAKE_C_COMPILER=clang -DIOPGT_FUZZ=ON \
 			-DIOPGT_BUILD_TESTS=OFF >/dev/null &&
 		IOPGT_FUZZ_SECONDS=${IOPGT_FUZZ_SECONDS:-15} \
+		IOPGT_FUZZ_TARGETS=${IOPGT_FUZZ_TARGETS:-"fuzz-manifest \
+			fuzz-script fuzz-pgtable fuzz-foreign"} \
 			bash "$root/scripts/fuzz.sh" || rc=1
 		timings+=("$(printf '%-14s total %4ds%s' fuzz \
 			$((SECONDS - t0)) "$(failed_mark "$rc")")")

@@ -3100,48 +3100,48 @@ LPAE_ADOPT_FN(lpae_adopt_32_s2, LPAE_FMT_32_S2)
 LPAE_ADOPT_FN(lpae_adopt_mali, LPAE_FMT_MALI)
 
 /*
- * Each name, alias and default (ias, oas, page sizes) once:
- * IOPGT_FORMAT_DEFINE_DEFAULTS also emits them as file metadata.
+ * Each name, alias, default (ias, oas, page sizes) and foreign walk once:
+ * IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN also emits them as file metadata.
  */
-IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_64_s1, "arm-64-lpae-s1",
+IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(lpae_fmt_64_s1, "arm-64-lpae-s1",
 	"ARM_64_LPAE_S1", 48, 48, SZ_4K | SZ_2M | SZ_1G,
+	&lpae_foreign_64_s1,
 	.description = "ARM LPAE stage 1 (AArch64 TTBR, HD dirty tracking)",
 	.caps = IOPGT_FMT_CAP_DIRTY,
 	.alloc = lpae_alloc_64_s1,
 	.adopt = lpae_adopt_64_s1,
-	.foreign = &lpae_foreign_64_s1,
 	.free = lpae_free);
 
-IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_64_s2, "arm-64-lpae-s2",
+IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(lpae_fmt_64_s2, "arm-64-lpae-s2",
 	"ARM_64_LPAE_S2", 48, 48, SZ_4K | SZ_2M | SZ_1G,
+	&lpae_foreign_64_s2,
 	.description = "ARM LPAE stage 2 (AArch64 VTTBR)",
 	.alloc = lpae_alloc_64_s2,
 	.adopt = lpae_adopt_64_s2,
-	.foreign = &lpae_foreign_64_s2,
 	.free = lpae_free);
 
-IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_32_s1, "arm-32-lpae-s1",
+IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(lpae_fmt_32_s1, "arm-32-lpae-s1",
 	"ARM_32_LPAE_S1", 32, 40, SZ_4K | SZ_2M | SZ_1G,
+	&lpae_foreign_32_s1,
 	.description = "ARM LPAE stage 1 (AArch32: ias <= 32, oas <= 40)",
 	.alloc = lpae_alloc_32_s1,
 	.adopt = lpae_adopt_32_s1,
-	.foreign = &lpae_foreign_32_s1,
 	.free = lpae_free);
 
-IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_32_s2, "arm-32-lpae-s2",
+IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(lpae_fmt_32_s2, "arm-32-lpae-s2",
 	"ARM_32_LPAE_S2", 40, 40, SZ_4K | SZ_2M | SZ_1G,
+	&lpae_foreign_32_s2,
 	.description = "ARM LPAE stage 2 (AArch32: ias, oas <= 40)",
 	.alloc = lpae_alloc_32_s2,
 	.adopt = lpae_adopt_32_s2,
-	.foreign = &lpae_foreign_32_s2,
 	.free = lpae_free);
 
-IOPGT_FORMAT_DEFINE_DEFAULTS(lpae_fmt_mali, "arm-mali-lpae",
+IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(lpae_fmt_mali, "arm-mali-lpae",
 	"ARM_MALI_LPAE", 48, 40, SZ_4K | SZ_2M | SZ_1G,
+	&lpae_foreign_mali,
 	.description = "Arm Mali GPU LPAE (4 levels, ias <= 48, oas <= 40)",
 	.alloc = lpae_alloc_mali,
 	.adopt = lpae_adopt_mali,
-	.foreign = &lpae_foreign_mali,
 	.free = lpae_free);
 
 static const struct iopgt_format *const lpae_formats[] = {

@@ -1715,10 +1715,10 @@ static void test_typo_suggestions(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_nonnull(strstr(r.out, "arm-v7s              ARM_V7S              "
-				"io-pgtable-arm-v7s       ias=32 oas=32 "
+				"io-pgtable-arm-v7s       yes     ias=32 oas=32 "
 				"pgsizes=4K|64K|1M|16M\n"));
 	g_assert_nonnull(strstr(r.out, "arm-64-lpae-s1       ARM_64_LPAE_S1       "
-				"io-pgtable-arm           ias=48 oas=48 "
+				"io-pgtable-arm           yes     ias=48 oas=48 "
 				"pgsizes=4K|2M|1G\n"));
 	run_clear(&r);
 }
@@ -1726,13 +1726,13 @@ static void test_typo_suggestions(void)
 static void test_formats_defaults(void)
 {
 	static const char want[] =
-		"Format               Aliases              Plugin                   Defaults\n"
-		"arm-32-lpae-s1       ARM_32_LPAE_S1       io-pgtable-arm           ias=32 oas=40 pgsizes=4K|2M|1G\n"
-		"arm-32-lpae-s2       ARM_32_LPAE_S2       io-pgtable-arm           ias=40 oas=40 pgsizes=4K|2M|1G\n"
-		"arm-64-lpae-s1       ARM_64_LPAE_S1       io-pgtable-arm           ias=48 oas=48 pgsizes=4K|2M|1G\n"
-		"arm-64-lpae-s2       ARM_64_LPAE_S2       io-pgtable-arm           ias=48 oas=48 pgsizes=4K|2M|1G\n"
-		"arm-mali-lpae        ARM_MALI_LPAE        io-pgtable-arm           ias=48 oas=40 pgsizes=4K|2M|1G\n"
-		"arm-v7s              ARM_V7S              io-pgtable-arm-v7s       ias=32 oas=32 pgsizes=4K|64K|1M|16M\n";
+		"Format               Aliases              Plugin                   Foreign Defaults\n"
+		"arm-32-lpae-s1       ARM_32_LPAE_S1       io-pgtable-arm           yes     ias=32 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-32-lpae-s2       ARM_32_LPAE_S2       io-pgtable-arm           yes     ias=40 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-64-lpae-s1       ARM_64_LPAE_S1       io-pgtable-arm           yes     ias=48 oas=48 pgsizes=4K|2M|1G\n"
+		"arm-64-lpae-s2       ARM_64_LPAE_S2       io-pgtable-arm           yes     ias=48 oas=48 pgsizes=4K|2M|1G\n"
+		"arm-mali-lpae        ARM_MALI_LPAE        io-pgtable-arm           yes     ias=48 oas=40 pgsizes=4K|2M|1G\n"
+		"arm-v7s              ARM_V7S              io-pgtable-arm-v7s       yes     ias=32 oas=32 pgsizes=4K|64K|1M|16M\n";
 	static const struct {
 		const char *name;
 		int64_t ias, oas, pgsizes;
@@ -1779,6 +1779,7 @@ static void test_formats_defaults(void)
 				==, json_want[i].pgsizes);
 		g_assert_nonnull(json_object_get_string_member(o,
 							       "defaults"));
+		g_assert_true(json_object_get_boolean_member(o, "foreign"));
 	}
 	run_clear(&r);
 }

@@ -651,11 +651,16 @@ static const struct {
 };
 
 static const char *const lpae_defaults_strv[] = {
-	"ARM_32_LPAE_S1 32 40 0x40201000", "ARM_32_LPAE_S2 40 40 0x40201000",
-	"ARM_64_LPAE_S1 48 48 0x40201000", "ARM_64_LPAE_S2 48 48 0x40201000",
-	"ARM_MALI_LPAE 48 40 0x40201000", "arm-32-lpae-s1 32 40 0x40201000",
-	"arm-32-lpae-s2 40 40 0x40201000", "arm-64-lpae-s1 48 48 0x40201000",
-	"arm-64-lpae-s2 48 48 0x40201000", "arm-mali-lpae 48 40 0x40201000",
+	"ARM_32_LPAE_S1 32 40 0x40201000 foreign",
+	"ARM_32_LPAE_S2 40 40 0x40201000 foreign",
+	"ARM_64_LPAE_S1 48 48 0x40201000 foreign",
+	"ARM_64_LPAE_S2 48 48 0x40201000 foreign",
+	"ARM_MALI_LPAE 48 40 0x40201000 foreign",
+	"arm-32-lpae-s1 32 40 0x40201000 foreign",
+	"arm-32-lpae-s2 40 40 0x40201000 foreign",
+	"arm-64-lpae-s1 48 48 0x40201000 foreign",
+	"arm-64-lpae-s2 48 48 0x40201000 foreign",
+	"arm-mali-lpae 48 40 0x40201000 foreign",
 	NULL
 };
 

@@ -8,7 +8,8 @@
  * Files, bottom to top (none calls one above it): parse.c (words),
  * report.c (what reaches the user: log lines, errno words, escaping, JSON,
  * the list table), dump.c, script.c (`run`), memfile.c (--mem-file),
- * main.c (options, commands).
+ * inspect-map.c (runs of mappings), inspect-dump.c, inspect-diff.c,
+ * inspect.c (`inspect`), main.c (options, commands).
  */
 #ifndef IOPGT_CLI_H
 #define IOPGT_CLI_H

@@ -2,13 +2,17 @@
 /*
  * iopgt-host inspect: tables built elsewhere, from ELF cores and raw
  * memory files (docs/inspect.md).  A client of the library's inspector:
- * this file parses the command's own options, adds the sources and
- * registers, and prints what translate, walk and check return.
+ * this file parses the command's own options, judges them before any
+ * file is opened, adds the sources and registers (through a stage 2 with
+ * --stage2), and prints what translate and check return; dump and diff
+ * are in inspect-dump.c and inspect-diff.c.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "inspect.h"
+#include "inspect-map.h"
 
 struct inspect_opts {
 	char *format;
@@ -16,6 +20,13 @@ struct inspect_opts {
 	char **images;
 	char *access;
 	gboolean json;
+	/* diff: the second state (defaults: --format and --regs) */
+	char **images2;
+	char **regs2;
+	char *format2;
+	/* nested: the images are stage 2's physical memory */
+	char *stage2;
+	char **s2_regs;
 };
 
 static void inspect_opts_clear(struct inspect_opts *o)
@@ -24,34 +35,96 @@ static void inspect_opts_clear(struct inspect_opts *o)
 	g_strfreev(o->regs);
 	g_strfreev(o->images);
 	g_free(o->access);
+	g_strfreev(o->images2);
+	g_strfreev(o->regs2);
+	g_free(o->format2);
+	g_free(o->stage2);
+	g_strfreev(o->s2_regs);
 }
 
+/* A malformed command line: the line saying why, then the hint. */
 static int inspect_usage(const char *fmt, const char *arg)
 {
-	g_autofree char *safe = arg ? cli_escape(arg) : NULL;
-	g_autofree char *msg = g_strdup_printf(fmt, safe);
+	g_autofree char *msg = g_strdup_printf(fmt, arg);
 
-	cli_err("iopgt-host: inspect: %s\nTry 'iopgt-host help inspect'.\n",
-		msg);
+	insp_err("%s", msg);
+	cli_err("Try 'iopgt-host help inspect'.\n");
 	return EXIT_USAGE;
 }
 
-/* "K=V,K=V": each value a number as the script takes them. */
-static int add_regs(struct iopgt_inspect *insp, const char *list)
+/* ---- registers and sources ----------------------------------------------- */
+
+/* "K=V,K=V": each value a number as the script takes them; a NULL insp
+ * only checks.  Returns: 0, or EXIT_USAGE after naming option and pair. */
+static int parse_regs(const char *option, const char *list,
+		      struct iopgt_inspect *insp)
 {
 	g_auto(GStrv) pairs = g_strsplit(list, ",", -1);
 
 	for (char **p = pairs; *p; p++) {
 		g_auto(GStrv) kv = g_strsplit(*p, "=", 2);
+		g_autofree char *fmt = NULL;
 		uint64_t v;
 
 		if (!kv[0] || !kv[1] || !*kv[0] ||
-		    !cli_parse_u64(kv[1], &v, NULL))
-			return inspect_usage("--regs: '%s' is not KEY=NUMBER",
-					     *p);
-		iopgt_inspect_set_reg(insp, kv[0], v);
+		    !cli_parse_u64(kv[1], &v, NULL)) {
+			fmt = g_strdup_printf("%s: '%%s' is not KEY=NUMBER",
+					      option);
+			return inspect_usage(fmt, *p);
+		}
+		if (insp)
+			iopgt_inspect_set_reg(insp, kv[0], v);
 	}
 	return 0;
+}
+
+static int parse_reg_lists(const char *option, char **lists,
+			   struct iopgt_inspect *insp)
+{
+	for (char **l = lists; l && *l; l++) {
+		int status = parse_regs(option, *l, insp);
+
+		if (status)
+			return status;
+	}
+	return 0;
+}
+
+/*
+ * While sources are added and a format opened, an error the host logs is
+ * kept rather than printed, so that the one line the user sees names the
+ * option too; warnings (a truncated core, a missing register) go out as
+ * they come.
+ */
+struct quiet_log {
+	struct cli *cli;
+	char *err;
+};
+
+static void quiet_log(void *data, int priority, const char *file, int line,
+		      const char *fn, const char *format, va_list args)
+{
+	struct quiet_log *q = data;
+
+	if (priority > IOPGT_LOG_ERR) {
+		cli_log(q->cli, priority, file, line, fn, format, args);
+		return;
+	}
+	g_free(q->err);
+	q->err = g_strchomp(g_strdup_vprintf(format, args));
+}
+
+static void quiet_begin(struct quiet_log *q, struct cli *cli)
+{
+	*q = (struct quiet_log){ .cli = cli };
+	iopgt_host_set_log_fn(cli->host, quiet_log, q);
+}
+
+static void quiet_end(struct quiet_log *q)
+{
+	iopgt_host_set_log_fn(q->cli->host, cli_log, q->cli);
+	g_free(q->err);
+	q->err = NULL;
 }
 
 /* FILE@PA is a raw memory file; FILE alone an ELF core. */
@@ -63,9 +136,125 @@ static int add_image(struct iopgt_inspect *insp, const char *arg)
 
 	if (at && cli_parse_u64(at + 1, &pa, NULL)) {
 		path = g_strndup(arg, (gsize)(at - arg));
-		return iopgt_inspect_add_raw(insp, path, pa) ? EXIT_FAILED : 0;
+		return iopgt_inspect_add_raw(insp, path, pa);
 	}
-	return iopgt_inspect_add_core(insp, arg) ? EXIT_FAILED : 0;
+	return iopgt_inspect_add_core(insp, arg);
+}
+
+/* Every FILE[@PA] of option.  Returns: 0, or EXIT_USAGE after one line
+ * naming the option, the file and the reason. */
+static int add_images(struct cli *cli, struct iopgt_inspect *insp,
+		      const char *option, char **images)
+{
+	struct quiet_log q;
+	int ret = 0;
+
+	quiet_begin(&q, cli);
+	for (char **i = images; *i && !ret; i++) {
+		ret = add_image(insp, *i);
+		if (ret && !q.err)
+			q.err = g_strdup_printf("%s: %s", *i,
+						cli_strerror(-ret));
+	}
+	if (ret)
+		insp_err("%s: %s", option, q.err);
+	quiet_end(&q);
+	return ret ? EXIT_USAGE : 0;
+}
+
+/*
+ * Open insp as format (NULL: the note's); what names the tables in the
+ * message.  No such format, or none at all, is a usage error naming
+ * option.  Returns: 0 or an exit status.
+ */
+static int open_tables(struct cli *cli, struct iopgt_inspect *insp,
+		       const char *format, const char *option,
+		       const char *what)
+{
+	struct quiet_log q;
+	int status = 0;
+	int ret;
+
+	quiet_begin(&q, cli);
+	ret = iopgt_inspect_open(insp, format);
+	if (ret == -ENOENT) {
+		if (format)
+			insp_err("%s: no plugin provides format '%s'", option,
+				 format);
+		else
+			insp_err("%s: none given, and no image note names a "
+				 "format", option);
+		status = EXIT_USAGE;
+	} else if (ret) {
+		/* the format's reason, then ours */
+		if (q.err) {
+			g_autofree char *safe = cli_escape(q.err);
+
+			cli_err("iopgt-host: %s\n", safe);
+		}
+		insp_err("cannot read %s: %s", what, g_strerror(-ret));
+		status = EXIT_FAILED;
+	}
+	quiet_end(&q);
+	return status;
+}
+
+/* A state read from images: new, sources, registers, open. */
+static int open_state(struct cli *cli, const char *image_opt, char **images,
+		      const char *regs_opt, char **regs, const char *format,
+		      const char *format_opt, const char *what,
+		      struct iopgt_inspect **out)
+{
+	struct iopgt_inspect *insp = NULL;
+	int status;
+
+	*out = NULL;
+	if (iopgt_inspect_new(cli->host, &insp))
+		return EXIT_FAILED;
+	status = add_images(cli, insp, image_opt, images);
+	if (!status)
+		status = parse_reg_lists(regs_opt, regs, insp);
+	if (!status)
+		status = open_tables(cli, insp, format, format_opt, what);
+	if (status)
+		iopgt_inspect_free(insp);
+	else
+		*out = insp;
+	return status;
+}
+
+/* Stage 1 (--format, --regs) over stage 2 (--stage2, --s2-regs), which
+ * reads the images. */
+static int open_nested(struct cli *cli, struct inspect_opts *o,
+		       struct iopgt_inspect **out)
+{
+	struct iopgt_inspect *s1 = NULL, *s2;
+	int status, ret;
+
+	*out = NULL;
+	status = open_state(cli, "--image", o->images, "--s2-regs", o->s2_regs,
+			    o->stage2, "--stage2", "the stage-2 tables", &s2);
+	if (status)
+		return status;
+	if (iopgt_inspect_new(cli->host, &s1)) {
+		iopgt_inspect_free(s2);
+		return EXIT_FAILED;
+	}
+	parse_reg_lists("--regs", o->regs, s1);
+	/* s1 owns s2 from here, even on failure */
+	ret = iopgt_inspect_set_stage2(s1, s2);
+	if (ret) {
+		insp_err("--stage2: cannot nest: %s", g_strerror(-ret));
+		status = EXIT_FAILED;
+	} else {
+		status = open_tables(cli, s1, o->format, "--format",
+				     "the stage-1 tables");
+	}
+	if (status)
+		iopgt_inspect_free(s1);
+	else
+		*out = s1;
+	return status;
 }
 
 /* "r", "w" or "x", then ",priv" for a privileged access. */
@@ -88,23 +277,11 @@ static bool parse_access(const char *s, unsigned int *access)
 	return true;
 }
 
-static char *prot_text(int prot)
-{
-	return g_strdup_printf("%c%c%c%s%s%s", prot & IOMMU_READ ? 'r' : '-',
-			       prot & IOMMU_WRITE ? 'w' : '-',
-			       prot & IOMMU_NOEXEC ? '-' : 'x',
-			       prot & IOMMU_CACHE ? " cache" : "",
-			       prot & IOMMU_MMIO ? " mmio" : "",
-			       prot & IOMMU_PRIV ? " priv" : "");
-}
+/* ---- translate ----------------------------------------------------------- */
 
-static void translate_json(struct cli *cli, uint64_t iova,
-			   const struct iopgt_xlate *x)
+/* The members of one stage's result (docs/cli.md, inspect JSON). */
+static void xlate_json(struct cli_json *j, const struct iopgt_xlate *x)
 {
-	struct cli_json *j = cli_json_new();
-
-	cli_json_begin_object(j, NULL);
-	cli_json_u64(j, "iova", iova);
 	cli_json_string(j, "fault", iopgt_fault_name(x->fault));
 	cli_json_int(j, "level", x->level);
 	cli_json_u64(j, "desc", x->desc);
@@ -119,44 +296,148 @@ static void translate_json(struct cli *cli, uint64_t iova,
 		cli_json_u64(j, "sh", x->sh);
 		cli_json_bool(j, "ns", x->ns);
 	}
+}
+
+static void translate_json(struct cli *cli, uint64_t iova,
+			   const struct iopgt_xlate *x)
+{
+	struct cli_json *j = cli_json_new();
+
+	cli_json_begin_object(j, NULL);
+	cli_json_u64(j, "iova", iova);
+	xlate_json(j, x);
 	cli_json_end_object(j);
 	cli_json_print(cli, j);
+}
+
+/* "desc 0x... at PA 0x...": space is "PA" or "IPA", where it was read. */
+static char *desc_text(const struct iopgt_xlate *x, const char *space)
+{
+	if (x->desc_pa == UINT64_MAX)
+		return g_strdup("no descriptor read");
+	return g_strdup_printf("desc 0x%016" G_GINT64_MODIFIER "x at %s 0x%"
+			       G_GINT64_MODIFIER "x", x->desc, space,
+			       x->desc_pa);
+}
+
+/* "2M at level 2, r-x cache, memattr 0xff, sh 3, desc ... at PA ..." */
+static char *leaf_text(const struct iopgt_xlate *x, const char *space)
+{
+	g_autofree char *where = desc_text(x, space);
+	g_autofree char *prot = insp_prot_text(x->prot);
+	g_autofree char *size = cli_format_size(x->size);
+
+	return g_strdup_printf("%s at level %d, %s, memattr 0x%02x, sh %u%s, "
+			       "%s", size, x->level, prot, x->memattr, x->sh,
+			       x->ns ? ", ns" : "", where);
 }
 
 static void translate_text(struct cli *cli, uint64_t iova,
 			   const struct iopgt_xlate *x)
 {
-	g_autofree char *where = x->desc_pa == UINT64_MAX ?
-		g_strdup("no descriptor read") :
-		g_strdup_printf("desc 0x%016" G_GINT64_MODIFIER "x at PA 0x%"
-				G_GINT64_MODIFIER "x", x->desc, x->desc_pa);
-	g_autofree char *prot = prot_text(x->prot);
-	g_autofree char *size = cli_format_size(x->size);
+	g_autofree char *text = NULL;
 
 	if (x->fault != IOPGT_FAULT_NONE) {
+		text = desc_text(x, "PA");
 		fprintf(cli->out, "0x%" G_GINT64_MODIFIER "x: %s fault at "
 			"level %d, %s\n", iova, iopgt_fault_name(x->fault),
-			x->level, where);
+			x->level, text);
 		return;
 	}
+	text = leaf_text(x, "PA");
 	fprintf(cli->out, "0x%" G_GINT64_MODIFIER "x -> 0x%" G_GINT64_MODIFIER
-		"x: %s at level %d, %s, memattr 0x%02x, sh %u%s, %s\n", iova,
-		x->oa, size, x->level, prot, x->memattr, x->sh,
-		x->ns ? ", ns" : "", where);
+		"x: %s\n", iova, x->oa, text);
+}
+
+/* ---- nested translate ---------------------------------------------------- */
+
+static void nested_json(struct cli *cli, uint64_t iova,
+			const struct iopgt_nested_xlate *n)
+{
+	struct cli_json *j = cli_json_new();
+
+	cli_json_begin_object(j, NULL);
+	cli_json_u64(j, "iova", iova);
+	cli_json_int(j, "stage", n->stage);
+	cli_json_bool(j, "s1_walk", n->s1_walk);
+	if (n->s1_walk)
+		cli_json_int(j, "s1_level", n->s1_level);
+	cli_json_u64(j, "ipa", n->ipa);
+	if (n->stage == 0)
+		cli_json_u64(j, "pa", n->pa);
+	cli_json_begin_object(j, "s1");
+	xlate_json(j, &n->s1);
+	cli_json_end_object(j);
+	if (n->stage != 1) {
+		cli_json_begin_object(j, "s2");
+		xlate_json(j, &n->s2);
+		cli_json_end_object(j);
+	}
+	cli_json_end_object(j);
+	cli_json_print(cli, j);
+}
+
+/*
+ * Translated: "IOVA -> PA (IPA 0x...)" and one line per stage.  A fault:
+ * one line saying the stage, kind, level, the address it was for (an
+ * IPA for both stages) and, for stage 2, whether it was fetching a
+ * stage-1 table (which level) or translating the output.
+ */
+static void nested_text(struct cli *cli, uint64_t iova,
+			const struct iopgt_nested_xlate *n)
+{
+	const struct iopgt_xlate *x = n->stage == 1 ? &n->s1 : &n->s2;
+	g_autofree char *s1 = NULL, *s2 = NULL, *why = NULL;
+
+	if (n->stage == 0) {
+		s1 = leaf_text(&n->s1, "IPA");
+		s2 = leaf_text(&n->s2, "PA");
+		fprintf(cli->out, "0x%" G_GINT64_MODIFIER "x -> 0x%"
+			G_GINT64_MODIFIER "x (IPA 0x%" G_GINT64_MODIFIER "x)\n"
+			"  stage 1: %s\n  stage 2: %s\n", iova, n->pa,
+			n->s1.oa, s1, s2);
+		return;
+	}
+	s1 = desc_text(x, n->stage == 1 ? "IPA" : "PA");
+	if (n->stage == 1)
+		why = g_strdup("");
+	else if (n->s1_walk)
+		why = g_strdup_printf(" for IPA 0x%" G_GINT64_MODIFIER "x "
+				      "(fetching the stage-1 level %d table)",
+				      n->ipa, n->s1_level);
+	else
+		why = g_strdup_printf(" for IPA 0x%" G_GINT64_MODIFIER "x "
+				      "(the output)", n->ipa);
+	fprintf(cli->out, "0x%" G_GINT64_MODIFIER "x: stage %d %s fault at "
+		"level %d%s, %s\n", iova, n->stage, iopgt_fault_name(x->fault),
+		x->level, why, s1);
 }
 
 static int cmd_translate(struct cli *cli, struct iopgt_inspect *insp,
-			 int argc, char **argv, const char *access_arg)
+			 bool nested, int argc, char **argv,
+			 const char *access_arg)
 {
+	struct iopgt_nested_xlate n;
 	struct iopgt_xlate x;
 	unsigned int access;
 	uint64_t iova;
+	int ret;
 
 	if (argc != 2 || !cli_parse_u64(argv[1], &iova, NULL))
 		return inspect_usage("usage: translate IOVA%s", "");
 	if (!parse_access(access_arg, &access))
 		return inspect_usage("--access: '%s' is not r, w or x with "
 				     "an optional ',priv'", access_arg);
+	if (nested) {
+		ret = iopgt_inspect_translate_nested(insp, iova, access, &n);
+		if (ret)
+			return EXIT_FAILED;
+		if (cli->json)
+			nested_json(cli, iova, &n);
+		else
+			nested_text(cli, iova, &n);
+		return n.stage == 0 ? EXIT_OK : EXIT_FAILED;
+	}
 	if (iopgt_inspect_translate(insp, iova, access, &x))
 		return EXIT_FAILED;
 	if (cli->json)
@@ -166,72 +447,28 @@ static int cmd_translate(struct cli *cli, struct iopgt_inspect *insp,
 	return x.fault == IOPGT_FAULT_NONE ? EXIT_OK : EXIT_FAILED;
 }
 
-static int dump_entry_text(void *data, const struct iopgt_walk_entry *e)
-{
-	struct cli *cli = data;
-	g_autofree char *size = cli_format_size(e->size);
-	g_autofree char *prot = prot_text(e->prot);
-
-	fprintf(cli->out, "%*sL%d[%u] 0x%" G_GINT64_MODIFIER "x %s ",
-		2 * e->level, "", e->level, e->index, (uint64_t)e->iova, size);
-	if (e->kind == IOPGT_ENTRY_TABLE)
-		fprintf(cli->out, "table 0x%" G_GINT64_MODIFIER "x\n", e->oa);
-	else
-		fprintf(cli->out, "-> 0x%" G_GINT64_MODIFIER "x %s (0x%016"
-			G_GINT64_MODIFIER "x)\n", e->oa, prot, e->raw);
-	return 0;
-}
-
-static int dump_entry_json(void *data, const struct iopgt_walk_entry *e)
-{
-	struct cli_json *j = data;
-
-	cli_json_begin_object(j, NULL);
-	cli_json_int(j, "level", e->level);
-	cli_json_u64(j, "index", e->index);
-	cli_json_u64(j, "iova", e->iova);
-	cli_json_u64(j, "size", e->size);
-	cli_json_string(j, "kind", e->kind == IOPGT_ENTRY_LEAF ? "leaf" :
-								 "table");
-	cli_json_u64(j, "raw", e->raw);
-	cli_json_u64(j, "oa", e->oa);
-	if (e->kind == IOPGT_ENTRY_LEAF)
-		cli_json_int(j, "prot", e->prot);
-	cli_json_end_object(j);
-	return 0;
-}
+/* ---- dump and check ------------------------------------------------------ */
 
 static int cmd_dump(struct cli *cli, struct iopgt_inspect *insp, int argc,
 		    char **argv)
 {
-	bool json = cli->json || (argc == 2 && !strcmp(argv[1], "json"));
-	int ret;
+	static const char *const styles[] = {
+		[INSP_DUMP_TREE] = "tree",
+		[INSP_DUMP_JSON] = "json",
+		[INSP_DUMP_DOT] = "dot",
+	};
+	enum insp_dump_style style = cli->json ? INSP_DUMP_JSON :
+						 INSP_DUMP_TREE;
+	size_t i;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "json") &&
-			 strcmp(argv[1], "tree")))
-		return inspect_usage("usage: dump [tree|json]%s", "");
-	if (json) {
-		static const struct iopgt_walk_ops ops = {
-			.entry = dump_entry_json,
-		};
-		struct cli_json *j = cli_json_new();
-
-		cli_json_begin_object(j, NULL);
-		cli_json_string(j, "format", iopgt_inspect_get_format(insp));
-		cli_json_begin_array(j, "entries");
-		ret = iopgt_inspect_walk(insp, &ops, j);
-		cli_json_end_array(j);
-		cli_json_end_object(j);
-		cli_json_print(cli, j);
-	} else {
-		static const struct iopgt_walk_ops ops = {
-			.entry = dump_entry_text,
-		};
-
-		fprintf(cli->out, "%s\n", iopgt_inspect_get_format(insp));
-		ret = iopgt_inspect_walk(insp, &ops, cli);
-	}
-	return ret ? EXIT_FAILED : EXIT_OK;
+	if (argc > 2)
+		return inspect_usage("usage: dump [tree|json|dot]%s", "");
+	if (argc < 2)
+		return insp_dump(cli, insp, style);
+	for (i = 0; i < G_N_ELEMENTS(styles); i++)
+		if (!strcmp(argv[1], styles[i]))
+			return insp_dump(cli, insp, (enum insp_dump_style)i);
+	return inspect_usage("dump: '%s' is not tree, json or dot", argv[1]);
 }
 
 struct check_out {
@@ -264,14 +501,13 @@ static void problem_out(void *data, const struct iopgt_problem_report *r)
 
 static int cmd_check(struct cli *cli, struct iopgt_inspect *insp, int argc)
 {
-	struct check_out c = { cli, cli->json ? cli_json_new() : NULL };
+	struct check_out c = { cli, NULL };
 	int n;
 
-	if (argc != 1) {
-		cli_json_free(c.j);
+	if (argc != 1)
 		return inspect_usage("usage: check%s", "");
-	}
-	if (c.j) {
+	if (cli->json) {
+		c.j = cli_json_new();
 		cli_json_begin_object(c.j, NULL);
 		cli_json_begin_array(c.j, "problems");
 	}
@@ -287,6 +523,8 @@ static int cmd_check(struct cli *cli, struct iopgt_inspect *insp, int argc)
 	return n == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* ---- options and commands ------------------------------------------------ */
+
 static GOptionContext *inspect_context(struct inspect_opts *o)
 {
 	const GOptionEntry entries[] = {
@@ -301,6 +539,20 @@ static GOptionContext *inspect_context(struct inspect_opts *o)
 		  "translate's access (default r)", "r|w|x[,priv]" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o->json,
 		  "JSON output", NULL },
+		{ "image2", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->images2,
+		  "diff: the second state's images (repeatable)",
+		  "FILE[@PA]" },
+		{ "regs2", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->regs2,
+		  "diff: the second state's registers (default: --regs)",
+		  "K=V[,K=V...]" },
+		{ "format2", 0, 0, G_OPTION_ARG_STRING, &o->format2,
+		  "diff: the second state's format (default: --format)",
+		  "FMT" },
+		{ "stage2", 0, 0, G_OPTION_ARG_STRING, &o->stage2,
+		  "Nested: the images hold stage 2 of this format", "FMT" },
+		{ "s2-regs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->s2_regs,
+		  "Nested: stage 2's registers (repeatable)",
+		  "K=V[,K=V...]" },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("COMMAND [ARG]");
@@ -310,42 +562,121 @@ static GOptionContext *inspect_context(struct inspect_opts *o)
 	return ctx;
 }
 
+static bool is_command(const char *cmd)
+{
+	static const char *const commands[] = {
+		"translate", "dump", "check", "diff",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		if (!strcmp(cmd, commands[i]))
+			return true;
+	return false;
+}
+
+/* An empty FMT is no name ("--format="), and one starting with '-' is
+ * the next option, taken as the value ("--stage2 --format s1"). */
+static int check_format_arg(const char *option, const char *fmt)
+{
+	g_autofree char *msg = NULL;
+
+	if (!fmt || (*fmt && *fmt != '-'))
+		return 0;
+	msg = g_strdup_printf("%s: '%%s' is not a format name", option);
+	return inspect_usage(msg, fmt);
+}
+
+/*
+ * Everything that can be judged before a file is opened: one line naming
+ * the option and the reason, exit 2.
+ */
+static int check_opts(struct inspect_opts *o, int argc, char **argv)
+{
+	bool diff = argc >= 2 && !strcmp(argv[1], "diff");
+	int status;
+
+	if (!o->images)
+		return inspect_usage("--image FILE[@PA] is needed%s", "");
+	/* before COMMAND: "--stage2 --format F translate" took --format */
+	status = check_format_arg("--format", o->format);
+	if (!status)
+		status = check_format_arg("--format2", o->format2);
+	if (!status)
+		status = check_format_arg("--stage2", o->stage2);
+	if (status)
+		return status;
+	if (argc < 2 || !is_command(argv[1]))
+		return inspect_usage("COMMAND is translate, dump, check or "
+				     "diff%s", "");
+	if (!diff && (o->images2 || o->regs2 || o->format2))
+		return inspect_usage("%s applies to diff only", o->images2 ?
+				     "--image2" : o->regs2 ? "--regs2" :
+				     "--format2");
+	if (diff && !o->images2)
+		return inspect_usage("diff needs --image2 FILE[@PA]%s", "");
+	if (diff && argc != 2)
+		return inspect_usage("usage: diff (the second state is "
+				     "--image2)%s", "");
+	if (o->s2_regs && !o->stage2)
+		return inspect_usage("--s2-regs needs --stage2 FMT%s", "");
+	if (o->stage2 && diff)
+		return inspect_usage("--stage2 applies to translate, dump and "
+				     "check%s", "");
+	if (o->stage2 && !o->format)
+		return inspect_usage("--stage2 needs --format (stage 1's "
+				     "format)%s", "");
+	status = parse_reg_lists("--regs", o->regs, NULL);
+	if (!status)
+		status = parse_reg_lists("--regs2", o->regs2, NULL);
+	if (!status)
+		status = parse_reg_lists("--s2-regs", o->s2_regs, NULL);
+	return status;
+}
+
+static int run_diff(struct cli *cli, struct inspect_opts *o,
+		    struct iopgt_inspect *a)
+{
+	struct iopgt_inspect *b = NULL;
+	int status;
+
+	status = open_state(cli, "--image2", o->images2, "--regs2",
+			    o->regs2 ? o->regs2 : o->regs,
+			    o->format2 ? o->format2 : o->format,
+			    "--format2",
+			    "the second state's tables", &b);
+	if (status)
+		return EXIT_USAGE;	/* diff(1): trouble is 2 */
+	status = insp_diff(cli, a, b);
+	iopgt_inspect_free(b);
+	return status;
+}
+
 static int inspect_run(struct cli *cli, struct inspect_opts *o, int argc,
 		       char **argv)
 {
-	struct iopgt_inspect *insp = NULL;
 	const char *cmd = argv[1];
-	int status = EXIT_FAILED;
-	int ret;
+	bool diff = !strcmp(cmd, "diff");
+	struct iopgt_inspect *insp;
+	int status;
 
-	iopgt_inspect_new(cli->host, &insp);
-	for (char **i = o->images; *i; i++) {
-		status = add_image(insp, *i);
-		if (status)
-			goto out_free;
-	}
-	for (char **r = o->regs; r && *r; r++) {
-		status = add_regs(insp, *r);
-		if (status)
-			goto out_free;
-	}
-	status = EXIT_FAILED;
-	ret = iopgt_inspect_open(insp, o->format);
-	if (ret) {
-		/* the host or the format logged the reason just before */
-		cli_err("iopgt-host: inspect: cannot read the tables: %s\n",
-			g_strerror(-ret));
-		goto out_free;
-	}
+	if (o->stage2)
+		status = open_nested(cli, o, &insp);
+	else
+		status = open_state(cli, "--image", o->images, "--regs",
+				    o->regs, o->format, "--format",
+				    "the tables", &insp);
+	if (status)
+		return diff ? EXIT_USAGE : status;
 	cli->json |= o->json;
 	if (!strcmp(cmd, "translate"))
-		status = cmd_translate(cli, insp, argc - 1, argv + 1,
-				       o->access);
+		status = cmd_translate(cli, insp, o->stage2, argc - 1,
+				       argv + 1, o->access);
 	else if (!strcmp(cmd, "dump"))
 		status = cmd_dump(cli, insp, argc - 1, argv + 1);
+	else if (diff)
+		status = run_diff(cli, o, insp);
 	else
 		status = cmd_check(cli, insp, argc - 1);
-out_free:
 	iopgt_inspect_free(insp);
 	return status;
 }
@@ -359,16 +690,12 @@ int cli_inspect(struct cli *cli, int argc, char **argv)
 
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		status = inspect_usage("%s", error->message);
-	} else if (!o.images) {
-		status = inspect_usage("--image FILE[@PA] is needed%s", "");
-	} else if (argc < 2 || (strcmp(argv[1], "translate") &&
-				strcmp(argv[1], "dump") &&
-				strcmp(argv[1], "check"))) {
-		status = inspect_usage("COMMAND is translate, dump or check%s",
-				       "");
 	} else {
-		iopgt_host_scan(cli->host);
-		status = inspect_run(cli, &o, argc, argv);
+		status = check_opts(&o, argc, argv);
+		if (!status) {
+			iopgt_host_scan(cli->host);
+			status = inspect_run(cli, &o, argc, argv);
+		}
 	}
 	g_option_context_free(ctx);
 	inspect_opts_clear(&o);

@@ -502,13 +502,14 @@ static int cmd_formats(struct cli *cli)
 	if (j)
 		cli_json_begin_array(j, NULL);
 	else
-		fprintf(cli->out, "%-20s %-20s %-24s %s\n", "Format", "Aliases",
-			"Plugin", "Defaults");
+		fprintf(cli->out, "%-20s %-20s %-24s %-7s %s\n", "Format",
+			"Aliases", "Plugin", "Foreign", "Defaults");
 	for (guint i = 0; i < rows->len; i++) {
 		struct format_row *r = g_ptr_array_index(rows, i);
 		struct iopgt_cfg cfg = { 0 };
 		g_autofree char *defaults = format_defaults(cli, r->name, &cfg);
 		g_autofree char *aliases = NULL;
+		int foreign = iopgt_host_format_has_foreign(cli->host, r->name);
 
 		g_ptr_array_add(r->aliases, NULL);
 		aliases = g_strjoinv(",", (char **)r->aliases->pdata);
@@ -520,12 +521,17 @@ static int cmd_formats(struct cli *cli)
 			cli_json_string(j, "plugin",
 					iopgt_plugin_get_name(r->plugin));
 			format_defaults_json(j, defaults, &cfg);
+			if (foreign < 0)
+				cli_json_string(j, "foreign", NULL);
+			else
+				cli_json_bool(j, "foreign", foreign);
 			cli_json_end_object(j);
 		} else {
 			g_autofree char *line = g_strdup_printf(
-				"%-20s %-20s %-24s %s", r->name,
+				"%-20s %-20s %-24s %-7s %s", r->name,
 				*aliases ? aliases : "-",
 				iopgt_plugin_get_name(r->plugin),
+				foreign < 0 ? "-" : foreign ? "yes" : "no",
 				defaults ? defaults : "-");
 			g_autofree char *safe = cli_escape(line);
 
@@ -680,12 +686,17 @@ static const struct command_help {
 	{ "run", "run [FILE|-]", "Run a script of page-table operations (see "
 	  "'iopgt-host help run')." },
 	{ "inspect", "inspect [OPTION]... COMMAND", "Tables built elsewhere, "
-	  "from ELF cores and raw memory files: 'translate IOVA', 'dump "
-	  "[tree|json]' or 'check' (docs/inspect.md).  Options, after "
-	  "'inspect': --image FILE[@PA] (repeatable: an ELF core, or a raw "
-	  "file at PA), --format FMT and --regs K=V[,K=V...] (default: the "
-	  "image note's), --access r|w|x[,priv] (translate; default r), "
-	  "--json.  Exit 1 on a fault or a problem." },
+	  "from ELF cores and raw memory files (docs/inspect.md): "
+	  "'translate IOVA', 'dump [tree|json|dot]' (runs of contiguous "
+	  "mappings as one line), 'check', or 'diff' against a second "
+	  "state.  Options, after 'inspect': --image FILE[@PA] (repeatable: "
+	  "an ELF core, or a raw file at PA), --format FMT and --regs "
+	  "K=V[,K=V...] (default: the image note's), --access r|w|x[,priv] "
+	  "(translate; default r), --json; diff: --image2 FILE[@PA], "
+	  "--regs2 and --format2 (default: --regs, --format); nested: "
+	  "--stage2 FMT and --s2-regs K=V[,K=V...] (the images are stage "
+	  "2's memory, --format and --regs stage 1's).  Exit 1 on a fault, "
+	  "a problem or a difference; 2 on a bad argument." },
 	{ "help", "help [COMMAND]", "This text, or one command's." },
 };
 

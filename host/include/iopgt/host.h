@@ -384,6 +384,14 @@ struct iopgt_plugin *iopgt_plugin_unref(struct iopgt_plugin *plugin);
  */
 int iopgt_host_get_format_defaults(struct iopgt_host *host, const char *format,
 				   struct iopgt_cfg *cfg);
+/*
+ * Whether format (name or alias) can walk tables built elsewhere (the
+ * foreign op, docs/inspect.md): from the registered format, or else from
+ * the providing plugin's file metadata (IOPGT_FORMAT_DEFINE_DEFAULTS_
+ * FOREIGN), without loading it.  Returns: 1 or 0, or -ENOENT when neither
+ * a registered format nor file metadata says.
+ */
+int iopgt_host_format_has_foreign(struct iopgt_host *host, const char *format);
 
 typedef void (*iopgt_plugin_fn)(struct iopgt_plugin *plugin, void *data);
 /* Every known plugin: loaded ones in load order, then the rest by name.
@@ -801,6 +809,95 @@ int iopgt_inspect_check(struct iopgt_inspect *insp, iopgt_problem_fn fn,
 /* Names for the CLI and logs: "translation", "loop"... (docs/inspect.md) */
 const char *iopgt_fault_name(enum iopgt_fault fault);
 const char *iopgt_problem_name(enum iopgt_problem problem);
+
+/* ---- memory sources and nested walks (docs/inspect.md) ------------------ */
+
+/*
+ * A source of the caller's: a read of [pa, pa + size) calls read(ctx, pa,
+ * n, buf) with a part inside it (a read spanning sources is split at
+ * their edges, as for files).  It returns 0 or a negative errno, which
+ * the read returns (-EFAULT: reads as missing memory).
+ */
+typedef int (*iopgt_inspect_read_fn)(void *ctx, uint64_t pa, size_t size,
+				     void *buf);
+/*
+ * Add size bytes at pa read through read(ctx, ...); size 0 means up to
+ * 2^64 (pa to the top of the address space).  ctx must outlive insp.
+ * Returns: 0 on success or a negative errno: -EEXIST (overlapping a
+ * source already added), -EBUSY (already open), -EINVAL (runs past 2^64).
+ */
+int iopgt_inspect_add_source(struct iopgt_inspect *insp, uint64_t pa,
+			     uint64_t size, iopgt_inspect_read_fn read,
+			     void *ctx);
+/*
+ * Add the host's own simulated memory (where iopgt_pgtable_new() puts
+ * tables without a memory provider) at its PAs, read-only: inspect a
+ * live table without saving it.  Its whole extent reads, and memory no
+ * table holds reads as the host keeps it (zeros, or a freed block's old
+ * bytes); a live table being changed meanwhile gives torn reads, so
+ * serialise with map and unmap as for a walk.  Tables in a provider's
+ * memory are not covered: add them with iopgt_inspect_add_source().
+ * Returns: 0 on success or a negative errno: -EEXIST, -EBUSY (as above),
+ * or -ENOMEM (the host could not make its memory).
+ */
+int iopgt_inspect_add_host_memory(struct iopgt_inspect *insp);
+/*
+ * Nest s1 over s2: s1's table and output addresses become IPAs that s2
+ * (an opened inspector of a stage-2 format over the physical memory)
+ * translates.  Each stage-1 fetch is a stage-2 translation for an
+ * unprivileged read (an SMMU's nested table walk is a data read of the
+ * walker, checked against stage 2's permissions), split at the stage-2
+ * leaf's end, then a read of s2's sources.  s1 must not be open yet and
+ * must have no sources of its own (none may be added after: -EEXIST); on
+ * success it owns s2 (freed with s1), on failure s2 stays the caller's.
+ * Then open s1 as usual.  iopgt_inspect_read/translate/walk/check on s1
+ * work in IPAs, through s2: translate gives stage 1's result (oa an IPA),
+ * a descriptor stage 2 cannot give is a walk abort, and for check a table
+ * that cannot be read is a READ problem naming its IPA.
+ * Bound: a stage-1 read of n bytes costs at most ceil(n / g) + 1 stage-2
+ * translations, ceil(n / g) when aligned to n as the formats' reads are
+ * (g: stage 2's smallest leaf, its granule): one per descriptor fetch of
+ * a translate, one per granule of each table a walk or check reads (so
+ * at most T * ceil(t / g) for a format capped at T tables of t bytes:
+ * 2^20 for LPAE 4K tables over a 4K stage 2).  A nested translate costs
+ * at most (stage-1 levels + 1) stage-2 translations, each bounded by
+ * stage 2's own levels.
+ * Returns: 0 on success or a negative errno: -EBUSY (s1 already open),
+ * -EEXIST (s1 has sources, or a stage 2 already), -EINVAL (s2 not open,
+ * or nested itself).
+ */
+int iopgt_inspect_set_stage2(struct iopgt_inspect *s1,
+			     struct iopgt_inspect *s2);
+/* The result of a nested translation (iopgt_inspect_translate_nested). */
+struct iopgt_nested_xlate {
+	int stage;		/* 0: translated; 1 or 2: the stage that
+				 * faulted */
+	bool s1_walk;		/* stage 2 faulted (or aborted) fetching a
+				 * stage-1 descriptor */
+	int s1_level;		/* the stage-1 level being fetched when
+				 * s1_walk */
+	uint64_t ipa;		/* the IPA stage 2 translated last (a table's
+				 * or the output's) */
+	struct iopgt_xlate s1;	/* stage 1's result: oa is an IPA */
+	struct iopgt_xlate s2;	/* stage 2's result for ipa */
+	uint64_t pa;		/* the output PA when stage == 0 */
+};
+/*
+ * Translate iova through both stages for access (as
+ * iopgt_inspect_translate; stage-1 descriptor fetches as
+ * iopgt_inspect_set_stage2 says, the output IPA for the caller's access).
+ * stage 2 with s1_walk: stage 2 faulted on the IPA of a stage-1
+ * descriptor (ipa; s1_level and s1.desc_pa say which, s2 how).  stage 2
+ * without: on the output IPA.  stage 1: stage 1's own fault; ipa and s2
+ * are its last descriptor fetch's (ipa 0 and s2.desc_pa UINT64_MAX when
+ * none), so a walk abort whose s2 translated says the PA s2.oa is in no
+ * source (an external abort on stage 1's walk, as the SMMU reports it).
+ * Returns: 0 with *out, or -EINVAL (s1 has no stage 2, is not open, or a
+ * bad access).
+ */
+int iopgt_inspect_translate_nested(struct iopgt_inspect *s1, uint64_t iova,
+				   unsigned int access,
+				   struct iopgt_nested_xlate *out);
 
 #ifdef __cplusplus
 }

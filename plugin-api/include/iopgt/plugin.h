@@ -29,8 +29,9 @@ extern "C" {
 /* 1.1: iopgt_walk_entry.prot (pgtable.h)
  * 1.2: alloc_pages' address limit IOPGT_MEM_MAX_BITS (host-services.h)
  * 1.3: iopgt_format.adopt, struct iopgt_image_src (pgtable.h)
- * 1.4: iopgt_format.foreign, struct iopgt_foreign_ops (pgtable.h) */
-#define IOPGT_ABI_MINOR		4
+ * 1.4: iopgt_format.foreign, struct iopgt_foreign_ops (pgtable.h)
+ * 1.5: iopgt_format_info.flags (IOPGT_FORMAT_INFO_FOREIGN) */
+#define IOPGT_ABI_MINOR		5
 #define IOPGT_PLUGIN_MAGIC	0x696f7067u	/* "iopg" */
 #define IOPGT_PLUGIN_SYMBOL	"iopgt_plugin_desc"
 #define IOPGT_NAME_MAX		64		/* plugin and format names */
@@ -142,6 +143,9 @@ struct iopgt_plugin_desc {
  * them (and fill a cfg from them) without mapping the plugin.  Plain data
  * with no pointers: it needs no relocation and the host reads it with
  * pread.  Written by IOPGT_FORMAT_DEFINE_DEFAULTS, never by hand.
+ * flags (ABI 1.5) says what the format can do beyond alloc: a host that
+ * has not loaded the plugin can tell which formats walk foreign tables;
+ * a record of an older plugin holds 0 there (it was reserved).
  */
 #define IOPGT_FORMAT_INFO_SECTION	".iopgt_fmt"
 #define IOPGT_FORMAT_INFO_MAGIC		0x69666d74u	/* "ifmt" */
@@ -154,8 +158,11 @@ struct iopgt_format_info {
 	uint64_t default_pgsize_bitmap;
 	char name[IOPGT_NAME_MAX + 1];	/* NUL-terminated */
 	char alias[IOPGT_NAME_MAX + 1];	/* "" when there is none */
-	uint8_t reserved[6];		/* zero; pads to a multiple of 8 */
+	uint8_t flags;			/* IOPGT_FORMAT_INFO_* (ABI 1.5) */
+	uint8_t reserved[5];		/* zero; pads to a multiple of 8 */
 };
+/* flags: the format sets iopgt_format.foreign */
+#define IOPGT_FORMAT_INFO_FOREIGN	(1U << 0)
 /* the same layout (and stride in the section) on every ABI */
 #ifdef __cplusplus
 static_assert(sizeof(struct iopgt_format_info) == 160,
@@ -180,11 +187,11 @@ _Static_assert(sizeof(struct iopgt_format_info) == 160,
 #endif
 
 #if defined(IOPGT_BUILTIN)
-#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_) \
+#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_, flags_)       \
 	_Static_assert(sizeof(name_) <= IOPGT_NAME_MAX + 1 &&                \
 		       sizeof(alias_) <= IOPGT_NAME_MAX + 1, "format name")
 #else
-#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_)               \
+#define IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_, flags_)       \
 	_Static_assert(sizeof(name_) <= IOPGT_NAME_MAX + 1 &&                \
 		       sizeof(alias_) <= IOPGT_NAME_MAX + 1, "format name"); \
 	static const struct iopgt_format_info                                \
@@ -199,6 +206,7 @@ _Static_assert(sizeof(struct iopgt_format_info) == 160,
 		.default_pgsize_bitmap = (pgsizes_),                         \
 		.name = name_,                                               \
 		.alias = alias_,                                             \
+		.flags = (flags_),                                           \
 	}
 #endif
 
@@ -212,18 +220,37 @@ _Static_assert(sizeof(struct iopgt_format_info) == 160,
  * designated initialisers (-Woverride-init says so).
  * IOPGT_FORMAT_DEFINE_DEFAULTS_NO_ALIAS(var, "name", ias, oas, pgsizes,
  * ...) is the same without an alias.
+ *
+ * IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(var, "name", "ALIAS", ias, oas,
+ *                                      pgsizes, &foreign_ops, ...)
+ * is IOPGT_FORMAT_DEFINE_DEFAULTS for a format with a foreign walk: it
+ * sets .foreign to the ops and IOPGT_FORMAT_INFO_FOREIGN in the record,
+ * so the ops are named once and the metadata cannot say otherwise (the
+ * host warns when a record and its registered format disagree).  Do not
+ * repeat .foreign among the initialisers.
  */
-#define IOPGT_FORMAT_DEFINE_DEFAULTS(var_, name_, alias_, ias_, oas_,       \
-				     pgsizes_, ...)                          \
-	IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_);              \
+#define IOPGT_FORMAT_DEFINE_DEFAULTS_FLAGS_(var_, name_, alias_, ias_, oas_, \
+					    pgsizes_, flags_, ...)           \
+	IOPGT_FORMAT_INFO(name_, alias_, ias_, oas_, pgsizes_, flags_);      \
 	IOPGT_FORMAT_DEFINE(var_, name_, alias_,                             \
 			    .default_ias = (ias_),                           \
 			    .default_oas = (oas_),                           \
 			    .default_pgsize_bitmap = (pgsizes_),             \
 			    __VA_ARGS__)
+#define IOPGT_FORMAT_DEFINE_DEFAULTS(var_, name_, alias_, ias_, oas_,       \
+				     pgsizes_, ...)                          \
+	IOPGT_FORMAT_DEFINE_DEFAULTS_FLAGS_(var_, name_, alias_, ias_, oas_, \
+					    pgsizes_, 0, __VA_ARGS__)
+#define IOPGT_FORMAT_DEFINE_DEFAULTS_FOREIGN(var_, name_, alias_, ias_,     \
+					     oas_, pgsizes_, foreign_, ...)  \
+	IOPGT_FORMAT_DEFINE_DEFAULTS_FLAGS_(var_, name_, alias_, ias_, oas_, \
+					    pgsizes_,                        \
+					    IOPGT_FORMAT_INFO_FOREIGN,       \
+					    .foreign = (foreign_),           \
+					    __VA_ARGS__)
 #define IOPGT_FORMAT_DEFINE_DEFAULTS_NO_ALIAS(var_, name_, ias_, oas_,      \
 					      pgsizes_, ...)                 \
-	IOPGT_FORMAT_INFO(name_, "", ias_, oas_, pgsizes_);                  \
+	IOPGT_FORMAT_INFO(name_, "", ias_, oas_, pgsizes_, 0);               \
 	IOPGT_FORMAT_DEFINE_NO_ALIAS(var_, name_,                            \
 				     .default_ias = (ias_),                  \
 				     .default_oas = (oas_),                  \
