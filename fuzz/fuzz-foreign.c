@@ -52,15 +52,6 @@
 /* walk's leaves checked against translate, at most */
 #define MAX_LEAF_CHECKS	256
 
-/* IOPGT_FUZZ_VERBOSE: say what each input opened and found (on stderr). */
-static bool verbose;
-
-#define TRACE(...)                                                          \
-	do {                                                                 \
-		if (verbose)                                                 \
-			fprintf(stderr, __VA_ARGS__);                        \
-	} while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,7 +60,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_init_env();
-	verbose = getenv("IOPGT_FUZZ_VERBOSE") != NULL;
 	return 0;
 }
 
@@ -198,7 +188,7 @@ static int check_leaf(void *data, const struct iopgt_walk_entry *e)
 	FUZZ_CHECK(ret == 0, "translate of a leaf: %d", ret);
 	if (x.fault == IOPGT_FAULT_NONE &&
 	    (x.desc != e->raw || x.level != e->level)) {
-		TRACE("leaf L%d 0x%" G_GINT64_MODIFIER "x at 0x%"
+		FUZZ_TRACE("leaf L%d 0x%" G_GINT64_MODIFIER "x at 0x%"
 		      G_GINT64_MODIFIER "x translates through L%d 0x%"
 		      G_GINT64_MODIFIER "x\n", e->level, e->raw, e->iova,
 		      x.level, x.desc);
@@ -255,7 +245,7 @@ static void probe_flat(struct run *r, const struct image *im, uint64_t iova,
 	int ret;
 
 	ret = iopgt_inspect_translate(r->insp, iova, access, &x);
-	TRACE("translate 0x%" G_GINT64_MODIFIER "x 0x%x: %d %s L%d oa 0x%"
+	FUZZ_TRACE("translate 0x%" G_GINT64_MODIFIER "x 0x%x: %d %s L%d oa 0x%"
 	      G_GINT64_MODIFIER "x\n", iova, access, ret,
 	      iopgt_fault_name(x.fault), x.level, x.oa);
 	check_translation(iova, access, ret, &x);
@@ -271,7 +261,7 @@ static void probe_nested(struct run *r, uint64_t iova, unsigned int access)
 	int ret;
 
 	ret = iopgt_inspect_translate_nested(r->insp, iova, access, &n);
-	TRACE("nested 0x%" G_GINT64_MODIFIER "x 0x%x: %d stage %d%s pa 0x%"
+	FUZZ_TRACE("nested 0x%" G_GINT64_MODIFIER "x 0x%x: %d stage %d%s pa 0x%"
 	      G_GINT64_MODIFIER "x\n", iova, access, ret, n.stage,
 	      n.s1_walk ? " (s1 walk)" : "", n.pa);
 	check_nested(iova, access, ret, &n);
@@ -294,9 +284,9 @@ static void run_walks(struct run *r, struct input *in, struct image *im,
 	}
 	ret = iopgt_inspect_walk(r->insp, &leaf_ops, r);
 	FUZZ_CHECK(ret == 0 || ret == -E2BIG, "walk: %d", ret);
-	TRACE("walk: %d, %" G_GINT64_MODIFIER "u entries\n", ret, r->entries);
+	FUZZ_TRACE("walk: %d, %" G_GINT64_MODIFIER "u entries\n", ret, r->entries);
 	ret = iopgt_inspect_check(r->insp, count_problem, r);
-	TRACE("check: %d\n", ret);
+	FUZZ_TRACE("check: %d\n", ret);
 	FUZZ_CHECK(ret >= 0 && (unsigned int)ret == r->problems,
 		   "check returned %d after %u reports", ret, r->problems);
 	FUZZ_CHECK(!r->disagree || r->problems,
@@ -325,7 +315,7 @@ static bool nest(struct iopgt_inspect *s1, struct iopgt_inspect **s2,
 {
 	int ret = iopgt_inspect_open(*s2, format);
 
-	TRACE("stage 2 %s: %d\n", format, ret);
+	FUZZ_TRACE("stage 2 %s: %d\n", format, ret);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL, "open %s: %d", format, ret);
 	if (!ret) {
 		ret = iopgt_inspect_set_stage2(s1, *s2);
@@ -375,7 +365,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	ret = iopgt_inspect_open(r.insp, format);
-	TRACE("open %s, %u registers, %zu bytes at 0x%" G_GINT64_MODIFIER
+	FUZZ_TRACE("open %s, %u registers, %zu bytes at 0x%" G_GINT64_MODIFIER
 	      "x: %d\n", format, nregs, im.size, im.pa, ret);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL || ret == -EOPNOTSUPP,
 		   "open %s: %d", format, ret);

@@ -39,8 +39,11 @@ static void glib_log(const char *domain, GLogLevelFlags level,
 		abort();
 }
 
+bool fuzz_verbose;
+
 void fuzz_init_env(void)
 {
+	fuzz_verbose = getenv("IOPGT_FUZZ_VERBOSE") != NULL;
 	/* before GLib's first allocation: plain malloc, freed memory poisoned */
 	setenv("G_SLICE", "always-malloc", 1);
 	setenv("G_DEBUG", "gc-friendly", 1);

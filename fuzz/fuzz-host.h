@@ -7,6 +7,7 @@
 #ifndef IOPGT_FUZZ_HOST_H
 #define IOPGT_FUZZ_HOST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,6 +31,17 @@ extern const struct iopgt_plugin_desc iopgt_fuzz_v7s_desc;
  */
 #define FUZZ_MEM_SIZE	((2ULL << 30) + (128ULL << 20))
 #define FUZZ_MEM_LIMIT	(32ULL << 20)
+
+/*
+ * IOPGT_FUZZ_VERBOSE set: the targets say what each input did, on stderr
+ * (fuzz_init_env() reads it).
+ */
+extern bool fuzz_verbose;
+#define FUZZ_TRACE(...)                                                      \
+	do {                                                                 \
+		if (fuzz_verbose)                                            \
+			fprintf(stderr, __VA_ARGS__);                        \
+	} while (0)
 
 /*
  * A broken invariant: say which on fd 2 (the targets may point stderr at

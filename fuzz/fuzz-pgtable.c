@@ -64,15 +64,6 @@
 #define PROBES_PER_OP	16
 #define FINAL_PROBES	4096
 
-/* IOPGT_FUZZ_VERBOSE: print the table and each operation (on stderr). */
-static bool verbose;
-
-#define TRACE(...)                                                          \
-	do {                                                                 \
-		if (verbose)                                                 \
-			fprintf(stderr, __VA_ARGS__);                        \
-	} while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,7 +72,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_init_env();
-	verbose = getenv("IOPGT_FUZZ_VERBOSE") != NULL;
 	return 0;
 }
 
@@ -466,7 +456,7 @@ static bool op_run(struct run *r, const struct op *op)
 	size_t mapped = 0, want_mapped = 0, got, want;
 	int ret, want_ret;
 
-	TRACE("op %u: iova 0x%lx pa 0x%" G_GINT64_MODIFIER "x pgsize 0x%zx x "
+	FUZZ_TRACE("op %u: iova 0x%lx pa 0x%" G_GINT64_MODIFIER "x pgsize 0x%zx x "
 	      "%zu prot 0x%x gather %s%s\n", op->kind, op->iova, op->pa,
 	      op->pgsize, op->count, op->prot,
 	      op->gather ? (op->gather->queued ? "queued" : "fresh") : "none",
@@ -489,7 +479,7 @@ static bool op_run(struct run *r, const struct op *op)
 			return false;
 		want_ret = pt_model_map(&r->m, op->iova, op->pa, op->pgsize,
 					op->count, op->prot, &want_mapped);
-		TRACE("  map_pages: %d, mapped 0x%zx\n", ret, mapped);
+		FUZZ_TRACE("  map_pages: %d, mapped 0x%zx\n", ret, mapped);
 		FUZZ_CHECK(ret == want_ret && mapped == want_mapped,
 			   "map_pages(0x%lx, 0x%" G_GINT64_MODIFIER "x, 0x%zx "
 			   "x %zu, prot 0x%x) = %d mapped 0x%zx, the model "
@@ -503,7 +493,7 @@ static bool op_run(struct run *r, const struct op *op)
 						op->pgsize, op->count,
 						op->gather);
 		want = pt_model_unmap(&r->m, op->iova, op->pgsize, op->count);
-		TRACE("  unmap_pages: 0x%zx\n", got);
+		FUZZ_TRACE("  unmap_pages: 0x%zx\n", got);
 		FUZZ_CHECK(got == want, "unmap_pages(0x%lx, 0x%zx x %zu) = "
 			   "0x%zx, the model says 0x%zx", op->iova,
 			   op->pgsize, op->count, got, want);
@@ -526,7 +516,7 @@ static bool op_run(struct run *r, const struct op *op)
 			return false;
 		want_ret = pt_model_iommu_map(&r->m, op->iova, op->pa, len,
 					      op->prot);
-		TRACE("  iopgt_pgtable_map 0x%zx: %d\n", len, ret);
+		FUZZ_TRACE("  iopgt_pgtable_map 0x%zx: %d\n", len, ret);
 		FUZZ_CHECK(ret == want_ret, "iopgt_pgtable_map(0x%lx, 0x%"
 			   G_GINT64_MODIFIER "x, 0x%zx, prot 0x%x) = %d, the "
 			   "model says %d", op->iova, op->pa, len, op->prot,
@@ -536,7 +526,7 @@ static bool op_run(struct run *r, const struct op *op)
 		got = iopgt_pgtable_unmap(r->host, r->pgt, op->iova, len,
 					  op->gather);
 		want = pt_model_iommu_unmap(&r->m, op->iova, len);
-		TRACE("  iopgt_pgtable_unmap 0x%zx: 0x%zx\n", len, got);
+		FUZZ_TRACE("  iopgt_pgtable_unmap 0x%zx: 0x%zx\n", len, got);
 		FUZZ_CHECK(got == want, "iopgt_pgtable_unmap(0x%lx, 0x%zx) = "
 			   "0x%zx, the model says 0x%zx", op->iova, len, got,
 			   want);
@@ -618,7 +608,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	get8(&in);	/* h7, read above */
 	asked = cfg;
 	ret = iopgt_pgtable_new(r.host, formats[fmt].name, &cfg, &r, &r.pgt);
-	TRACE("%s pgsizes 0x%lx ias %u oas %u quirks 0x%lx coherent %d: %d\n",
+	FUZZ_TRACE("%s pgsizes 0x%lx ias %u oas %u quirks 0x%lx coherent %d: %d\n",
 	      formats[fmt].name, asked.pgsize_bitmap, asked.ias, asked.oas,
 	      asked.quirks, asked.coherent_walk, ret);
 	if (ret) {
@@ -642,7 +632,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* v7s keeps no size it does not know: then nothing can be mapped */
 	if (r.granule)
 		window_init(&r, h2, h7);
-	TRACE("levels %d-%d, window [0x%lx +0x%lx)\n", r.m.d.first, r.m.d.last,
+	FUZZ_TRACE("levels %d-%d, window [0x%lx +0x%lx)\n", r.m.d.first, r.m.d.last,
 	      r.win_lo, r.win_span);
 
 	for (unsigned int i = 0; r.granule && i < MAX_OPS && in.n; i++) {
@@ -656,7 +646,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r.op_len = 0;
 	check_all(&r);
-	TRACE("end: %lu leaves, %lu tables\n", r.m.leaves, r.m.tables);
+	FUZZ_TRACE("end: %lu leaves, %lu tables\n", r.m.leaves, r.m.tables);
 
 	iopgt_pgtable_free(r.host, r.pgt);
 	FUZZ_CHECK(r.flush_all == 1, "flush_all %u times", r.flush_all);
