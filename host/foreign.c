@@ -241,7 +241,7 @@ int iopgt_inspect_add_raw(struct iopgt_inspect *insp, const char *path,
 			  uint64_t pa)
 {
 	struct mem_src s = { .pa = pa };
-	uint64_t size;
+	uint64_t size = 0;	/* set when src_open() succeeds */
 	int fd;
 
 	g_return_val_if_fail(insp && path, -EINVAL);

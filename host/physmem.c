@@ -18,8 +18,15 @@
  * again at the next allocation was most of the cost of an empty table's
  * alloc + free.  A thread takes its slot's try-lock, never the zone lock,
  * to reuse a page, and the slots sit on their own cache lines, so two
- * threads reusing pages share nothing here.  Threads mapping a fresh
- * table have empty slots and meet at the zone lock once per table.
+ * threads reusing pages share nothing here.
+ *
+ * A thread whose free pages are used up takes a run of up to 16 fresh
+ * pages at once (Linux's rmqueue_bulk), under one acquisition of
+ * the zone lock, so threads mapping fresh tables meet there once per run,
+ * not once per table.  A run is exactly the pages the buddy system would
+ * hand out next one at a time, lowest first, and goes back to it before
+ * any other call of that thread reaches the buddy system: a thread's
+ * addresses are the same as without runs (see run_refill()).
  *
  * Fresh memory is not zeroed twice: the kernel hands out anonymous pages
  * zeroed, so only pages that were handed out before are cleared (a
@@ -60,6 +67,8 @@
 #define PCP_SLOTS	8
 #define PCP_HIGH	16
 #define PCP_BATCH	8
+/* fresh pages a slot takes from the buddy system at once, as an order */
+#define RUN_ORDER	4
 #define CACHE_LINE	64
 
 struct free_block {
@@ -81,6 +90,17 @@ struct pcp_list {
 	void *pages[PCP_HIGH];
 };
 
+/*
+ * Page frames [next, end), ascending, that the buddy system would hand
+ * out next; those below dirty_end may hold old data.  Free to the buddy
+ * system's count, in use to its lists.
+ */
+struct pcp_run {
+	uint64_t next;
+	uint64_t end;
+	uint64_t dirty_end;
+};
+
 struct pcp {
 	/* try-lock: 1 while a thread uses the slot (no waiting on it) */
 	_Atomic int busy;
@@ -88,6 +108,8 @@ struct pcp {
 	 * holder writes it, iopgt_physmem_in_use() adds the slots up */
 	_Atomic int64_t in_use;
 	struct pcp_list list[NR_ZONES];
+	/* per requested zone (a NORMAL request may fall back to DMA32) */
+	struct pcp_run run[NR_ZONES];
 } __attribute__((aligned(CACHE_LINE)));
 
 /*
@@ -110,11 +132,25 @@ struct iopgt_physmem {
 	/* per 1 GiB chunk: pages at or above this offset were never handed
 	 * out, so they are still zero from mmap */
 	uint32_t *clean_from;
+	unsigned int run_order;		/* RUN_ORDER; 0 (no runs) in tests */
 	/* pthread, not GMutex: GLib's futex mutex is invisible to TSan */
 	pthread_mutex_t lock __attribute__((aligned(CACHE_LINE)));
 	uint64_t in_use;		/* through the buddy system */
+	uint64_t lock_count;		/* acquisitions of lock */
 	struct zone zones[NR_ZONES];
 };
+
+/* The buddy system's lock, counted (iopgt_physmem_lock_count()). */
+static void zone_lock(struct iopgt_physmem *pm)
+{
+	pthread_mutex_lock(&pm->lock);
+	pm->lock_count++;
+}
+
+static void zone_unlock(struct iopgt_physmem *pm)
+{
+	pthread_mutex_unlock(&pm->lock);
+}
 
 /* Integer arithmetic: in a region, base may lie before the caller's
  * memory (pfn 0 is the PA rounded down), and is never dereferenced. */
@@ -221,6 +257,7 @@ static struct iopgt_physmem *physmem_alloc_struct(void)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&pm->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pm->run_order = RUN_ORDER;
 	return pm;
 }
 
@@ -500,26 +537,82 @@ static void pcp_account(struct pcp *pcp, int64_t bytes)
 }
 
 /*
+ * Give a run back: the buddy system then holds what it would hold had the
+ * run never been taken (its pages and the halves split off after them
+ * are one free set, which merges into the same blocks whatever the
+ * order), and the chunk's watermark goes back down when none of the run
+ * held old data.  Slot and pm->lock held.
+ */
+static void run_return(struct iopgt_physmem *pm, struct pcp *pcp,
+		       struct pcp_run *r)
+{
+	uint64_t chunk = r->next & ~((1ULL << MAX_ORDER) - 1);
+	uint64_t n = r->end - r->next, pfn = r->next;
+	uint32_t *mark;
+
+	if (!n)
+		return;
+	mark = &pm->clean_from[r->next >> MAX_ORDER];
+	if (r->next >= r->dirty_end && *mark == r->end - chunk)
+		*mark = (uint32_t)(r->next - chunk);
+	/* as the largest aligned blocks: a few merges, not one per page */
+	while (pfn < r->end) {
+		unsigned int o = (unsigned int)__builtin_ctzll(pfn | r->end);
+
+		while (pfn + (1ULL << o) > r->end)
+			o--;
+		buddy_release(pm, pfn, o);
+		pfn += 1ULL << o;
+	}
+	pm->in_use -= n << PAGE_SHIFT;
+	pcp_account(pcp, (int64_t)(n << PAGE_SHIFT));
+	*r = (struct pcp_run){ 0 };
+}
+
+static bool pcp_has_runs(const struct pcp *pcp)
+{
+	for (int z = 0; z < NR_ZONES; z++)
+		if (pcp->run[z].next < pcp->run[z].end)
+			return true;
+	return false;
+}
+
+/* Slot and pm->lock held. */
+static void pcp_return_runs(struct iopgt_physmem *pm, struct pcp *pcp)
+{
+	for (int z = 0; z < NR_ZONES; z++)
+		run_return(pm, pcp, &pcp->run[z]);
+}
+
+/*
  * Give the oldest n pages of a list back to the buddy system, in the
  * order they were freed, so the buddy system ends up as if they had gone
- * straight to it.  Slot held; takes pm->lock.
+ * straight to it.  Slot and pm->lock held; the runs are back already.
  */
 static void pcp_drain_list(struct iopgt_physmem *pm, struct pcp_list *l,
 			   unsigned int n)
 {
-	pthread_mutex_lock(&pm->lock);
 	for (unsigned int i = 0; i < n; i++)
 		buddy_release(pm, va_to_pfn(pm, l->pages[i]), 0);
-	pthread_mutex_unlock(&pm->lock);
 	l->count -= n;
 	memmove(l->pages, l->pages + n, l->count * sizeof(l->pages[0]));
 }
 
-static void pcp_drain(struct iopgt_physmem *pm, struct pcp *pcp)
+/* The slot's runs, and with lists its free pages too, back to the buddy
+ * system.  Slot held; takes pm->lock if there is anything to give. */
+static void pcp_drain(struct iopgt_physmem *pm, struct pcp *pcp, bool lists)
 {
-	for (int z = 0; z < NR_ZONES; z++)
-		if (pcp->list[z].count)
-			pcp_drain_list(pm, &pcp->list[z], pcp->list[z].count);
+	bool any = pcp_has_runs(pcp);
+
+	for (int z = 0; lists && z < NR_ZONES; z++)
+		any |= pcp->list[z].count != 0;
+	if (!any)
+		return;
+	zone_lock(pm);
+	pcp_return_runs(pm, pcp);
+	for (int z = 0; lists && z < NR_ZONES; z++)
+		pcp_drain_list(pm, &pcp->list[z], pcp->list[z].count);
+	zone_unlock(pm);
 }
 
 /* Every slot's pages back to the buddy system: before giving up on a
@@ -528,43 +621,113 @@ static void pcp_drain_all(struct iopgt_physmem *pm)
 {
 	for (int i = 0; i < PCP_SLOTS; i++) {
 		pcp_lock(&pm->pcp[i]);
-		pcp_drain(pm, &pm->pcp[i]);
+		pcp_drain(pm, &pm->pcp[i], true);
 		pcp_unlock(&pm->pcp[i]);
 	}
 }
 
-/* A cached page for this zone, or NULL (then the caller asks the buddy
- * system). */
-static void *pcp_alloc(struct pcp *pcp, int zone)
+/* The smallest order with a free block in z; MAX_ORDER + 1: none. */
+static unsigned int zone_min_order(const struct zone *z)
+{
+	unsigned int o = 0;
+
+	while (o <= MAX_ORDER && !z->free[o])
+		o++;
+	return o;
+}
+
+/*
+ * Fill the slot's empty run for requests of this zone.  Where the
+ * smallest free block has order o, the next 2^o single-page requests
+ * would get its pages lowest first: a split keeps the low half and gives
+ * the upper halves back as the only free blocks below order o, and each
+ * following request takes the smallest.  So the run is the first
+ * 2^min(o, run_order) pages of that block, split off as one block, and a
+ * thread gets the same addresses as without runs provided its every other
+ * way into the buddy system gives its runs back first.  NORMAL requests
+ * fall back to DMA32, as buddy_alloc().  Slot held; takes pm->lock.
+ */
+static void run_refill(struct iopgt_physmem *pm, struct pcp *pcp, int zone)
+{
+	/* two zones: NORMAL (1) falls back to DMA32 (0), never back up */
+	struct pcp_run *r = &pcp->run[zone], *other = &pcp->run[!zone];
+
+	G_STATIC_ASSERT(ZONE_DMA32 == 0 && ZONE_NORMAL == 1 && NR_ZONES == 2);
+	zone_lock(pm);
+	/* set_limit() turns the caches off under this lock */
+	if (atomic_load_explicit(&pm->limit, memory_order_relaxed))
+		goto out_unlock;
+	for (int zi = zone; zi >= 0; zi--) {
+		struct zone *z = &pm->zones[zi];
+		unsigned int o;
+		uint64_t pfn;
+
+		/* to the buddy system the other run's pages here are free */
+		if (other->next < other->end && pfn_zone(pm, other->next) == z)
+			run_return(pm, pcp, other);
+		o = zone_min_order(z);
+		if (o > MAX_ORDER)
+			continue;
+		o = MIN(o, pm->run_order);
+		pfn = va_to_pfn(pm, zone_alloc(pm, z, o, UINT64_MAX));
+		pm->in_use += IOPGT_PHYS_PAGE << o;
+		r->next = pfn;
+		r->end = pfn + (1ULL << o);
+		r->dirty_end = pfn + claim_range(pm, pfn, o);
+		pcp_account(pcp, -(int64_t)(IOPGT_PHYS_PAGE << o));
+		break;
+	}
+out_unlock:
+	zone_unlock(pm);
+}
+
+/* A cached page for this zone: the page freed last, else the next of the
+ * run; NULL when the slot is busy or the zone empty (then the caller asks
+ * the buddy system). */
+static void *pcp_alloc(struct iopgt_physmem *pm, struct pcp *pcp, int zone)
 {
 	struct pcp_list *l = &pcp->list[zone];
+	struct pcp_run *r = &pcp->run[zone];
+	bool dirty = true;
 	void *va = NULL;
 
 	if (!pcp_trylock(pcp))
 		return NULL;
 	if (l->count) {
 		va = l->pages[--l->count];
-		pcp_account(pcp, IOPGT_PHYS_PAGE);
+	} else {
+		if (r->next == r->end)
+			run_refill(pm, pcp, zone);
+		if (r->next < r->end) {
+			dirty = r->next < r->dirty_end;
+			va = pfn_to_va(pm, r->next++);
+		}
 	}
-	pcp_unlock(pcp);
 	if (va)
+		pcp_account(pcp, IOPGT_PHYS_PAGE);
+	pcp_unlock(pcp);
+	if (va && dirty)
 		zero_block(va, IOPGT_PHYS_PAGE);
 	return va;
 }
 
 /* Keep a freed page in the thread's slot.  Returns: false if the slot is
  * busy (another thread with the same slot number): free it directly. */
-static bool pcp_free(struct iopgt_physmem *pm, void *va, uint64_t pfn)
+static bool pcp_free(struct iopgt_physmem *pm, struct pcp *pcp, void *va,
+		     uint64_t pfn)
 {
-	struct pcp *pcp = pcp_of_thread(pm);
 	struct pcp_list *l;
 
 	if (!pcp_trylock(pcp))
 		return false;
 	l = &pcp->list[pfn_zone(pm, pfn) == &pm->zones[ZONE_NORMAL] ?
 		       ZONE_NORMAL : ZONE_DMA32];
-	if (l->count == PCP_HIGH)
+	if (l->count == PCP_HIGH) {
+		zone_lock(pm);
+		pcp_return_runs(pm, pcp);
 		pcp_drain_list(pm, l, PCP_BATCH);
+		zone_unlock(pm);
+	}
 	l->pages[l->count++] = va;
 	pcp_account(pcp, -(int64_t)IOPGT_PHYS_PAGE);
 	pcp_unlock(pcp);
@@ -593,7 +756,7 @@ static void *buddy_alloc(struct iopgt_physmem *pm, unsigned int order,
 	uint64_t limit;
 	void *va = NULL;
 
-	pthread_mutex_lock(&pm->lock);
+	zone_lock(pm);
 	limit = atomic_load_explicit(&pm->limit, memory_order_relaxed);
 	if (limit && total_in_use(pm) + bytes > limit)
 		goto out_unlock;
@@ -607,7 +770,7 @@ static void *buddy_alloc(struct iopgt_physmem *pm, unsigned int order,
 			 PAGE_SHIFT;
 	}
 out_unlock:
-	pthread_mutex_unlock(&pm->lock);
+	zone_unlock(pm);
 	return va;
 }
 
@@ -639,12 +802,12 @@ void *iopgt_physmem_alloc(struct iopgt_physmem *pm, size_t size,
 	/* the cache holds pages from anywhere in the zone */
 	if (order == 0 && cached &&
 	    zone_last_pa(pm, &pm->zones[zone]) <= max_pa)
-		va = pcp_alloc(pcp, zone);
+		va = pcp_alloc(pm, pcp, zone);
 	if (!va) {
-		/* larger blocks see the buddy system as if this thread's
-		 * cached pages had gone straight back to it */
-		if (order && pcp_trylock(pcp)) {
-			pcp_drain(pm, pcp);
+		/* the buddy system as if this thread's runs, and for larger
+		 * blocks its cached pages too, had gone straight back to it */
+		if (pcp_trylock(pcp)) {
+			pcp_drain(pm, pcp, order != 0);
 			pcp_unlock(pcp);
 		}
 		va = buddy_alloc(pm, order, flags, max_pa, &dirty);
@@ -698,7 +861,7 @@ void *iopgt_physmem_claim(struct iopgt_physmem *pm, uint64_t pa, size_t size,
 	/* cached free pages look in use to the buddy system */
 	pcp_drain_all(pm);
 	pfn = (pa - pm->pa_base) >> PAGE_SHIFT;
-	pthread_mutex_lock(&pm->lock);
+	zone_lock(pm);
 	*err = -EBUSY;
 	z = pfn_zone(pm, pfn);
 	b = free_block_holding(pm, z, pfn, order, &o);
@@ -726,7 +889,7 @@ void *iopgt_physmem_claim(struct iopgt_physmem *pm, uint64_t pa, size_t size,
 		va = pfn_to_va(pm, pfn);
 		*err = 0;
 	}
-	pthread_mutex_unlock(&pm->lock);
+	zone_unlock(pm);
 	if (va)
 		zero_block(va, bytes);
 	return va;
@@ -737,13 +900,22 @@ void iopgt_physmem_release(struct iopgt_physmem *pm, void *va, size_t size)
 	unsigned int order = size_to_order(size ? size : 1);
 	uint64_t pfn = va_to_pfn(pm, va);
 	bool cached = !atomic_load_explicit(&pm->limit, memory_order_relaxed);
+	struct pcp *pcp = pcp_of_thread(pm);
+	bool held;
 
-	if (order == 0 && cached && pcp_free(pm, va, pfn))
+	if (order == 0 && cached && pcp_free(pm, pcp, va, pfn))
 		return;
-	pthread_mutex_lock(&pm->lock);
+	held = pcp_trylock(pcp);
+	zone_lock(pm);
+	/* into the buddy system as if this thread's runs had never been
+	 * taken */
+	if (held)
+		pcp_return_runs(pm, pcp);
 	pm->in_use -= IOPGT_PHYS_PAGE << order;
 	buddy_release(pm, pfn, order);
-	pthread_mutex_unlock(&pm->lock);
+	zone_unlock(pm);
+	if (held)
+		pcp_unlock(pcp);
 }
 
 uint64_t iopgt_physmem_pa_to_va_offset(const struct iopgt_physmem *pm)
@@ -758,9 +930,9 @@ uint64_t iopgt_physmem_last_pa(const struct iopgt_physmem *pm)
 
 void iopgt_physmem_set_limit(struct iopgt_physmem *pm, uint64_t bytes)
 {
-	pthread_mutex_lock(&pm->lock);
+	zone_lock(pm);
 	atomic_store_explicit(&pm->limit, bytes, memory_order_relaxed);
-	pthread_mutex_unlock(&pm->lock);
+	zone_unlock(pm);
 	/* with a limit every request goes to the buddy system, which then
 	 * must see every free page */
 	if (bytes)
@@ -771,13 +943,35 @@ uint64_t iopgt_physmem_in_use(struct iopgt_physmem *pm)
 {
 	uint64_t v;
 
-	pthread_mutex_lock(&pm->lock);
+	zone_lock(pm);
 	v = total_in_use(pm);
-	pthread_mutex_unlock(&pm->lock);
+	zone_unlock(pm);
 	return v;
 }
 
 uint64_t iopgt_physmem_size(const struct iopgt_physmem *pm)
 {
 	return pm->size;
+}
+
+uint64_t iopgt_physmem_lock_count(struct iopgt_physmem *pm)
+{
+	uint64_t v;
+
+	zone_lock(pm);
+	v = --pm->lock_count;	/* this one does not count */
+	zone_unlock(pm);
+	return v;
+}
+
+void iopgt_physmem_set_run_pages(struct iopgt_physmem *pm, unsigned int pages)
+{
+	unsigned int order = 0;
+
+	while (order < MAX_ORDER && (2U << order) <= pages)
+		order++;
+	zone_lock(pm);
+	pm->run_order = order;
+	zone_unlock(pm);
+	pcp_drain_all(pm);
 }

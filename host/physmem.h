@@ -13,8 +13,10 @@
  * physical addresses start at IOPGT_PHYS_BASE.  Two zones: DMA32 below
  * 4 GiB and NORMAL above; NORMAL requests fall back to DMA32.
  * Freed single pages wait in a small cache of the freeing thread's slot
- * for its next single-page request.  Deterministic: the same request
- * sequence (per thread) gives the same addresses.  Thread-safe.
+ * for its next single-page request, and a slot with none takes a run of
+ * fresh pages from the buddy system at once.  Deterministic: the same
+ * request sequence (per thread) gives the same addresses, with or without
+ * runs.  Thread-safe.
  */
 #define IOPGT_PHYS_BASE		0x80000000ULL	/* 2 GiB, like ARM DRAM */
 #define IOPGT_PHYS_PAGE		4096ULL
@@ -57,6 +59,13 @@ uint64_t iopgt_physmem_last_pa(const struct iopgt_physmem *pm);
 /* The highest PA a block allocated with these alloc_pages flags may
  * cover (UINT64_MAX: no limit). */
 uint64_t iopgt_mem_flags_max_pa(unsigned int flags);
+/* Acquisitions of the buddy system's lock so far (this call's not
+ * counted): what threads allocating at once meet at. */
+uint64_t iopgt_physmem_lock_count(struct iopgt_physmem *pm);
+/* How many fresh pages (rounded down to a power of two; 16 by default,
+ * 1 for none beyond the request) a thread takes from the buddy system at
+ * once: for tests, which compare addresses with and without runs. */
+void iopgt_physmem_set_run_pages(struct iopgt_physmem *pm, unsigned int pages);
 /* Rounded size actually taken for a request of size bytes. */
 size_t iopgt_physmem_block_size(size_t size);
 
