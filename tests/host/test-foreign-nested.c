@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "host-fixture.h"
+#include "foreign-fixture.h"
 
 #define SZ_2M_ULL	(2ULL << 20)
 /* where the physical memory shows the host's memory a second time */
@@ -28,16 +28,6 @@
 #define OUT_IPA		0x40000000ULL
 #define OUT_PA		0x300000000ULL
 #define PAGES		48
-
-static void load_plugins(struct host_fixture *f)
-{
-	if (!iopgt_host_find_plugin(f->host, "io-pgtable-arm")) {
-		g_assert_cmpint(iopgt_host_add_plugin_dir(f->host,
-							  test_plugin_dir()),
-				==, 0);
-		g_assert_cmpint(iopgt_host_scan(f->host), >=, 1);
-	}
-}
 
 /* Stage 1: 48-bit input, four levels; stage 2: 40-bit IPAs. */
 static struct iopgt_pgtable *new_table(struct host_fixture *f,
@@ -49,7 +39,7 @@ static struct iopgt_pgtable *new_table(struct host_fixture *f,
 	};
 	struct iopgt_pgtable *pgt = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_pgtable_new(f->host, format, &cfg, NULL, &pgt),
 			==, 0);
 	return pgt;
@@ -68,12 +58,6 @@ static void set_regs_of(struct host_fixture *f, struct iopgt_inspect *insp,
 	set_reg(insp, "quirks", pgt->cfg.quirks);
 }
 
-static int collect_entry(void *data, const struct iopgt_walk_entry *e)
-{
-	g_array_append_val((GArray *)data, *e);
-	return 0;
-}
-
 static int collect_table(void *data, uint64_t pa, const void *va, size_t size,
 			 int level)
 {
@@ -85,37 +69,7 @@ static int collect_table(void *data, uint64_t pa, const void *va, size_t size,
 	return 0;
 }
 
-static const struct iopgt_walk_ops entry_ops = { .entry = collect_entry };
 static const struct iopgt_walk_ops table_ops = { .table = collect_table };
-
-static GArray *walk_live(struct host_fixture *f, struct iopgt_pgtable *pgt,
-			 const struct iopgt_walk_ops *ops)
-{
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(struct iopgt_walk_entry));
-
-	g_assert_cmpint(iopgt_pgtable_walk(f->host, pgt, ops, a), ==, 0);
-	return a;
-}
-
-static void assert_entries_equal(GArray *live, GArray *foreign)
-{
-	g_assert_cmpuint(foreign->len, ==, live->len);
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *a =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		const struct iopgt_walk_entry *b =
-			&g_array_index(foreign, struct iopgt_walk_entry, i);
-
-		g_assert_cmpint(b->level, ==, a->level);
-		g_assert_cmpuint(b->index, ==, a->index);
-		g_assert_cmphex(b->iova, ==, a->iova);
-		g_assert_cmpuint(b->size, ==, a->size);
-		g_assert_cmphex(b->raw, ==, a->raw);
-		g_assert_cmphex(b->oa, ==, a->oa);
-		g_assert_cmpint(b->kind, ==, a->kind);
-		g_assert_cmphex(b->prot, ==, a->prot);
-	}
-}
 
 /* The iova of stage 1's page i: spread over two L2 and several L3 tables */
 static uint64_t s1_iova(unsigned int i)
@@ -229,7 +183,7 @@ static void test_add_source(struct host_fixture *f, gconstpointer data)
 	g_assert_cmpint(iopgt_inspect_add_source(insp, ~0ULL, 0, record_read,
 						 &top), ==, -EEXIST);
 	/* the table at 0x1000 is all 0xaa: no use to a format, but it opens */
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	set_reg(insp, "ttbr", 0x1000);
 	set_reg(insp, "tcr.tg", 0);
 	set_reg(insp, "tcr.tsz", 64 - 39);
@@ -276,9 +230,9 @@ static void test_host_memory(struct host_fixture *f, gconstpointer data)
 	(void)data;
 	s1_populate(f, pgt);
 	insp = inspect_live(f, pgt, "arm-64-lpae-s1");
-	live = walk_live(f, pgt, &entry_ops);
+	live = walk_live(f, pgt, &collect_ops);
 	foreign = g_array_new(FALSE, FALSE, sizeof(struct iopgt_walk_entry));
-	g_assert_cmpint(iopgt_inspect_walk(insp, &entry_ops, foreign), ==, 0);
+	g_assert_cmpint(iopgt_inspect_walk(insp, &collect_ops, foreign), ==, 0);
 	assert_entries_equal(live, foreign);
 	for (unsigned int i = 0; i < live->len; i++) {
 		const struct iopgt_walk_entry *e =
@@ -439,7 +393,7 @@ static void test_nested_agrees(struct host_fixture *f, gconstpointer data)
 		       "view in IPAs, reading each table through one leaf");
 	(void)data;
 	nested_build(f, &n);
-	live = walk_live(f, n.s1, &entry_ops);
+	live = walk_live(f, n.s1, &collect_ops);
 	for (unsigned int i = 0; i < live->len; i++) {
 		const struct iopgt_walk_entry *e =
 			&g_array_index(live, struct iopgt_walk_entry, i);
@@ -481,7 +435,7 @@ static void test_nested_agrees(struct host_fixture *f, gconstpointer data)
 					sizeof(struct iopgt_walk_entry));
 		unsigned int before = n.alias_reads;
 
-		g_assert_cmpint(iopgt_inspect_walk(n.insp, &entry_ops, foreign),
+		g_assert_cmpint(iopgt_inspect_walk(n.insp, &collect_ops, foreign),
 				==, 0);
 		assert_entries_equal(live, foreign);
 		g_assert_cmpuint(n.alias_reads - before, ==,

@@ -15,11 +15,9 @@
  * oas); and the registers open refuses.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "host-fixture.h"
+#include "foreign-fixture.h"
 
 #define NS		IO_PGTABLE_QUIRK_ARM_NS
 #define NO_PERMS	IO_PGTABLE_QUIRK_NO_PERMS
@@ -51,16 +49,6 @@ static const struct variant variants[] = {
 	{ MTK | NO_PERMS | NS, 33, 34, true },
 };
 
-static void load_plugins(struct host_fixture *f)
-{
-	if (!iopgt_host_find_plugin(f->host, "io-pgtable-arm-v7s")) {
-		g_assert_cmpint(iopgt_host_add_plugin_dir(f->host,
-							  test_plugin_dir()),
-				==, 0);
-		g_assert_cmpint(iopgt_host_scan(f->host), >=, 1);
-	}
-}
-
 static struct iopgt_pgtable *new_table(struct host_fixture *f,
 				       const struct variant *v)
 {
@@ -70,15 +58,10 @@ static struct iopgt_pgtable *new_table(struct host_fixture *f,
 	};
 	struct iopgt_pgtable *pgt = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm-v7s");
 	g_assert_cmpint(iopgt_pgtable_new(f->host, "arm-v7s", &cfg, NULL, &pgt),
 			==, 0);
 	return pgt;
-}
-
-static uint64_t rand64(GRand *rand)
-{
-	return (uint64_t)g_rand_int(rand) << 32 | g_rand_int(rand);
 }
 
 /*
@@ -160,49 +143,6 @@ static void walk_log_clear(struct walk_log *w)
 	g_string_free(w->tables, TRUE);
 }
 
-static char *save_to_file(struct host_fixture *f, struct iopgt_pgtable *pgt,
-			  const char *name)
-{
-	char *path = g_build_filename(f->tmpdir, name, NULL);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(iopgt_pgtable_save(f->host, pgt, fd), ==, 0);
-	g_assert_cmpint(close(fd), ==, 0);
-	return path;
-}
-
-static struct iopgt_inspect *inspect_core(struct host_fixture *f,
-					  const char *path)
-{
-	struct iopgt_inspect *insp = NULL;
-
-	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
-	g_assert_cmpint(iopgt_inspect_add_core(insp, path), ==, 0);
-	g_assert_cmpint(iopgt_inspect_open(insp, NULL), ==, 0);
-	return insp;
-}
-
-static void assert_entries_equal(GArray *live, GArray *foreign)
-{
-	g_assert_cmpuint(foreign->len, ==, live->len);
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *a =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		const struct iopgt_walk_entry *b =
-			&g_array_index(foreign, struct iopgt_walk_entry, i);
-
-		g_assert_cmpint(b->level, ==, a->level);
-		g_assert_cmpuint(b->index, ==, a->index);
-		g_assert_cmphex(b->iova, ==, a->iova);
-		g_assert_cmpuint(b->size, ==, a->size);
-		g_assert_cmphex(b->raw, ==, a->raw);
-		g_assert_cmphex(b->oa, ==, a->oa);
-		g_assert_cmpint(b->kind, ==, a->kind);
-		g_assert_cmphex(b->prot, ==, a->prot);
-	}
-}
-
 /* The MAIR-style byte of Linux's three TEX-remap indices. */
 static unsigned int memattr_of(int prot)
 {
@@ -223,29 +163,6 @@ static bool allowed(const struct variant *v, int prot, unsigned int access)
 	if ((access & W) && !(prot & IOMMU_WRITE))
 		return false;
 	return !((access & X) && (prot & IOMMU_NOEXEC));
-}
-
-/* A page of a leaf: the live lookup's PA, the leaf's extent and bits. */
-static void assert_page_agrees(struct host_fixture *f,
-			       const struct variant *v,
-			       struct iopgt_pgtable *pgt,
-			       struct iopgt_inspect *insp,
-			       const struct iopgt_walk_entry *e, uint64_t iova)
-{
-	struct iopgt_xlate x;
-
-	g_assert_cmpint(iopgt_inspect_translate(insp, iova, R | P, &x), ==, 0);
-	g_assert_cmpint(x.fault, ==, IOPGT_FAULT_NONE);
-	g_assert_cmphex(x.oa, ==, iopgt_pgtable_iova_to_phys(f->host, pgt,
-							      iova));
-	g_assert_cmphex(x.base, ==, e->iova);
-	g_assert_cmpuint(x.size, ==, e->size);
-	g_assert_cmpint(x.level, ==, e->level);
-	g_assert_cmphex(x.desc, ==, e->raw);
-	g_assert_cmphex(x.prot, ==, e->prot);
-	g_assert_cmphex(x.memattr, ==, memattr_of(e->prot));
-	g_assert_cmpuint(x.sh, ==, 1);		/* Linux always sets S */
-	g_assert_cmpint(x.ns, ==, !!(v->quirks & NS));
 }
 
 /* Each of the six accesses to a leaf's first page, against its prot. */
@@ -273,7 +190,20 @@ static void assert_access_agrees(const struct variant *v,
 	}
 }
 
-/* Every 4K of every leaf (at most 64 per leaf), then 300 probes. */
+/* A page of a leaf (leaf_page_fn; data is the variant): its bits. */
+static void assert_page_agrees(void *data, struct iopgt_inspect *insp,
+			       const struct iopgt_walk_entry *e, size_t off,
+			       const struct iopgt_xlate *x)
+{
+	const struct variant *v = data;
+
+	g_assert_cmphex(x->memattr, ==, memattr_of(e->prot));
+	g_assert_cmpuint(x->sh, ==, 1);		/* Linux always sets S */
+	g_assert_cmpint(x->ns, ==, !!(v->quirks & NS));
+	if (!off)
+		assert_access_agrees(v, insp, e);
+}
+
 static unsigned int assert_translations_agree(struct host_fixture *f,
 					      const struct variant *v,
 					      struct iopgt_pgtable *pgt,
@@ -281,36 +211,13 @@ static unsigned int assert_translations_agree(struct host_fixture *f,
 					      GArray *live, guint32 seed)
 {
 	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
-	unsigned int pages = 0, mapped = 0;
+	unsigned int pages, mapped = 0;
 
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *e =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		size_t step = MAX(SZ_4K, e->size / 64);
-
-		if (e->kind != IOPGT_ENTRY_LEAF)
-			continue;
-		for (size_t off = 0; off < e->size; off += step, pages++)
-			assert_page_agrees(f, v, pgt, insp, e,
-					   e->iova + off + (SZ_4K - 4));
-		assert_access_agrees(v, insp, e);
-	}
-	for (unsigned int i = 0; i < 300; i++) {
-		uint64_t iova = rand64(rand) & ((1ULL << pgt->cfg.ias) - 1);
-		uint64_t pa = iopgt_pgtable_iova_to_phys(f->host, pgt, iova);
-		struct iopgt_xlate x;
-
-		g_assert_cmpint(iopgt_inspect_translate(insp, iova, R | P, &x),
-				==, 0);
-		if (pa) {
-			g_assert_cmpint(x.fault, ==, IOPGT_FAULT_NONE);
-			g_assert_cmphex(x.oa, ==, pa);
-			mapped++;
-		} else {
-			g_assert_cmpint(x.fault, ==, IOPGT_FAULT_TRANSLATION);
-			g_assert_cmphex(x.desc, ==, 0);
-		}
-	}
+	pages = assert_leaves_agree(f, pgt, insp, live, SZ_4K, SZ_4K - 4,
+				    assert_page_agrees, (void *)v);
+	for (unsigned int i = 0; i < 300; i++)
+		mapped += assert_probe_agrees(f, pgt, insp, rand64(rand) &
+					      ((1ULL << pgt->cfg.ias) - 1));
 	g_test_message("  probes: %u of 300 mapped", mapped);
 	return pages;
 }
@@ -439,16 +346,6 @@ static void hand_build(struct hand *h)
 	h->l1[37] = 0x45000000u | SUPER | S_AF | S_UNPRIV;
 }
 
-static char *write_raw(struct host_fixture *f, const char *name,
-		       const void *bytes, size_t size)
-{
-	char *path = g_build_filename(f->tmpdir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_assert_true(g_file_set_contents(path, bytes, (gssize)size, &error));
-	return path;
-}
-
 /* An inspector over bytes at pa, not open yet. */
 static struct iopgt_inspect *inspect_raw(struct host_fixture *f,
 					 const void *bytes, size_t size,
@@ -457,7 +354,7 @@ static struct iopgt_inspect *inspect_raw(struct host_fixture *f,
 	g_autofree char *path = write_raw(f, "mem.bin", bytes, size);
 	struct iopgt_inspect *insp = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm-v7s");
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
 	g_assert_cmpint(iopgt_inspect_add_raw(insp, path, pa), ==, 0);
 	return insp;
@@ -474,19 +371,6 @@ static struct iopgt_inspect *inspect_hand(struct host_fixture *f,
 	g_assert_cmpint(iopgt_inspect_set_reg(insp, "oas", 31), ==, 0);
 	g_assert_cmpint(iopgt_inspect_open(insp, "arm-v7s"), ==, 0);
 	return insp;
-}
-
-static void assert_fault(struct iopgt_inspect *insp, uint64_t iova,
-			 unsigned int access, enum iopgt_fault fault,
-			 int level, uint64_t desc, uint64_t desc_pa)
-{
-	struct iopgt_xlate x;
-
-	g_assert_cmpint(iopgt_inspect_translate(insp, iova, access, &x), ==, 0);
-	g_assert_cmpstr(iopgt_fault_name(x.fault), ==, iopgt_fault_name(fault));
-	g_assert_cmpint(x.level, ==, level);
-	g_assert_cmphex(x.desc, ==, desc);
-	g_assert_cmphex(x.desc_pa, ==, desc_pa);
 }
 
 static void test_faults(struct host_fixture *f, gconstpointer data)
@@ -611,22 +495,6 @@ static void test_mappings(struct host_fixture *f, gconstpointer data)
 }
 
 /* ---- check --------------------------------------------------------------- */
-
-struct problems {
-	GString *text;
-	unsigned int n;
-};
-
-static void note_problem(void *data, const struct iopgt_problem_report *r)
-{
-	struct problems *p = data;
-
-	g_string_append_printf(p->text, "%s L%d 0x%" G_GINT64_MODIFIER "x[%u] "
-			       "-> 0x%" G_GINT64_MODIFIER "x: %s\n",
-			       iopgt_problem_name(r->kind), r->level,
-			       r->table_pa, r->index, r->addr, r->what);
-	p->n++;
-}
 
 static void test_check(struct host_fixture *f, gconstpointer data)
 {

@@ -31,7 +31,7 @@
 #define RUNNING_ON_VALGRIND	0
 #endif
 
-#include "host-fixture.h"
+#include "foreign-fixture.h"
 #include "iopgt-internal.h"
 
 /* ---- the live side ------------------------------------------------------- */
@@ -73,16 +73,6 @@ static const struct variant variants[] = {
 	{ "arm-mali-lpae", G4K, 36, 40, RECLAIM },
 };
 
-static void load_plugins(struct host_fixture *f)
-{
-	if (!iopgt_host_find_plugin(f->host, "io-pgtable-arm")) {
-		g_assert_cmpint(iopgt_host_add_plugin_dir(f->host,
-							  test_plugin_dir()),
-				==, 0);
-		g_assert_cmpint(iopgt_host_scan(f->host), >=, 1);
-	}
-}
-
 static struct iopgt_pgtable *new_table(struct host_fixture *f,
 				       const struct variant *v)
 {
@@ -92,7 +82,7 @@ static struct iopgt_pgtable *new_table(struct host_fixture *f,
 	};
 	struct iopgt_pgtable *pgt = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_pgtable_new(f->host, v->format, &cfg, NULL, &pgt),
 			==, 0);
 	return pgt;
@@ -102,11 +92,6 @@ static struct iopgt_pgtable *new_table(struct host_fixture *f,
 static uint64_t iova_base(const struct iopgt_pgtable *pgt)
 {
 	return pgt->cfg.quirks & TTBR1 ? ~0ULL << pgt->cfg.ias : 0;
-}
-
-static uint64_t rand64(GRand *rand)
-{
-	return (uint64_t)g_rand_int(rand) << 32 | g_rand_int(rand);
 }
 
 /*
@@ -154,78 +139,6 @@ static void random_workload(struct iopgt_host *host, struct iopgt_pgtable *pgt,
 					    NULL);
 }
 
-static int collect_entry(void *data, const struct iopgt_walk_entry *e)
-{
-	g_array_append_val((GArray *)data, *e);
-	return 0;
-}
-
-static const struct iopgt_walk_ops collect_ops = { .entry = collect_entry };
-
-static char *save_to_file(struct host_fixture *f, struct iopgt_pgtable *pgt,
-			  const char *name)
-{
-	char *path = g_build_filename(f->tmpdir, name, NULL);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(iopgt_pgtable_save(f->host, pgt, fd), ==, 0);
-	g_assert_cmpint(close(fd), ==, 0);
-	return path;
-}
-
-static struct iopgt_inspect *inspect_core(struct host_fixture *f,
-					  const char *path)
-{
-	struct iopgt_inspect *insp = NULL;
-
-	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
-	g_assert_cmpint(iopgt_inspect_add_core(insp, path), ==, 0);
-	g_assert_cmpint(iopgt_inspect_open(insp, NULL), ==, 0);
-	return insp;
-}
-
-static void assert_entries_equal(GArray *live, GArray *foreign)
-{
-	g_assert_cmpuint(foreign->len, ==, live->len);
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *a =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		const struct iopgt_walk_entry *b =
-			&g_array_index(foreign, struct iopgt_walk_entry, i);
-
-		g_assert_cmpint(b->level, ==, a->level);
-		g_assert_cmpuint(b->index, ==, a->index);
-		g_assert_cmphex(b->iova, ==, a->iova);
-		g_assert_cmpuint(b->size, ==, a->size);
-		g_assert_cmphex(b->raw, ==, a->raw);
-		g_assert_cmphex(b->oa, ==, a->oa);
-		g_assert_cmpint(b->kind, ==, a->kind);
-		g_assert_cmphex(b->prot, ==, a->prot);
-	}
-}
-
-/* A page of a leaf: same PA as the live lookup, the leaf's extent. */
-static void assert_page_agrees(struct host_fixture *f,
-			       struct iopgt_pgtable *pgt,
-			       struct iopgt_inspect *insp,
-			       const struct iopgt_walk_entry *e, uint64_t iova)
-{
-	struct iopgt_xlate x;
-
-	g_assert_cmpint(iopgt_inspect_translate(insp, iova,
-						IOPGT_ACCESS_READ |
-						IOPGT_ACCESS_PRIV, &x), ==, 0);
-	g_assert_cmpint(x.fault, ==, IOPGT_FAULT_NONE);
-	g_assert_cmphex(x.oa, ==, iopgt_pgtable_iova_to_phys(f->host, pgt,
-							      iova));
-	g_assert_cmphex(x.base, ==, e->iova);
-	g_assert_cmpuint(x.size, ==, e->size);
-	g_assert_cmpint(x.level, ==, e->level);
-	g_assert_cmphex(x.desc, ==, e->raw);
-	g_assert_cmphex(x.prot, ==, e->prot);
-}
-
 /* Every granule page of every leaf (at most 64 per block), 200 probes. */
 static unsigned int assert_translations_agree(struct host_fixture *f,
 					      struct iopgt_pgtable *pgt,
@@ -234,37 +147,15 @@ static unsigned int assert_translations_agree(struct host_fixture *f,
 {
 	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
 	unsigned long granule = 1UL << __builtin_ctzl(pgt->cfg.pgsize_bitmap);
-	unsigned int pages = 0;
+	unsigned int pages;
 
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *e =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		size_t step = MAX(granule, e->size / 64);
-
-		if (e->kind != IOPGT_ENTRY_LEAF)
-			continue;
-		for (size_t off = 0; off < e->size; off += step, pages++)
-			assert_page_agrees(f, pgt, insp, e,
-					   e->iova + off + (granule - 8));
-	}
-	for (unsigned int i = 0; i < 200; i++) {
-		uint64_t iova = (rand64(rand) &
-				 ((1ULL << MIN(pgt->cfg.ias, 36U)) - 1)) |
-				iova_base(pgt);
-		struct iopgt_xlate x;
-
-		g_assert_cmpint(iopgt_inspect_translate(insp, iova,
-							IOPGT_ACCESS_READ |
-							IOPGT_ACCESS_PRIV, &x),
-				==, 0);
-		if (iopgt_pgtable_iova_to_phys(f->host, pgt, iova)) {
-			g_assert_cmphex(x.oa, ==, iopgt_pgtable_iova_to_phys(
-						  f->host, pgt, iova));
-		} else {
-			g_assert_cmpint(x.fault, ==, IOPGT_FAULT_TRANSLATION);
-			g_assert_cmphex(x.desc, ==, 0);
-		}
-	}
+	pages = assert_leaves_agree(f, pgt, insp, live, granule, granule - 8,
+				    NULL, NULL);
+	for (unsigned int i = 0; i < 200; i++)
+		assert_probe_agrees(f, pgt, insp,
+				    (rand64(rand) &
+				     ((1ULL << MIN(pgt->cfg.ias, 36U)) - 1)) |
+				    iova_base(pgt));
 	return pages;
 }
 
@@ -352,23 +243,13 @@ static void hand_build(struct hand *h)
 	h->l2[1] = 0x80200000ULL | BLOCK | AF | UNPRIV | IDX(1) | SH_IS;
 }
 
-static char *write_raw(struct host_fixture *f, const char *name,
-		       const void *bytes, size_t size)
-{
-	char *path = g_build_filename(f->tmpdir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_assert_true(g_file_set_contents(path, bytes, (gssize)size, &error));
-	return path;
-}
-
 static struct iopgt_inspect *inspect_hand(struct host_fixture *f,
 					  const struct hand *h)
 {
 	g_autofree char *path = write_raw(f, "mem.bin", h, sizeof(*h));
 	struct iopgt_inspect *insp = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
 	g_assert_cmpint(iopgt_inspect_add_raw(insp, path, ROOT), ==, 0);
 	g_assert_cmpint(iopgt_inspect_set_reg(insp, "ttbr", ROOT), ==, 0);
@@ -378,19 +259,6 @@ static struct iopgt_inspect *inspect_hand(struct host_fixture *f,
 	g_assert_cmpint(iopgt_inspect_set_reg(insp, "mair", MAIR), ==, 0);
 	g_assert_cmpint(iopgt_inspect_open(insp, "arm-64-lpae-s1"), ==, 0);
 	return insp;
-}
-
-static void assert_fault(struct iopgt_inspect *insp, uint64_t iova,
-			 unsigned int access, enum iopgt_fault fault,
-			 int level, uint64_t desc, uint64_t desc_pa)
-{
-	struct iopgt_xlate x;
-
-	g_assert_cmpint(iopgt_inspect_translate(insp, iova, access, &x), ==, 0);
-	g_assert_cmpstr(iopgt_fault_name(x.fault), ==, iopgt_fault_name(fault));
-	g_assert_cmpint(x.level, ==, level);
-	g_assert_cmphex(x.desc, ==, desc);
-	g_assert_cmphex(x.desc_pa, ==, desc_pa);
 }
 
 static void test_faults(struct host_fixture *f, gconstpointer data)
@@ -448,22 +316,6 @@ static void test_faults(struct host_fixture *f, gconstpointer data)
 }
 
 /* ---- hostile memory ------------------------------------------------------ */
-
-struct problems {
-	GString *text;
-	unsigned int n;
-};
-
-static void note_problem(void *data, const struct iopgt_problem_report *r)
-{
-	struct problems *p = data;
-
-	g_string_append_printf(p->text, "%s L%d 0x%" G_GINT64_MODIFIER "x[%u] "
-			       "-> 0x%" G_GINT64_MODIFIER "x: %s\n",
-			       iopgt_problem_name(r->kind), r->level,
-			       r->table_pa, r->index, r->addr, r->what);
-	p->n++;
-}
 
 static void test_hostile_tables(struct host_fixture *f, gconstpointer data)
 {
@@ -595,7 +447,7 @@ static void test_raw_files(struct host_fixture *f, gconstpointer data)
 		       "a file overlapping another is -EEXIST");
 	(void)data;
 	hand_build(&h);
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	a = write_raw(f, "a.bin", h.l1, sizeof(h.l1) + sizeof(h.l2));
 	b = write_raw(f, "b.bin", h.l3, sizeof(h.l3));
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
@@ -666,7 +518,7 @@ static struct iopgt_inspect *inspect_fan(struct host_fixture *f,
 {
 	struct iopgt_inspect *insp = NULL;
 
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
 	g_assert_cmpint(iopgt_inspect_add_source(insp, 0, 0, fan_read, m), ==,
 			0);
@@ -864,7 +716,7 @@ static void test_core_with_holes(struct host_fixture *f, gconstpointer data)
 
 		path = write_core(f, segs, G_N_ELEMENTS(segs));
 	}
-	load_plugins(f);
+	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
 	g_assert_cmpint(iopgt_inspect_add_core(insp, path), ==, 0);
 	/* a read across the two halves, and one running into a hole */
