@@ -220,7 +220,8 @@ static int src_open(struct iopgt_inspect *insp, const char *path,
 		ERR(insp->host, "%s: the inspector is already open", path);
 		return -EBUSY;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int ret = -errno;
 

@@ -8,6 +8,7 @@
  * test-cli.c (/cli/inspect/saved-image, raw-file-and-registers).
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
@@ -644,6 +645,13 @@ static const struct bad_arg {
 	{ { "--image", "nofile", "check" },
 	  "iopgt-host: inspect: --image: nofile: No such file or "
 	  "directory\n" },
+	/* a FIFO is refused at once, not waited on for a writer */
+	{ { "--image", "fifo", "check" },
+	  "iopgt-host: inspect: --image: fifo: not a regular file\n" },
+	{ { "--image", "fifo@0x1000", "check" },
+	  "iopgt-host: inspect: --image: fifo: not a regular file\n" },
+	{ { "--image", ".@0", "check" },
+	  "iopgt-host: inspect: --image: .: not a regular file\n" },
 	{ { "--image", "a.core", "--format", "nosuch", "check" },
 	  "iopgt-host: inspect: --format: no plugin provides format "
 	  "'nosuch'\n" },
@@ -655,12 +663,15 @@ static const struct bad_arg {
 static void test_bad_args(void)
 {
 	char *dir = tmp_dir();
+	g_autofree char *fifo = NULL;
 
 	g_test_summary("Each bad --image2, --regs2, --format2, --stage2, "
 		       "--s2-regs, --image, --format or COMMAND: one line "
 		       "naming it and the reason (the usage hint after a "
 		       "malformed command line), nothing on stdout, exit 2");
 	run_script(dir, diff_script);
+	fifo = g_build_filename(dir, "fifo", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(bad_args); i++) {
 		const char *args[G_N_ELEMENTS(bad_args[i].args) + 2] = {
 			"inspect",
