@@ -332,7 +332,8 @@ struct core {
 	const char *path;
 	int fd;
 	uint64_t size;
-	Elf64_Ehdr eh;
+	bool elf32;		/* ELFCLASS32: a 32-bit guest's dump */
+	uint64_t phoff;
 	uint64_t phnum;
 };
 
@@ -347,35 +348,90 @@ static bool core_has(const struct core *c, uint64_t off, uint64_t len)
 	return off <= c->size && len <= c->size - off;
 }
 
+/*
+ * The fields of either class's ELF header that a core is read by.  QEMU
+ * writes ELFCLASS32 dumps of 32-bit guests (where v7s tables live) and
+ * ELFCLASS64 otherwise; kdump likewise.
+ */
+struct core_ehdr {
+	uint16_t type;
+	uint16_t phentsize;
+	uint16_t phnum;
+	uint64_t phoff;
+	uint64_t shoff;
+};
+
+static int core_ehdr_read(struct core *c, struct core_ehdr *e)
+{
+	Elf64_Ehdr e64;
+	Elf32_Ehdr e32;
+
+	if (!c->elf32) {
+		if (!core_has(c, 0, sizeof(e64)) ||
+		    pread_all(c->fd, &e64, sizeof(e64), 0))
+			return core_refuse(c, "not an ELF file");
+		*e = (struct core_ehdr){ e64.e_type, e64.e_phentsize,
+					 e64.e_phnum, e64.e_phoff,
+					 e64.e_shoff };
+		return 0;
+	}
+	if (!core_has(c, 0, sizeof(e32)) ||
+	    pread_all(c->fd, &e32, sizeof(e32), 0))
+		return core_refuse(c, "not an ELF file");
+	*e = (struct core_ehdr){ e32.e_type, e32.e_phentsize, e32.e_phnum,
+				 e32.e_phoff, e32.e_shoff };
+	return 0;
+}
+
+/* PN_XNUM: the count is in section header 0's sh_info. */
+static int core_xnum(struct core *c, uint64_t shoff)
+{
+	Elf64_Shdr sh64;
+	Elf32_Shdr sh32;
+	size_t len = c->elf32 ? sizeof(sh32) : sizeof(sh64);
+
+	if (!core_has(c, shoff, len) ||
+	    pread_all(c->fd, c->elf32 ? (void *)&sh32 : (void *)&sh64, len,
+		      shoff))
+		return core_refuse(c, "PN_XNUM without a section header");
+	c->phnum = c->elf32 ? sh32.sh_info : sh64.sh_info;
+	return 0;
+}
+
 static int core_ehdr(struct core *c)
 {
-	const Elf64_Ehdr *eh = &c->eh;
+	unsigned char ident[EI_NIDENT];
+	struct core_ehdr e;
+	int ret;
 
-	if (!core_has(c, 0, sizeof(*eh)) ||
-	    pread_all(c->fd, &c->eh, sizeof(c->eh), 0) ||
-	    memcmp(eh->e_ident, ELFMAG, SELFMAG))
+	if (!core_has(c, 0, sizeof(ident)) ||
+	    pread_all(c->fd, ident, sizeof(ident), 0) ||
+	    memcmp(ident, ELFMAG, SELFMAG))
 		return core_refuse(c, "not an ELF file");
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != CORE_DATA)
-		return core_refuse(c, "not a 64-bit ELF file in the host's "
-				   "byte order");
-	if (eh->e_type != ET_CORE)
+	if ((ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32) ||
+	    ident[EI_DATA] != CORE_DATA)
+		return core_refuse(c, "not a 32- or 64-bit ELF file in the "
+				   "host's byte order");
+	c->elf32 = ident[EI_CLASS] == ELFCLASS32;
+	ret = core_ehdr_read(c, &e);
+	if (ret)
+		return ret;
+	if (e.type != ET_CORE)
 		return core_refuse(c, "not an ELF core file (ET_CORE)");
-	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return core_refuse(c, "program header size is not 56");
-	c->phnum = eh->e_phnum;
-	if (eh->e_phnum == PN_XNUM) {
-		Elf64_Shdr sh;
-
-		if (!core_has(c, eh->e_shoff, sizeof(sh)) ||
-		    pread_all(c->fd, &sh, sizeof(sh), eh->e_shoff))
-			return core_refuse(c, "PN_XNUM without a section "
-					   "header");
-		c->phnum = sh.sh_info;
+	if (e.phentsize != (c->elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr)))
+		return core_refuse(c, c->elf32 ?
+				   "program header size is not 32" :
+				   "program header size is not 56");
+	c->phoff = e.phoff;
+	c->phnum = e.phnum;
+	if (e.phnum == PN_XNUM) {
+		ret = core_xnum(c, e.shoff);
+		if (ret)
+			return ret;
 	}
 	if (c->phnum > CORE_MAX_PHNUM)
 		return core_refuse(c, "more than 65536 program headers");
-	if (!core_has(c, eh->e_phoff, c->phnum * sizeof(Elf64_Phdr)))
+	if (!core_has(c, c->phoff, c->phnum * e.phentsize))
 		return core_refuse(c, "program headers beyond the end of the "
 				   "file");
 	return 0;
@@ -454,6 +510,7 @@ static int core_notes(struct core *c, const Elf64_Phdr *ph)
 		return core_refuse(c,
 				   "a PT_NOTE runs past the end of the file");
 	end = ph->p_offset + ph->p_filesz;
+	/* Elf32_Nhdr has the same three 32-bit words */
 	while (end - off >= sizeof(Elf64_Nhdr)) {
 		Elf64_Nhdr nh;
 		char name[sizeof(CORE_NOTE_NAME)];
@@ -483,16 +540,38 @@ static int core_notes(struct core *c, const Elf64_Phdr *ph)
 	return 0;
 }
 
+/* Program header i of either class, as an Elf64_Phdr. */
+static void core_phdr(const struct core *c, const void *table, uint64_t i,
+		      Elf64_Phdr *ph)
+{
+	const Elf32_Phdr *p32;
+
+	if (!c->elf32) {
+		*ph = ((const Elf64_Phdr *)table)[i];
+		return;
+	}
+	p32 = &((const Elf32_Phdr *)table)[i];
+	*ph = (Elf64_Phdr){ .p_type = p32->p_type, .p_flags = p32->p_flags,
+			    .p_offset = p32->p_offset,
+			    .p_vaddr = p32->p_vaddr, .p_paddr = p32->p_paddr,
+			    .p_filesz = p32->p_filesz,
+			    .p_memsz = p32->p_memsz, .p_align = p32->p_align };
+}
+
 static int core_phdrs(struct core *c)
 {
-	g_autofree Elf64_Phdr *ph = g_new(Elf64_Phdr, MAX(c->phnum, 1));
-	int ret = pread_all(c->fd, ph, c->phnum * sizeof(*ph), c->eh.e_phoff);
+	size_t ent = c->elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+	g_autofree void *table = g_malloc(MAX(c->phnum, 1) * ent);
+	int ret = pread_all(c->fd, table, c->phnum * ent, c->phoff);
 
 	for (uint64_t i = 0; !ret && i < c->phnum; i++) {
-		if (ph[i].p_type == PT_LOAD)
-			ret = core_load(c, &ph[i], i);
-		else if (ph[i].p_type == PT_NOTE)
-			ret = core_notes(c, &ph[i]);
+		Elf64_Phdr ph;
+
+		core_phdr(c, table, i, &ph);
+		if (ph.p_type == PT_LOAD)
+			ret = core_load(c, &ph, i);
+		else if (ph.p_type == PT_NOTE)
+			ret = core_notes(c, &ph);
 	}
 	return ret;
 }

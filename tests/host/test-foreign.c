@@ -647,10 +647,10 @@ struct core_seg {
 	size_t size;
 };
 
-static char *write_core(struct host_fixture *f, const struct core_seg *segs,
-			unsigned int n)
+/* ELFCLASS64, as QEMU dumps a 64-bit guest and `save` writes */
+static GByteArray *core64(const struct core_seg *segs, unsigned int n)
 {
-	g_autoptr(GByteArray) out = g_byte_array_new();
+	GByteArray *out = g_byte_array_new();
 	Elf64_Ehdr eh = {
 		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
 			     G_BYTE_ORDER == G_LITTLE_ENDIAN ? ELFDATA2LSB :
@@ -677,6 +677,48 @@ static char *write_core(struct host_fixture *f, const struct core_seg *segs,
 		g_byte_array_append(out, (const guint8 *)&ph, sizeof(ph));
 		off += segs[i].size;
 	}
+	return out;
+}
+
+/* ELFCLASS32, as QEMU and kdump dump a 32-bit guest */
+static GByteArray *core32(const struct core_seg *segs, unsigned int n)
+{
+	GByteArray *out = g_byte_array_new();
+	Elf32_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS32,
+			     G_BYTE_ORDER == G_LITTLE_ENDIAN ? ELFDATA2LSB :
+							      ELFDATA2MSB,
+			     EV_CURRENT },
+		.e_type = ET_CORE,
+		.e_machine = EM_ARM,
+		.e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf32_Ehdr),
+		.e_ehsize = sizeof(Elf32_Ehdr),
+		.e_phentsize = sizeof(Elf32_Phdr),
+		.e_phnum = (Elf32_Half)n,
+	};
+	uint32_t off = sizeof(eh) + n * sizeof(Elf32_Phdr);
+
+	g_byte_array_append(out, (const guint8 *)&eh, sizeof(eh));
+	for (unsigned int i = 0; i < n; i++) {
+		Elf32_Phdr ph = {
+			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = off,
+			.p_paddr = (Elf32_Addr)segs[i].pa,
+			.p_filesz = (Elf32_Word)segs[i].size,
+			.p_memsz = (Elf32_Word)segs[i].size, .p_align = 8,
+		};
+
+		g_byte_array_append(out, (const guint8 *)&ph, sizeof(ph));
+		off += (uint32_t)segs[i].size;
+	}
+	return out;
+}
+
+static char *write_core(struct host_fixture *f, const struct core_seg *segs,
+			unsigned int n, bool elf32)
+{
+	g_autoptr(GByteArray) out = elf32 ? core32(segs, n) : core64(segs, n);
+
 	for (unsigned int i = 0; i < n; i++)
 		g_byte_array_append(out, segs[i].bytes, (guint)segs[i].size);
 	return write_raw(f, "holes.core", out->data, out->len);
@@ -692,12 +734,12 @@ static void test_core_with_holes(struct host_fixture *f, gconstpointer data)
 	struct hand h;
 	uint64_t buf[4];
 
-	g_test_summary("Issue 15: a hand-built ELF core with four PT_LOADs "
-		       "out of file order and holes between them: a table "
-		       "spanning two PT_LOADs reads whole, a descriptor in a "
-		       "hole is a walk abort at its exact PA, check reports "
-		       "the hole as an unreadable table");
-	(void)data;
+	g_test_summary("Issue 15: a hand-built ELF core (64-bit, or 32-bit "
+		       "as a 32-bit guest's dump) with five PT_LOADs out of "
+		       "file order and holes between them: a table spanning "
+		       "two PT_LOADs reads whole, a descriptor in a hole is a "
+		       "walk abort at its exact PA, check reports the hole as "
+		       "an unreadable table");
 	hand_build(&h);
 	h.l2[0] = L3 | PAGE;			/* in the hole */
 	h.l2[2] = L3B | PAGE;
@@ -714,7 +756,7 @@ static void test_core_with_holes(struct host_fixture *f, gconstpointer data)
 			{ ROOT, h.l1, 0x800 },
 		};
 
-		path = write_core(f, segs, G_N_ELEMENTS(segs));
+		path = write_core(f, segs, G_N_ELEMENTS(segs), data != NULL);
 	}
 	load_plugin(f, "io-pgtable-arm");
 	g_assert_cmpint(iopgt_inspect_new(f->host, &insp), ==, 0);
@@ -955,6 +997,9 @@ int main(int argc, char **argv)
 	host_test_add("/host/foreign/9724-tables", test_fan_small);
 	host_test_add("/host/foreign/2^27-tables-stop-at-2^20", test_fan_over_cap);
 	host_test_add("/host/foreign/core-with-holes", test_core_with_holes);
+	g_test_add("/host/foreign/core32-with-holes", struct host_fixture,
+		   "elf32", host_fixture_setup, test_core_with_holes,
+		   host_fixture_teardown);
 	host_test_add("/host/foreign/metadata-says-foreign-unloaded",
 		      test_metadata_flag);
 	host_test_add("/host/foreign/metadata-disagreeing-is-a-warning",

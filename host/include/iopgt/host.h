@@ -741,12 +741,13 @@ int iopgt_inspect_new(struct iopgt_host *host, struct iopgt_inspect **out);
 void iopgt_inspect_free(struct iopgt_inspect *insp);
 
 /*
- * Add every PT_LOAD of an ELF64 core file as memory at its p_paddr (the
- * bytes the file holds: a PT_LOAD running past the end of a truncated
- * file keeps the part that is there, with a warning).  When it has an
+ * Add every PT_LOAD of an ELF core file (ELFCLASS64, or ELFCLASS32 as a
+ * 32-bit guest's dump) as memory at its p_paddr (the bytes the file
+ * holds: a PT_LOAD running past the end of a truncated file keeps the
+ * part that is there, with a warning).  When it has an
  * IOPGT note (iopgt_pgtable_save), the note's format and keys fill what
  * the caller has not set.  Returns: 0 on success or a negative errno:
- * -EINVAL (not an ELF64 core in the host's byte order), -EEXIST (memory
+ * -EINVAL (not an ELF core in the host's byte order), -EEXIST (memory
  * overlapping a source already added), -EBUSY (already opened), or
  * open()'s errno.
  */
