@@ -401,7 +401,7 @@ static int core_xnum(struct core *c, uint64_t shoff)
 static int core_ehdr(struct core *c)
 {
 	unsigned char ident[EI_NIDENT];
-	struct core_ehdr e;
+	struct core_ehdr e = { 0 };	/* set by core_ehdr_read() */
 	int ret;
 
 	if (!core_has(c, 0, sizeof(ident)) ||
