@@ -479,7 +479,7 @@ static void test_raw_files(struct host_fixture *f, gconstpointer data)
  * point at the tables (l + 1, n * 512 + i); level-3 tables are empty.
  * With fanout 512 that is 2^27 tables, far past LPAE_FW_MAX_TABLES.
  */
-#define LPAE_FW_MAX_TABLES	(1U << 20)	/* io-pgtable-arm.c */
+#define LPAE_FW_MAX_TABLES	(1U << 20)	/* lpae-foreign.c */
 #define FAN_LEVEL_SPAN		(1ULL << 40)
 
 struct fan_mem {
