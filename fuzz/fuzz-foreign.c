@@ -52,17 +52,6 @@
 /* walk's leaves checked against translate, at most */
 #define MAX_LEAF_CHECKS	256
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init_env();
-	return 0;
-}
-
 /* The order of fuzz-pgtable and of the seed generator. */
 static const char *const formats[] = {
 	"arm-64-lpae-s1", "arm-64-lpae-s2", "arm-32-lpae-s1",

@@ -41,8 +41,15 @@ static void glib_log(const char *domain, GLogLevelFlags level,
 
 bool fuzz_verbose;
 
-void fuzz_init_env(void)
+/* A target without set-up of its own links this one. */
+__attribute__((weak)) void fuzz_target_init(void)
 {
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
 	fuzz_verbose = getenv("IOPGT_FUZZ_VERBOSE") != NULL;
 	/* before GLib's first allocation: plain malloc, freed memory poisoned */
 	setenv("G_SLICE", "always-malloc", 1);
@@ -50,6 +57,8 @@ void fuzz_init_env(void)
 	unsetenv("IOPGT_PLUGIN_PATH");
 	unsetenv("IOPGT_LOG");
 	g_log_set_default_handler(glib_log, NULL);
+	fuzz_target_init();
+	return 0;
 }
 
 /* Format every message (the sanitizers see its arguments), keep none. */

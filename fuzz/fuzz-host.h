@@ -8,6 +8,7 @@
 #define IOPGT_FUZZ_HOST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,7 +35,7 @@ extern const struct iopgt_plugin_desc iopgt_fuzz_v7s_desc;
 
 /*
  * IOPGT_FUZZ_VERBOSE set: the targets say what each input did, on stderr
- * (fuzz_init_env() reads it).
+ * (LLVMFuzzerInitialize() reads it).
  */
 extern bool fuzz_verbose;
 #define FUZZ_TRACE(...)                                                      \
@@ -57,12 +58,18 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *fmt,
 	       ...) __attribute__((noreturn, format(printf, 4, 5)));
 
 /*
- * Once per process, from LLVMFuzzerInitialize(): no plugin path or log
- * level from the caller's environment, GLib allocations that LeakSanitizer
- * can account for, and GLib criticals and warnings (a programmer error in
- * the code under test) made fatal.
+ * libFuzzer's entry points.  fuzz-host.c defines LLVMFuzzerInitialize():
+ * once per process, no plugin path or log level from the caller's
+ * environment, GLib allocations that LeakSanitizer can account for, GLib
+ * criticals and warnings (a programmer error in the code under test) made
+ * fatal, then the target's fuzz_target_init() if it has one.  Each target
+ * defines LLVMFuzzerTestOneInput().
  */
-void fuzz_init_env(void);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional, per target: more set-up once per process (fuzz_verbose is
+ * set by then). */
+void fuzz_target_init(void);
 
 /*
  * A fresh host for one input: both formats registered as built-ins, no

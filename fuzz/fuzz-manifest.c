@@ -40,17 +40,6 @@ static const char *const fixed_names[] = {
 	"io-pgtable-arm", "io-pgtable-arm-v7s", "a", "b", "c", "d",
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init_env();
-	return 0;
-}
-
 /* ---- the names --------------------------------------------------------- */
 
 static void add_name(GPtrArray *names, GHashTable *seen, const char *name)

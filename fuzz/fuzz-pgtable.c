@@ -64,17 +64,6 @@
 #define PROBES_PER_OP	16
 #define FINAL_PROBES	4096
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init_env();
-	return 0;
-}
-
 /* ---- what the header chooses from --------------------------------------- */
 
 static const struct {

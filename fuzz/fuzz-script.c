@@ -26,25 +26,18 @@
 #include "cli.h"
 #include "fuzz-host.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* where the script's output and its error lines go */
 static FILE *out, *err;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_target_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init_env();
-	if (getenv("IOPGT_FUZZ_VERBOSE")) {
+	if (fuzz_verbose) {
 		out = stdout;
 		err = stderr;
-		return 0;
+		return;
 	}
 	out = err = fopen("/dev/null", "w");
 	FUZZ_CHECK(out);
-	return 0;
 }
 
 static void count_loaded(struct iopgt_plugin *p, void *data)
