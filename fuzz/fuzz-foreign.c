@@ -78,28 +78,6 @@ static const unsigned int accesses[] = {
 };
 #define N_VALID_ACCESSES	6
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t get64(struct input *in)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)get8(in) << (8 * i);
-	return v;
-}
-
 /* ---- the image as a source ---------------------------------------------- */
 
 struct image {
@@ -256,14 +234,14 @@ static void probe_nested(struct run *r, uint64_t iova, unsigned int access)
 	check_nested(iova, access, ret, &n);
 }
 
-static void run_walks(struct run *r, struct input *in, struct image *im,
+static void run_walks(struct run *r, struct fuzz_input *in, struct image *im,
 		      unsigned int probes, bool nested)
 {
 	int ret;
 
 	for (unsigned int i = 0; i < probes; i++) {
-		uint64_t iova = get64(in);
-		unsigned int access = accesses[get8(in) %
+		uint64_t iova = fuzz_get64(in);
+		unsigned int access = accesses[fuzz_get8(in) %
 					       G_N_ELEMENTS(accesses)];
 
 		if (nested)
@@ -283,14 +261,14 @@ static void run_walks(struct run *r, struct input *in, struct image *im,
 }
 
 /* A register block of the input into insp.  Returns: how many. */
-static unsigned int set_regs(struct iopgt_inspect *insp, struct input *in)
+static unsigned int set_regs(struct iopgt_inspect *insp, struct fuzz_input *in)
 {
-	unsigned int n = get8(in) % (MAX_REGS + 1);
+	unsigned int n = fuzz_get8(in) % (MAX_REGS + 1);
 
 	for (unsigned int i = 0; i < n; i++) {
-		const char *key = reg_keys[get8(in) % G_N_ELEMENTS(reg_keys)];
+		const char *key = reg_keys[fuzz_get8(in) % G_N_ELEMENTS(reg_keys)];
 
-		FUZZ_CHECK(iopgt_inspect_set_reg(insp, key, get64(in)) == 0);
+		FUZZ_CHECK(iopgt_inspect_set_reg(insp, key, fuzz_get64(in)) == 0);
 	}
 	return n;
 }
@@ -318,15 +296,15 @@ static bool nest(struct iopgt_inspect *s1, struct iopgt_inspect **s2,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 	struct iopgt_host *host = fuzz_host_new(NULL, NULL);
-	uint8_t f0 = get8(&in);
+	uint8_t f0 = fuzz_get8(&in);
 	const char *format = formats[(f0 & F_FORMAT) % G_N_ELEMENTS(formats)];
 	bool nested = f0 & F_NESTED;
 	struct iopgt_inspect *s2 = NULL;
 	struct image im = { 0 };
 	struct run r = { 0 };
-	struct input probe_in;
+	struct fuzz_input probe_in;
 	unsigned int nregs, probes;
 	int ret;
 
@@ -336,12 +314,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(iopgt_inspect_new(host, &s2) == 0);
 		set_regs(s2, &in);
 	}
-	probes = get8(&in) % (MAX_PROBES + 1);
+	probes = fuzz_get8(&in) % (MAX_PROBES + 1);
 	/* the probes come before the image: read them when they are used */
 	probe_in = in;
 	for (unsigned int i = 0; i < probes * 9; i++)
-		get8(&in);
-	im.pa = get64(&in);
+		fuzz_get8(&in);
+	im.pa = fuzz_get64(&in);
 	im.bytes = in.p;
 	im.size = in.n;
 	ret = im.size ? iopgt_inspect_add_source(nested ? s2 : r.insp, im.pa,

@@ -57,6 +57,30 @@ extern bool fuzz_verbose;
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt,
 	       ...) __attribute__((noreturn, format(printf, 4, 5)));
 
+/* The input, read front to back; past its end every byte reads as 0. */
+struct fuzz_input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline uint8_t fuzz_get8(struct fuzz_input *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+/* Eight bytes, little-endian. */
+static inline uint64_t fuzz_get64(struct fuzz_input *in)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)fuzz_get8(in) << (8 * i);
+	return v;
+}
+
 /*
  * libFuzzer's entry points.  fuzz-host.c defines LLVMFuzzerInitialize():
  * once per process, no plugin path or log level from the caller's

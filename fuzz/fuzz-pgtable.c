@@ -114,19 +114,6 @@ static const unsigned long raw_sizes[] = {
 
 /* ---- reading the input --------------------------------------------------- */
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
 static unsigned int addr_size(uint8_t v)
 {
 	return v < 0xc0 ? addr_bits[v % G_N_ELEMENTS(addr_bits)] : v - 0xc0u;
@@ -349,12 +336,12 @@ struct op {
 	bool dirty, no_clear;
 };
 
-static void op_decode(struct run *r, struct input *in, struct op *op,
+static void op_decode(struct run *r, struct fuzz_input *in, struct op *op,
 		      struct iopgt_iotlb_gather *gather)
 {
-	uint8_t o0 = get8(in), o1 = get8(in), o2 = get8(in);
-	uint32_t vidx = get8(in) | get8(in) << 8 | get8(in) << 16;
-	uint8_t o6 = get8(in), o7 = get8(in), o8 = get8(in);
+	uint8_t o0 = fuzz_get8(in), o1 = fuzz_get8(in), o2 = fuzz_get8(in);
+	uint32_t vidx = fuzz_get8(in) | fuzz_get8(in) << 8 | fuzz_get8(in) << 16;
+	uint8_t o6 = fuzz_get8(in), o7 = fuzz_get8(in), o8 = fuzz_get8(in);
 	uint64_t pidx = o6 | o7 << 8;
 	uint64_t pa_limit = 1ULL << MIN(r->m.d.oas, 63u);
 	unsigned long unit;
@@ -527,11 +514,11 @@ static bool op_run(struct run *r, const struct op *op)
 
 /* ---- the table ----------------------------------------------------------- */
 
-static void cfg_decode(struct iopgt_host *host, struct input *in,
+static void cfg_decode(struct iopgt_host *host, struct fuzz_input *in,
 		       unsigned int fmt, struct iopgt_cfg *cfg)
 {
-	uint8_t h1 = get8(in), h2 = get8(in), h3 = get8(in), h4 = get8(in);
-	uint8_t h5 = get8(in), h6 = get8(in);
+	uint8_t h1 = fuzz_get8(in), h2 = fuzz_get8(in), h3 = fuzz_get8(in), h4 = fuzz_get8(in);
+	uint8_t h5 = fuzz_get8(in), h6 = fuzz_get8(in);
 	unsigned int sizes = h1 | (h2 & 3) << 8;
 	unsigned int quirks = h5 | (h6 & 1) << 8;
 	struct iopgt_cfg def = { 0 };
@@ -582,11 +569,11 @@ static void window_init(struct run *r, uint8_t h2, uint8_t h7)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 	struct run r = { 0 };
 	struct iopgt_cfg cfg = { 0 }, asked;
 	struct iopgt_mem_stats st;
-	unsigned int fmt = get8(&in) % G_N_ELEMENTS(formats);
+	unsigned int fmt = fuzz_get8(&in) % G_N_ELEMENTS(formats);
 	uint8_t h2 = size > 2 ? data[2] : 0, h7 = size > 7 ? data[7] : 0;
 	int ret;
 
@@ -594,7 +581,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.host = fuzz_host_new(NULL, NULL);
 	r.v7s = formats[fmt].v7s;
 	cfg_decode(r.host, &in, fmt, &cfg);
-	get8(&in);	/* h7, read above */
+	fuzz_get8(&in);	/* h7, read above */
 	asked = cfg;
 	ret = iopgt_pgtable_new(r.host, formats[fmt].name, &cfg, &r, &r.pgt);
 	FUZZ_TRACE("%s pgsizes 0x%lx ias %u oas %u quirks 0x%lx coherent %d: %d\n",

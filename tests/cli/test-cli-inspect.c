@@ -15,62 +15,17 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cli-run.h"
 #include "test-util.h"
-
-struct run {
-	int status;
-	char *out;
-	char *err;
-};
-
-static void run_clear(struct run *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
-
-static char *bytes_to_str(GBytes *b)
-{
-	gsize n = 0;
-	const char *d = b ? g_bytes_get_data(b, &n) : NULL;
-
-	return d ? g_strndup(d, n) : g_strdup("");
-}
 
 /* iopgt-host --plugin-dir (the build's) --no-manifest ARGS in dir, with
  * input (may be NULL) on stdin. */
-static void run_cli(struct run *r, const char *dir, const char *input,
+static void run_cli(struct cli_run *r, const char *dir, const char *input,
 		    const char *const *args)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GSubprocessLauncher) l = NULL;
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GBytes) in = g_bytes_new(input ? input : "",
-					   input ? strlen(input) : 0);
-	g_autoptr(GBytes) out = NULL, err = NULL;
-	g_autoptr(GError) error = NULL;
+	static const char *const no_manifest[] = { "--no-manifest", NULL };
 
-	g_ptr_array_add(argv, (gpointer)g_getenv("IOPGT_TEST_CLI"));
-	g_ptr_array_add(argv, "--plugin-dir");
-	g_ptr_array_add(argv, (gpointer)test_plugin_dir());
-	g_ptr_array_add(argv, "--no-manifest");
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, (gpointer)*a);
-	g_ptr_array_add(argv, NULL);
-	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-				      G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_subprocess_launcher_set_cwd(l, dir);
-	g_subprocess_launcher_unsetenv(l, "IOPGT_LOG");
-	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata,
-					 &error);
-	g_assert_no_error(error);
-	g_subprocess_communicate(p, in, NULL, &out, &err, &error);
-	g_assert_no_error(error);
-	r->status = g_subprocess_get_if_exited(p) ?
-		    g_subprocess_get_exit_status(p) : 128;
-	r->out = bytes_to_str(out);
-	r->err = bytes_to_str(err);
+	cli_run(r, dir, input, test_plugin_dir(), no_manifest, args);
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -79,20 +34,20 @@ static void run_cli(struct run *r, const char *dir, const char *input,
 static void check(const char *dir, const char *const *args, int status,
 		  const char *out, const char *err)
 {
-	struct run r;
+	struct cli_run r;
 
 	run_cli(&r, dir, NULL, args);
 	g_assert_cmpstr(r.err, ==, err);
 	if (out)
 		g_assert_cmpstr(r.out, ==, out);
 	g_assert_cmpint(r.status, ==, status);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* stdout of a run that must succeed. */
 static char *output_of(const char *dir, const char *const *args)
 {
-	struct run r;
+	struct cli_run r;
 
 	run_cli(&r, dir, NULL, args);
 	g_assert_cmpstr(r.err, ==, "");
@@ -104,12 +59,12 @@ static char *output_of(const char *dir, const char *const *args)
 /* Run a script (its `save` lines make the images) in dir. */
 static void run_script(const char *dir, const char *script)
 {
-	struct run r;
+	struct cli_run r;
 
 	run_cli(&r, dir, script, ARGS("run", "-"));
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpint(r.status, ==, 0);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static char *tmp_dir(void)
@@ -353,8 +308,9 @@ static void test_dump_dot(void)
 	g_assert_nonnull(strstr(text, "  t440001000:e1 -> t440004000;\n"));
 	g_assert_true(g_str_has_suffix(text, "}\n"));
 	if (!dot) {
+		/* graphviz is a build dependency (scripts/deps.sh) */
 		tmp_dir_remove(dir);
-		g_test_skip("no 'dot' (graphviz, scripts/deps.sh) to parse it");
+		g_test_fail_printf("no 'dot' on PATH to parse the graph");
 		return;
 	}
 	path = g_build_filename(dir, "t.dot", NULL);
@@ -545,7 +501,7 @@ static void test_diff_json(void)
 	g_autoptr(JsonNode) root = NULL;
 	JsonObject *o, *c;
 	JsonArray *changes;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("diff --json: changes (change, iova, last, old and/or "
 		       "new with the mapping keys but iova) and count");
@@ -555,7 +511,7 @@ static void test_diff_json(void)
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpint(r.status, ==, 1);
 	root = parse_json(r.out);
-	run_clear(&r);
+	cli_run_clear(&r);
 	o = json_node_get_object(root);
 	text = members(o);
 	g_assert_cmpstr(text, ==, "changes,count");
@@ -715,7 +671,7 @@ static void test_nested_translate(void)
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *keys = NULL;
 	JsonObject *o;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("--stage2: translate through both stages (the IPA "
 		       "and each stage's leaf), or which stage faulted, at "
@@ -744,7 +700,7 @@ static void test_nested_translate(void)
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpint(r.status, ==, 1);
 	root = parse_json(r.out);
-	run_clear(&r);
+	cli_run_clear(&r);
 	o = json_node_get_object(root);
 	keys = members(o);
 	g_assert_cmpstr(keys, ==, "iova,stage,s1_walk,s1_level,ipa,s1,s2");

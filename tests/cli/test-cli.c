@@ -18,19 +18,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cli-run.h"
 #include "test-util.h"
-
-struct run {
-	int status;
-	char *out;
-	char *err;
-};
-
-static void run_clear(struct run *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
 
 static const char *source_root(void)
 {
@@ -40,63 +29,18 @@ static const char *source_root(void)
 	return v;
 }
 
-static char *bytes_to_str(GBytes *b)
-{
-	gsize n = 0;
-	const char *d = b ? g_bytes_get_data(b, &n) : NULL;
-
-	return d ? g_strndup(d, n) : g_strdup("");
-}
-
 /*
  * argv after the binary; NULL-terminated.  input may be NULL.  Unless
  * with_defaults, --plugin-dir names the build's plugins explicitly.
  */
-static void run_cli_full(struct run *r, const char *input,
+static void run_cli_full(struct cli_run *r, const char *input,
 			 const char *const *args, bool with_defaults)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSubprocessLauncher) l = NULL;
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GBytes) out = NULL, err = NULL;
-	g_autofree char *in_path = NULL;
-	int in_fd;
-
-	g_ptr_array_add(argv, (gpointer)g_getenv("IOPGT_TEST_CLI"));
-	if (!with_defaults) {
-		g_ptr_array_add(argv, "--plugin-dir");
-		g_ptr_array_add(argv, (gpointer)test_plugin_dir());
-	}
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, (gpointer)*a);
-	g_ptr_array_add(argv, NULL);
-
-	/* stdin from a file, not a pipe: a CLI that exits before reading it
-	 * (a usage error) must not race the writer into EPIPE */
-	in_fd = g_file_open_tmp("iopgt-cli-in-XXXXXX", &in_path, &error);
-	g_assert_no_error(error);
-	close(in_fd);
-	g_assert_true(g_file_set_contents(in_path, input ? input : "", -1,
-					  NULL));
-	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_subprocess_launcher_set_stdin_file_path(l, in_path);
-	g_subprocess_launcher_set_cwd(l, source_root());
-	g_subprocess_launcher_unsetenv(l, "IOPGT_LOG");
-	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata,
-					 &error);
-	g_assert_no_error(error);
-	g_subprocess_communicate(p, NULL, NULL, &out, &err, &error);
-	g_assert_no_error(error);
-	g_unlink(in_path);
-	r->status = g_subprocess_get_if_exited(p) ?
-		    g_subprocess_get_exit_status(p) : 128;
-	r->out = bytes_to_str(out);
-	r->err = bytes_to_str(err);
+	cli_run(r, source_root(), input,
+		with_defaults ? NULL : test_plugin_dir(), NULL, args);
 }
 
-static void run_cli_input(struct run *r, const char *input,
+static void run_cli_input(struct cli_run *r, const char *input,
 			  const char *const *args)
 {
 	run_cli_full(r, input, args, false);
@@ -121,7 +65,7 @@ static char *expected(const char *name)
 
 static void test_usage_no_command(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("No command is a usage error (exit 2) naming what is "
 		       "missing");
@@ -131,36 +75,36 @@ static void test_usage_no_command(void)
 	g_assert_cmpstr(r.err, ==, "iopgt-host: missing COMMAND (list, info, "
 			"plan, formats, run, inspect, help)\n"
 			"Try 'iopgt-host --help'.\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_usage_unknown_command(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("An unknown command is a usage error");
 	run_cli(&r, "frobnicate");
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpstr(r.err, ==, "iopgt-host: unknown command 'frobnicate'\n"
 			"Try 'iopgt-host --help'.\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_usage_bad_option(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("An unknown option is a usage error naming it");
 	run_cli(&r, "--frob", "list");
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpstr(r.err, ==, "iopgt-host: Unknown option --frob\n"
 			"Try 'iopgt-host --help'.\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_usage_bad_mem(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("A malformed --mem size is a usage error (exit 2) with "
 		       "the reason");
@@ -168,24 +112,24 @@ static void test_usage_bad_mem(void)
 	g_assert_cmpint(r.status, ==, 2);
 	g_assert_cmpstr(r.err, ==, "iopgt-host: --mem 12Q: '12Q' is not a "
 			"number (bad suffix 'Q')\nTry 'iopgt-host --help'.\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_version(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("--version prints the version and the plugin ABI");
 	run_cli(&r, "--version");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_true(g_str_has_prefix(r.out, "iopgt-host "));
 	g_assert_nonnull(strstr(r.out, "(plugin ABI " TEST_ABI ")"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_help(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("--help lists the commands and the exit codes");
 	run_cli(&r, "--help");
@@ -199,7 +143,7 @@ static void test_help(void)
 	/* item 21: what --plugin-dir does to the default */
 	g_assert_nonnull(strstr(r.out, "--plugin-dir replaces the default "
 				"plugin dir; --add-plugin-dir adds to it."));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* ---- list / info / plan ------------------------------------------------------- */
@@ -207,7 +151,7 @@ static void test_help(void)
 static void test_list_bundled(void)
 {
 	g_autofree char *want = expected("list.out");
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("list loads the bundled plugins in manifest order and "
 		       "shows state, users and formats");
@@ -215,7 +159,7 @@ static void test_list_bundled(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.out, ==, want);
 	g_assert_cmpstr(r.err, ==, "");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_list_json(void)
@@ -224,7 +168,7 @@ static void test_list_json(void)
 	g_autoptr(GError) error = NULL;
 	JsonArray *arr;
 	JsonObject *o;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("list --json is an array of objects with the documented "
 		       "keys");
@@ -251,12 +195,12 @@ static void test_list_json(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "name"), ==,
 			"io-pgtable-arm-v7s");
 	g_assert_cmpint(json_object_get_int_member(o, "load_index"), ==, 1);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_info_name(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("info NAME shows the descriptor's metadata and formats");
 	run_cli(&r, "info", "io-pgtable-arm-v7s");
@@ -265,7 +209,7 @@ static void test_info_name(void)
 	g_assert_nonnull(strstr(r.out, "\nstate:       loaded\n"));
 	g_assert_nonnull(strstr(r.out, "\nformat:      arm-v7s\n"));
 	g_assert_nonnull(strstr(r.out, "\nlicense:     MIT\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_info_file(void)
@@ -273,7 +217,7 @@ static void test_info_file(void)
 	g_autofree char *path = g_build_filename(test_plugin_dir(),
 						 "io-pgtable-arm.so", NULL);
 	g_autofree char *want = g_strdup_printf("filename:    %s\n", path);
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("info FILE loads that file directly and shows its "
 		       "metadata");
@@ -282,12 +226,12 @@ static void test_info_file(void)
 	g_assert_true(g_str_has_prefix(r.out, "name:        io-pgtable-arm\n"));
 	g_assert_nonnull(strstr(r.out, want));
 	g_assert_nonnull(strstr(r.out, "\nformat:      arm-mali-lpae\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_defaults_next_to_executable(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Without --plugin-dir and --manifest the CLI uses the "
 		       "plugins and manifest installed next to it");
@@ -298,12 +242,12 @@ static void test_defaults_next_to_executable(void)
 			"  1. io-pgtable-arm\n"
 			"  2. io-pgtable-arm-v7s\n");
 	g_assert_cmpstr(r.err, ==, "");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_info_missing(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("info of an unknown plugin fails (exit 1) naming it");
 	run_cli(&r, "info", "no-such-plugin");
@@ -312,12 +256,12 @@ static void test_info_missing(void)
 	g_assert_cmpstr(r.err, ==, "iopgt-host: no plugin named "
 			"'no-such-plugin' in the plugin directories\n"
 			"iopgt-host: info: no plugin 'no-such-plugin'\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_plan_bundled(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("plan of the bundled plugins and manifest: no softdep "
 		       "between them (issue 12 item 7), so no edge and no "
@@ -327,13 +271,13 @@ static void test_plan_bundled(void)
 	g_assert_cmpstr(r.out, ==, "load order:\n"
 			"  1. io-pgtable-arm\n"
 			"  2. io-pgtable-arm-v7s\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_plan_bad_manifest(void)
 {
 	g_autofree char *path = NULL;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("A bad manifest line is reported as FILE:LINE and plan "
 		       "exits 1; the good lines still apply");
@@ -347,18 +291,18 @@ static void test_plan_bad_manifest(void)
 	g_assert_nonnull(strstr(r.out, "  1. io-pgtable-arm\n"
 				"  2. io-pgtable-arm-v7s\n"));
 	g_unlink(path);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_missing_manifest(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("A manifest that cannot be read fails with its name");
 	run_cli(&r, "--manifest", "/nonexistent/iopgt.conf", "list");
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "/nonexistent/iopgt.conf"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* ---- run ---------------------------------------------------------------------- */
@@ -366,7 +310,7 @@ static void test_missing_manifest(void)
 static void test_run_demo(void)
 {
 	g_autofree char *want = expected("demo.out");
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("The README's main job: the demo script gives exactly "
 		       "the expected output and exit 0");
@@ -375,12 +319,12 @@ static void test_run_demo(void)
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.out, ==, want);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_run_stdin(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("run - reads the script from standard input");
 	run_cli_input(&r, "load io-pgtable-arm\nalloc t arm-64-lpae-s1\n"
@@ -390,7 +334,7 @@ static void test_run_stdin(void)
 	g_assert_cmpstr(r.out, ==, "loaded io-pgtable-arm\n"
 			"t: arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K|2M|1G "
 			"root=0x440000000\n0x5234\nnone\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void check_script_error(const char *script, const char *want_err);
@@ -401,7 +345,7 @@ static void check_script_error(const char *script, const char *want_err);
 
 static void test_run_unload_wait(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("unload --wait NAME: the plugin refuses new tables and "
 		       "unloads when its last table is freed; reload of an "
@@ -426,7 +370,7 @@ static void test_run_unload_wait(void)
 		"unloaded io-pgtable-arm 1.0.0 (its last table went)\n"
 		"expected failure: unload io-pgtable-arm: io-pgtable-arm is "
 		"unloaded, not loaded [Invalid argument]\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 	check_script_error("unload --now io-pgtable-arm\n",
 			   "<stdin>:1: error: unknown option '--now' "
 			   "(--wait[=MS])\n");
@@ -438,13 +382,13 @@ static void test_run_unload_wait(void)
 /* One bad line: exit 1, "<stdin>:LINE: error: MESSAGE", cleanup is silent. */
 static void check_script_error(const char *script, const char *want_err)
 {
-	struct run r;
+	struct cli_run r;
 
 	run_cli_input(&r, script, (const char *const[]){ "--no-manifest", "run",
 							 "-", NULL });
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_cmpstr(r.err, ==, want_err);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_run_errors(void)
@@ -504,13 +448,13 @@ static void test_run_expected_failure_succeeds(void)
 
 static void test_run_missing_file(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("run of a missing file fails with its name");
 	run_cli(&r, "run", "no/such/script.iopgt");
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_true(g_str_has_prefix(r.err, "no/such/script.iopgt: error: "));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* ---- bad input: options and arguments ------------------------------------------ */
@@ -519,14 +463,14 @@ static void test_run_missing_file(void)
 static void check_cli(const char *const *args, bool own_dirs, int want_status,
 		      const char *want_out, const char *want_err)
 {
-	struct run r;
+	struct cli_run r;
 
 	run_cli_full(&r, NULL, args, own_dirs);
 	g_assert_cmpstr(r.err, ==, want_err);
 	g_assert_cmpint(r.status, ==, want_status);
 	if (want_out)
 		g_assert_cmpstr(r.out, ==, want_out);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 #define USAGE_TAIL "Try 'iopgt-host --help'.\n"
@@ -628,7 +572,7 @@ static void test_usage_bad_mem_values(void)
 
 static void test_mem_too_big_for_the_machine(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("A --mem no machine can reserve is a usage error when "
 		       "the options are parsed, before any script line runs");
@@ -640,7 +584,7 @@ static void test_mem_too_big_for_the_machine(void)
 	g_assert_cmpstr(r.err, ==, "iopgt-host: --mem 0xfffffffffffff000: more "
 			"than this machine can reserve\n" USAGE_TAIL);
 	g_assert_cmpint(r.status, ==, 2);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_missing_files(void)
@@ -669,7 +613,7 @@ static void test_missing_files(void)
 
 static void test_nonexistent_plugin_dir(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("A --plugin-dir that does not exist is an error naming "
 		       "it, before anything runs: a typo is not 'no plugins'");
@@ -682,7 +626,7 @@ static void test_nonexistent_plugin_dir(void)
 	g_assert_cmpstr(r.err, ==, "iopgt-host: --plugin-dir /nonexistent/dir: "
 			"no such directory\n");
 	g_assert_cmpint(r.status, ==, 1);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* ---- bad input: script lines ------------------------------------------------- */
@@ -792,7 +736,7 @@ static void test_run_bad_numbers(void)
 
 static void test_run_good_numbers(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("The number forms the docs promise: decimal, 0x/0X "
 		       "hex, K/M/G/T in either case, and the 64-bit maximum");
@@ -810,7 +754,7 @@ static void test_run_good_numbers(void)
 			"t: arm-64-lpae-s1 ias=48 oas=48 pgsizes=4K|2M|1G "
 			"root=0x440000000\n"
 			"0x8001\n0x80000123\nnone\nnone\n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_run_unknown_names(void)
@@ -1007,7 +951,7 @@ static void test_run_refusals_say_why(void)
 
 static void test_run_control_bytes_escaped(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Control bytes from a script reach stderr and stdout "
 		       "only as octal escapes, also in '!' lines and -v echo");
@@ -1028,7 +972,7 @@ static void test_run_control_bytes_escaped(void)
 			"'\\033]0;pwned\\007' is not a plugin name (names, not "
 			"paths) [Invalid argument]\n"
 			"> \n");
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_run_nul_byte(void)
@@ -1092,7 +1036,7 @@ static uint64_t json_entry(JsonObject *root, int level, unsigned int index,
 static JsonObject *run_dump_json(const char *script, JsonParser *parser)
 {
 	g_autoptr(GError) error = NULL;
-	struct run r;
+	struct cli_run r;
 	const char *brace;
 
 	run_cli_input(&r, script, (const char *const[]){ "--no-manifest", "run",
@@ -1102,7 +1046,7 @@ static JsonObject *run_dump_json(const char *script, JsonParser *parser)
 	g_assert_nonnull(brace);
 	json_parser_load_from_data(parser, brace, -1, &error);
 	g_assert_no_error(error);
-	run_clear(&r);
+	cli_run_clear(&r);
 	return json_node_get_object(json_parser_get_root(parser));
 }
 
@@ -1227,7 +1171,7 @@ static void test_dump_prot(void)
 	g_autoptr(JsonParser) parser = json_parser_new();
 	JsonArray *entries;
 	JsonObject *root;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 20: tree and dot show each leaf's "
 		       "permissions as the descriptor grants them, json its "
@@ -1255,7 +1199,7 @@ static void test_dump_prot(void)
 	}
 	/* tables show none */
 	g_assert_nonnull(strstr(r.out, "iova 0x0 +2M table -> 0x440003000\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	root = run_dump_json("load io-pgtable-arm-v7s\nalloc t arm-v7s\n"
 			     "map t 0x10000 0x30000 64K rnp\ndump t json\n",
@@ -1290,7 +1234,7 @@ static void test_dump_prot(void)
 
 static void test_dump_dot(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("dump dot is a Graphviz digraph with an edge per table "
 		       "pointer");
@@ -1301,7 +1245,7 @@ static void test_dump_dot(void)
 	g_assert_nonnull(strstr(r.out, "digraph \"t\" {\n"));
 	g_assert_nonnull(strstr(r.out, "  t440000000:e0 -> t440001000;\n"));
 	g_assert_true(g_str_has_suffix(r.out, "}\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 /* ---- issue 12 / 13 findings -------------------------------------------------- */
@@ -1315,7 +1259,7 @@ static const char *cli_plugin_dir(void)
 }
 
 /* The CLI with the fixture plugins of tests/cli/plugins only. */
-static void run_odd(struct run *r, const char *input, const char *const *args)
+static void run_odd(struct cli_run *r, const char *input, const char *const *args)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
@@ -1330,7 +1274,7 @@ static void run_odd(struct run *r, const char *input, const char *const *args)
 
 static void test_alloc_defaults_on_demand(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 1 / F1: the first alloc of a format whose "
 		       "plugin is loaded on demand gets the format's defaults, "
@@ -1349,12 +1293,12 @@ static void test_alloc_defaults_on_demand(void)
 	g_assert_nonnull(strstr(r.out, "\nu: arm-64-lpae-s1 ias=48 oas=48 "
 				"pgsizes=4K|2M|1G root=0x"));
 	g_assert_nonnull(strstr(r.out, "\nt: arm-64-lpae-s1 ias=40 oas=48 "));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_leak_fails_the_run(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 2: a leak the host reports while a "
 		       "command succeeds reaches the user and the run exits 1");
@@ -1367,7 +1311,7 @@ static void test_leak_fails_the_run(void)
 	g_assert_nonnull(strstr(r.err, "\n<stdin>:3: error: unknown table id "
 				"'t'\n"));
 	g_assert_cmpint(r.status, ==, 1);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_stdout_flushed_before_stderr(void)
@@ -1424,7 +1368,7 @@ static void test_manifest_repeatable(void)
 	g_autofree char *want = g_strdup_printf(
 		"load order:\n  1. io-pgtable-arm\n"
 		"not loaded: io-pgtable-arm-v7s: blacklisted at %s:1\n", b);
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 6: --manifest is repeatable and the "
 		       "files merge in order");
@@ -1432,7 +1376,7 @@ static void test_manifest_repeatable(void)
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpstr(r.out, ==, want);
 	g_assert_cmpint(r.status, ==, 0);
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(a);
 	g_unlink(b);
 }
@@ -1441,7 +1385,7 @@ static void test_dump_json_unsigned_and_dotted(void)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(GError) error = NULL;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 10: 64-bit register values are unsigned "
 		       "in JSON, and a format reporting both 'x' and 'x.y' gets "
@@ -1456,7 +1400,7 @@ static void test_dump_json_unsigned_and_dotted(void)
 	g_assert_null(strstr(r.out, ": -"));
 	json_parser_load_from_data(parser, strchr(r.out, '{'), -1, &error);
 	g_assert_no_error(error);
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	run_odd(&r, "alloc t cli-regs\ndump t json\n",
 		(const char *const[]){ "run", "-", NULL });
@@ -1464,7 +1408,7 @@ static void test_dump_json_unsigned_and_dotted(void)
 			"registers 'satp' and 'satp.mode': a name is a value or "
 			"a group of dotted names, not both\n");
 	g_assert_cmpint(r.status, ==, 1);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static JsonNode *parse_json(const char *text)
@@ -1486,7 +1430,7 @@ static void test_plan_json_errors(void)
 						"'sofdep'", path);
 	g_autoptr(JsonNode) root = NULL;
 	JsonArray *errors;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 11: plan --json carries the manifest's "
 		       "bad lines in 'errors'");
@@ -1497,7 +1441,7 @@ static void test_plan_json_errors(void)
 					      "errors");
 	g_assert_cmpuint(json_array_get_length(errors), >=, 1);
 	g_assert_cmpstr(json_array_get_string_element(errors, 0), ==, want);
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(path);
 }
 
@@ -1530,7 +1474,7 @@ static void test_json_keys_documented(void)
 	g_autoptr(JsonNode) list = NULL, info = NULL, plan = NULL;
 	JsonArray *arr;
 	JsonObject *o;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 12: list, info and plan JSON have the "
 		       "keys docs/cli.md lists; --no-load info shows the file's "
@@ -1543,7 +1487,7 @@ static void test_json_keys_documented(void)
 		o = json_array_get_object_element(arr, i);
 		check_plugin_keys(o, NULL);
 	}
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	/* the default dir is bin/../lib relative to the binary: canonical */
 	run_cli_full(&r, NULL, (const char *const[]){ "--json", "list", NULL },
@@ -1551,7 +1495,7 @@ static void test_json_keys_documented(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_null(strstr(r.out, "/../"));
 	g_assert_nonnull(strstr(r.out, "/lib/iopgt/plugins/io-pgtable-arm.so"));
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	run_cli(&r, "--json", "--no-load", "info", "io-pgtable-arm-v7s");
 	g_assert_cmpint(r.status, ==, 0);
@@ -1567,7 +1511,7 @@ static void test_json_keys_documented(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "license"), ==, "MIT");
 	g_assert_true(strlen(json_object_get_string_member(o,
 							   "description")));
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	run_cli(&r, "--json", "--manifest", "conf/iopgt.conf", "plan");
 	g_assert_cmpint(r.status, ==, 0);
@@ -1583,7 +1527,7 @@ static void test_json_keys_documented(void)
 			g_assert_cmpstr(m->data, ==, keys[i]);
 		g_assert_null(m);
 	}
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	check_cli((const char *const[]){ "--json", "run", "-", NULL }, false, 2,
 		  "", "iopgt-host: --json: run prints text (dump ID json gives "
@@ -1641,7 +1585,7 @@ static void test_docs_agree_with_help(void)
 					   0, NULL);
 	g_autoptr(GMatchInfo) mi = NULL;
 	unsigned int n = 0;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 14: every option --help lists is in the "
 		       "man page, the completion and docs/cli.md, and the man "
@@ -1667,32 +1611,32 @@ static void test_docs_agree_with_help(void)
 	/* completion runs no plugin code: names come from --no-load */
 	g_assert_nonnull(strstr(comp, "--no-load"));
 	g_assert_null(strstr(comp, "\"$@\" list --json"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_help_command(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 15: 'iopgt-host help' and 'help run' "
 		       "with the script language");
 	run_cli(&r, "help");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "iopgt-host(1)"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	run_cli(&r, "help", "run");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "map ID IOVA PADDR SIZE [PROT] "
 				"[pgsize=SZ]"));
 	g_assert_nonnull(strstr(r.out, "A line starting with '!' must fail."));
-	run_clear(&r);
+	cli_run_clear(&r);
 	check_cli((const char *const[]){ "help", "frob", NULL }, false, 2, "",
 		  "iopgt-host: help: unknown command 'frob'\n");
 }
 
 static void test_typo_suggestions(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 16: underscores fold in format names, "
 		       "typos get the closest name, and 'formats' lists formats "
@@ -1701,7 +1645,7 @@ static void test_typo_suggestions(void)
 		      (const char *const[]){ "--no-manifest", "run", "-", NULL });
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_true(g_str_has_prefix(r.out, "t: arm-64-lpae-s1 ias=48"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	check_script_error("mpa t 0 0 4K\n", "<stdin>:1: error: unknown "
 			   "command 'mpa' (did you mean 'map'?)\n");
 	check_script_error("alloc t arm-64-lpae-s3\n", "<stdin>:1: error: "
@@ -1720,7 +1664,7 @@ static void test_typo_suggestions(void)
 	g_assert_nonnull(strstr(r.out, "arm-64-lpae-s1       ARM_64_LPAE_S1       "
 				"io-pgtable-arm           yes     ias=48 oas=48 "
 				"pgsizes=4K|2M|1G\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_formats_defaults(void)
@@ -1747,7 +1691,7 @@ static void test_formats_defaults(void)
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(GError) error = NULL;
 	JsonArray *arr;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 16: 'formats' shows every format's "
 		       "defaults from the plugin files' .iopgt_fmt metadata, "
@@ -1756,7 +1700,7 @@ static void test_formats_defaults(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.err, ==, "");
 	g_assert_cmpstr(r.out, ==, want);
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	run_cli(&r, "--no-manifest", "--json", "formats");
 	g_assert_cmpint(r.status, ==, 0);
@@ -1781,14 +1725,14 @@ static void test_formats_defaults(void)
 							       "defaults"));
 		g_assert_true(json_object_get_boolean_member(o, "foreign"));
 	}
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_misnamed_file_flagged(void)
 {
 	g_autofree char *path = g_build_filename(cli_plugin_dir(), "rv39.so",
 						 NULL);
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 19: --no-load info of a file whose "
 		       "metadata names another plugin flags it (exit 1)");
@@ -1798,12 +1742,12 @@ static void test_misnamed_file_flagged(void)
 	g_assert_true(g_str_has_prefix(r.out, "name:        rv39\n"));
 	g_assert_nonnull(strstr(r.err, "rv39.so: the file's metadata names the "
 				"plugin 'riscv-sv39'"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_dump_collapses_runs(void)
 {
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 12 item 20: tree and dot show replicated v7s "
 		       "entries and contiguous pages as one row; JSON keeps "
@@ -1821,7 +1765,7 @@ static void test_dump_collapses_runs(void)
 	g_assert_null(strstr(r.out, "[17] "));
 	g_assert_nonnull(strstr(r.out, "[16..31] \u00d716 0x10000 +64K pa 0x30000 "
 				"rwx <font"));
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_script_size_and_read_errors(void)
@@ -1876,7 +1820,7 @@ static void test_names_escaped_and_json_utf8(void)
 	g_autofree char *bytes = NULL;
 	g_autoptr(JsonNode) root = NULL;
 	gsize len = 0;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("F19: paths with control bytes are printed escaped and "
 		       "JSON stays valid UTF-8 with invalid bytes in a path");
@@ -1893,14 +1837,14 @@ static void test_names_escaped_and_json_utf8(void)
 	g_assert_true(g_utf8_validate(r.out, -1, NULL));
 	g_assert_null(strchr(r.out, '\033'));
 	root = parse_json(r.out);
-	run_clear(&r);
+	cli_run_clear(&r);
 	run_cli_full(&r, NULL, (const char *const[]){ "--plugin-dir", dir,
 		     "--no-manifest", "--no-load", "info",
 		     "io-pgtable-arm-v7s", NULL }, true);
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_null(strchr(r.out, '\033'));
 	g_assert_nonnull(strstr(r.out, "bad\\033[2J"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(dst);
 	g_rmdir(dir);
 	g_rmdir(tmp);
@@ -1911,7 +1855,7 @@ static void test_error_words(void)
 	g_autofree char *path = write_tmp("iopgt-cli-cycle.conf",
 		"softdep io-pgtable-arm pre: io-pgtable-arm-v7s\n"
 		"softdep io-pgtable-arm-v7s pre: io-pgtable-arm\n");
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 13 'Error text': a softdep cycle says so, and "
 		       "'load' with no name gives each failed plugin's PATH: "
@@ -1922,7 +1866,7 @@ static void test_error_words(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "[softdep cycle]\n"));
 	g_assert_null(strstr(r.out, "symbolic links"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(path);
 
 	run_odd(&r, "load\n", (const char *const[]){ "run", "-", NULL });
@@ -1930,7 +1874,7 @@ static void test_error_words(void)
 	g_assert_true(g_str_has_prefix(r.err, "<stdin>:1: error: "));
 	g_assert_nonnull(strstr(r.err, "/rv39.so: "));
 	g_assert_cmpint(r.status, ==, 1);
-	run_clear(&r);
+	cli_run_clear(&r);
 }
 
 static void test_failed_pgsize_map_rolls_back(void)
@@ -1938,7 +1882,7 @@ static void test_failed_pgsize_map_rolls_back(void)
 	g_test_summary("F21: a failing 'map ... pgsize=' leaves nothing mapped, "
 		       "as plain map does");
 	{
-		struct run r;
+		struct cli_run r;
 
 		run_cli_input(&r, LPAE_T "!map t 0 0 256T pgsize=4K\n"
 			      "iova t 0\niova t 0x1000\n",
@@ -1946,7 +1890,7 @@ static void test_failed_pgsize_map_rolls_back(void)
 						     "1M", "run", "-", NULL });
 		g_assert_cmpint(r.status, ==, 0);
 		g_assert_true(g_str_has_suffix(r.out, "\nnone\nnone\n"));
-		run_clear(&r);
+		cli_run_clear(&r);
 	}
 }
 
@@ -1995,7 +1939,7 @@ static void test_tty_maps_the_same(void)
 	g_autofree char *tty_out = NULL;
 	const char *const args[] = { "--plugin-dir", test_plugin_dir(),
 				     "--no-manifest", "run", path, NULL };
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("F12: a terminal on stderr never changes the table: "
 		       "map t 0 0 4T on a 64K/52-bit table is one 4T block "
@@ -2019,7 +1963,7 @@ static void test_tty_maps_the_same(void)
 	g_assert_nonnull(strstr(tty, "map t: 100% (4194304 of 4194304 MiB)"));
 	g_assert_true(g_file_get_contents(out_path, &tty_out, NULL, NULL));
 	g_assert_cmpstr(tty_out, ==, r.out);
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(path);
 	g_unlink(out_path);
 	g_rmdir(dir);
@@ -2049,7 +1993,7 @@ static void test_save_adopt_round_trip(void)
 		"iova u 0x5000\nfree u\n", path, path);
 	g_autofree char *tree = NULL;
 	const char *start, *end;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("save, then adopt in another run: lookups and the "
 		       "dump equal the original's, maps go on, a second "
@@ -2063,7 +2007,7 @@ static void test_save_adopt_round_trip(void)
 	end = start ? strstr(start, "saved t to ") : NULL;
 	g_assert_nonnull(end);
 	tree = g_strndup(start, (gsize)(end - start));
-	run_clear(&r);
+	cli_run_clear(&r);
 
 	run_cli_input(&r, second, (const char *const[]){ "--no-manifest",
 		      "run", "-", NULL });
@@ -2075,7 +2019,7 @@ static void test_save_adopt_round_trip(void)
 	g_assert_nonnull(strstr(r.out, tree));
 	g_assert_nonnull(strstr(r.out, "expected failure: adopt v "));
 	g_assert_true(g_str_has_suffix(r.out, "0x7000\n"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(path);
 	g_rmdir(tmp);
 }
@@ -2099,7 +2043,7 @@ static void test_save_new_file_only(void)
 	gsize len_before = 0, len_after = 0;
 	struct stat st;
 	mode_t mask;
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 14 item 5: 'save ID FILE' writes a new file and "
 		       "says its size and table count; a file that exists (or "
@@ -2111,7 +2055,7 @@ static void test_save_new_file_only(void)
 	g_assert_cmpint(r.status, ==, 0);
 	want = g_strdup_printf("saved t to %s (21504 bytes, 2 tables)\n", path);
 	g_assert_nonnull(g_strrstr(r.out, want));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_assert_cmpint(g_stat(path, &st), ==, 0);
 	g_assert_cmpuint(st.st_size, ==, 21504);
 	mask = umask(0);
@@ -2126,7 +2070,7 @@ static void test_save_new_file_only(void)
 	want = g_strdup_printf("<stdin>:2: error: save t %s: not replacing a "
 			       "file that exists [File exists]\n", path);
 	g_assert_cmpstr(r.err, ==, want);
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_assert_true(g_file_get_contents(path, &after, &len_after, NULL));
 	g_assert_cmpmem(after, len_after, before, len_before);
 
@@ -2135,12 +2079,12 @@ static void test_save_new_file_only(void)
 		      "run", "-", NULL });
 	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "not replacing a file that exists"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_assert_false(g_file_test(target, G_FILE_TEST_EXISTS));
 
 	run_cli(&r, "help", "run");
 	g_assert_nonnull(strstr(r.out, "  save ID FILE "));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_assert_nonnull(strstr(man, ".BI save \" ID FILE\""));
 	g_assert_nonnull(strstr(doc, "save ID FILE"));
 	g_unlink(link);
@@ -2292,7 +2236,7 @@ static void check_tables_inside(const char *alloc, const char *spec,
 	JsonArray *tables;
 	const char *brace;
 	uint64_t root_pa;
-	struct run r;
+	struct cli_run r;
 
 	g_test_message("%s --mem-file FILE%s", alloc, spec);
 	run_cli_input(&r, script, (const char *const[]){ "--no-manifest",
@@ -2317,7 +2261,7 @@ static void check_tables_inside(const char *alloc, const char *spec,
 		g_assert_cmphex(pa, >=, base);
 		g_assert_cmphex(pa + len, <=, base + size);
 	}
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_unlink(file);
 	g_rmdir(tmp);
 }
@@ -2511,13 +2455,13 @@ static void test_mem_file_documented(void)
 	g_autofree char *man = read_source("docs/iopgt-host.1");
 	g_autofree char *doc = read_source("docs/cli.md");
 	g_autofree char *comp = read_source("contrib/bash-completion/iopgt-host");
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("--mem-file is in --help, the man page, cli.md and the "
 		       "completion, with its argument");
 	run_cli(&r, "--help");
 	g_assert_nonnull(strstr(r.out, "--mem-file=FILE[:SIZE][@PA]"));
-	run_clear(&r);
+	cli_run_clear(&r);
 	g_assert_nonnull(strstr(man, ".BI \\-\\-mem\\-file= FILE"));
 	g_assert_nonnull(strstr(doc, "`--mem-file FILE[:SIZE][@PA]`"));
 	g_assert_nonnull(strstr(comp, "--mem-file"));
@@ -2530,7 +2474,7 @@ static void test_inspect_saved_image(void)
 	g_autofree char *script = g_strdup_printf(
 		"alloc t arm-64-lpae-s1\nmap t 0x10000000 0x80000000 2M rc\n"
 		"map t 0x10200000 0x80400000 4K rwn\nsave t %s\n", path);
-	struct run r;
+	struct cli_run r;
 
 	g_test_summary("Issue 15: 'inspect --image FILE' reads a saved image "
 		       "with nothing else: translate gives the PA or the fault "
@@ -2539,7 +2483,7 @@ static void test_inspect_saved_image(void)
 	run_cli_input(&r, script, (const char *const[]){ "--no-manifest",
 		      "run", "-", NULL });
 	g_assert_cmpint(r.status, ==, 0);
-	run_clear(&r);
+	cli_run_clear(&r);
 	check_cli((const char *const[]){ "--no-manifest", "inspect", "--image",
 		  path, "translate", "0x10123456", NULL }, false, 0,
 		  "0x10123456 -> 0x80123456: 2M at level 2, r-x cache, memattr "

@@ -38,24 +38,15 @@ GArray *walk_live(struct host_fixture *f, struct iopgt_pgtable *pgt,
 	return a;
 }
 
+#define WALK_ENTRY	struct iopgt_walk_entry
+
 void assert_entries_equal(GArray *live, GArray *foreign)
 {
 	g_assert_cmpuint(foreign->len, ==, live->len);
-	for (unsigned int i = 0; i < live->len; i++) {
-		const struct iopgt_walk_entry *a =
-			&g_array_index(live, struct iopgt_walk_entry, i);
-		const struct iopgt_walk_entry *b =
-			&g_array_index(foreign, struct iopgt_walk_entry, i);
-
-		g_assert_cmpint(b->level, ==, a->level);
-		g_assert_cmpuint(b->index, ==, a->index);
-		g_assert_cmphex(b->iova, ==, a->iova);
-		g_assert_cmpuint(b->size, ==, a->size);
-		g_assert_cmphex(b->raw, ==, a->raw);
-		g_assert_cmphex(b->oa, ==, a->oa);
-		g_assert_cmpint(b->kind, ==, a->kind);
-		g_assert_cmphex(b->prot, ==, a->prot);
-	}
+	for (unsigned int i = 0; i < live->len; i++)
+		assert_walk_entry_equal(&g_array_index(live, WALK_ENTRY, i),
+					&g_array_index(foreign, WALK_ENTRY, i),
+					true);
 }
 
 void assert_leaf_agrees(struct host_fixture *f, struct iopgt_pgtable *pgt,

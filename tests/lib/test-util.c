@@ -198,3 +198,18 @@ const char *test_fixture_dir(void)
 {
 	return env_or("IOPGT_TEST_FIXTURE_DIR", "tests/fixtures/plugins");
 }
+
+void assert_walk_entry_equal(const struct iopgt_walk_entry *want,
+			     const struct iopgt_walk_entry *got,
+			     bool with_prot)
+{
+	g_assert_cmpint(got->level, ==, want->level);
+	g_assert_cmpuint(got->index, ==, want->index);
+	g_assert_cmphex(got->iova, ==, want->iova);
+	g_assert_cmpuint(got->size, ==, want->size);
+	g_assert_cmphex(got->raw, ==, want->raw);
+	g_assert_cmphex(got->oa, ==, want->oa);
+	g_assert_cmpint(got->kind, ==, want->kind);
+	if (with_prot)
+		g_assert_cmphex(got->prot, ==, want->prot);
+}

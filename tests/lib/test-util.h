@@ -59,4 +59,12 @@ char *walk_to_text(struct iopgt_host *host, struct iopgt_pgtable *pgt);
 const char *test_plugin_dir(void);
 const char *test_fixture_dir(void);
 
+/*
+ * Assert got is the walk entry want: every field, prot too unless
+ * with_prot is false (a caller that checks prot its own way).
+ */
+void assert_walk_entry_equal(const struct iopgt_walk_entry *want,
+			     const struct iopgt_walk_entry *got,
+			     bool with_prot);
+
 #endif

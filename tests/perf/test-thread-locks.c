@@ -33,35 +33,6 @@ static const struct fmt_case cases[] = {
 	  256 * SZ_1M },
 };
 
-static void noop_flush_all(void *cookie)
-{
-	(void)cookie;
-}
-
-static void noop_flush_walk(unsigned long iova, size_t size, size_t granule,
-			    void *cookie)
-{
-	(void)iova;
-	(void)size;
-	(void)granule;
-	(void)cookie;
-}
-
-static void noop_add_page(struct iopgt_iotlb_gather *gather,
-			  unsigned long iova, size_t granule, void *cookie)
-{
-	(void)gather;
-	(void)iova;
-	(void)granule;
-	(void)cookie;
-}
-
-static const struct iopgt_flush_ops noop_tlb = {
-	.tlb_flush_all = noop_flush_all,
-	.tlb_flush_walk = noop_flush_walk,
-	.tlb_add_page = noop_add_page,
-};
-
 struct half {
 	struct iopgt_host *host;
 	struct iopgt_pgtable *pgt;
@@ -100,8 +71,7 @@ static void test_two_threads(gconstpointer data)
 		.pgsize_bitmap = SZ_4K,
 		.ias = c->bits,
 		.oas = c->bits,
-		.coherent_walk = true,
-		.tlb = &noop_tlb,
+		.coherent_walk = true,	/* no TLB callbacks: cfg.tlb NULL */
 	};
 	uint64_t pages = c->size / SZ_4K, locks;
 	_Atomic unsigned int ready = 0;
